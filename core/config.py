@@ -1,0 +1,184 @@
+"""Settings: defaults < optional TOML file < ``BACKHAUL_*`` environment < explicit overrides.
+
+Everything that can be wrong with configuration is found here, before anything starts, and
+reported as one :class:`ConfigError` naming the setting (and plugin) and what to do.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ENV_PREFIX = "BACKHAUL_"
+
+DEFAULTS: dict[str, Any] = {
+    "INSTANCE_PATH": "instance",
+    "DATABASE_URL": None,  # default: sqlite:///<instance>/backhaul.db
+    "REDIS_URL": None,  # unset: jobs run in-process
+    "PLUGINS": "all",  # "all" or a list of names
+    "SECRET_KEY": None,  # generated and kept in <instance>/secret_key on first run
+    "STRICT_PLUGINS": False,  # a plugin that fails to load is fatal
+    "TRACE_HOOKS": False,  # log every hook call
+    "QUEUE_PREFIX": "backhaul",  # RQ queue names are "<prefix>:<queue>"
+    "PLUGIN_SETTINGS": {},  # {plugin: {key: value}}
+    "EXTRA_PLUGINS": [],  # plugin objects registered directly (in-test plugins)
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "ACCOUNT_NUMBER_FORMAT": "A{seq:06d}",
+    "DEFAULT_CURRENCY": "USD",
+    "TIMEZONE": "UTC",
+}
+
+_BOOLS = {"STRICT_PLUGINS", "TRACE_HOOKS"}
+_INTS = {"SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "MAX_CONTENT_LENGTH"}
+
+
+class ConfigError(Exception):
+    """Invalid configuration. The message names the setting and what to do."""
+
+    def __init__(self, setting: str, problem: str, fix: str, plugin: str | None = None):
+        where = f"plugin '{plugin}', setting '{setting}'" if plugin else f"setting '{setting}'"
+        super().__init__(f"Invalid configuration: {where}: {problem}. {fix}")
+        self.setting, self.plugin = setting, plugin
+
+
+def redact_url(url: str | None) -> str:
+    """A URL with its password replaced by ``***`` (safe for logs and error messages)."""
+    if not url:
+        return str(url)
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    userinfo = netloc[0].split(":", 1)[0] + ":***"
+    return urlunsplit(parts._replace(netloc=f"{userinfo}@{netloc[1]}"))
+
+
+def _parse_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(name, f"'{value}' is not a boolean", "Use true or false.")
+
+
+def _from_env(environ: dict[str, str]) -> dict[str, Any]:
+    """``BACKHAUL_X`` -> ``X``; ``BACKHAUL_PLUGIN_<NAME>__<KEY>`` -> plugin settings."""
+    out: dict[str, Any] = {}
+    plugin_settings: dict[str, dict] = {}
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX) or key == "BACKHAUL_CONFIG":
+            continue
+        name = key[len(ENV_PREFIX):]
+        match = re.fullmatch(r"PLUGIN_([A-Z0-9_]+?)__([A-Z0-9_]+)", name)
+        if match:
+            plugin_settings.setdefault(match[1].lower(), {})[match[2].lower()] = value
+        elif name in DEFAULTS:
+            out[name] = value
+    if plugin_settings:
+        out["PLUGIN_SETTINGS"] = plugin_settings
+    return out
+
+
+def _from_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError("BACKHAUL_CONFIG", f"cannot read {path}: {exc}",
+                          "Fix the file or unset BACKHAUL_CONFIG.") from None
+    out = {k.upper(): v for k, v in data.items() if k != "plugins"}
+    unknown = sorted(set(out) - set(DEFAULTS))
+    if unknown:
+        raise ConfigError(unknown[0].lower(), f"unknown setting in {path}",
+                          f"Known settings: {', '.join(sorted(k.lower() for k in DEFAULTS))}.")
+    if isinstance(data.get("plugins"), dict):
+        enabled = data["plugins"].get("enabled")
+        if enabled is not None:
+            out["PLUGINS"] = enabled
+        out["PLUGIN_SETTINGS"] = {k: v for k, v in data["plugins"].items()
+                                  if isinstance(v, dict)}
+    return out
+
+
+def _merge_plugin_settings(*layers: dict) -> dict:
+    merged: dict[str, dict] = {}
+    for layer in layers:
+        for plugin, values in (layer or {}).items():
+            merged.setdefault(plugin, {}).update(values)
+    return merged
+
+
+def load_config(overrides: dict | None = None, environ: dict | None = None) -> dict[str, Any]:
+    """Build the final settings dict; raises :class:`ConfigError`."""
+    environ = dict(os.environ if environ is None else environ)
+    overrides = {k.upper(): v for k, v in (overrides or {}).items()}
+    env = _from_env(environ)
+    toml_path = overrides.get("CONFIG_FILE") or environ.get("BACKHAUL_CONFIG")
+    file_layer = _from_toml(Path(toml_path)) if toml_path else {}
+
+    config = dict(DEFAULTS)
+    for layer in (file_layer, env, overrides):
+        config.update({k: v for k, v in layer.items() if k != "PLUGIN_SETTINGS"})
+    config["PLUGIN_SETTINGS"] = _merge_plugin_settings(
+        file_layer.get("PLUGIN_SETTINGS"), env.get("PLUGIN_SETTINGS"),
+        overrides.get("PLUGIN_SETTINGS"))
+    return _normalise(config)
+
+
+def _normalise(config: dict[str, Any]) -> dict[str, Any]:
+    for name in _BOOLS:
+        config[name] = _parse_bool(name, config[name])
+    for name in _INTS:
+        try:
+            config[name] = int(config[name])
+        except (TypeError, ValueError):
+            raise ConfigError(name, f"'{config[name]}' is not a whole number",
+                              "Give a whole number.") from None
+    instance = Path(config["INSTANCE_PATH"]).resolve()
+    config["INSTANCE_PATH"] = str(instance)
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'backhaul.db'}"
+    url = str(config["DATABASE_URL"])
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if not (url.startswith("sqlite:") or url.startswith("postgresql+psycopg://")):
+        raise ConfigError("DATABASE_URL", f"unsupported database '{redact_url(url)}'",
+                          "Use sqlite:///path/to.db or postgresql://user:password@host/db.")
+    config["DATABASE_URL"] = url
+    redis_url = config["REDIS_URL"]
+    if redis_url and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("REDIS_URL", f"'{redact_url(redis_url)}' is not a Redis URL",
+                          "Use redis://host:6379/0, or unset it to run jobs in-process.")
+    plugins = config["PLUGINS"]
+    if isinstance(plugins, str):
+        plugins = "all" if plugins.strip() == "all" else [
+            p.strip() for p in plugins.split(",") if p.strip()]
+    config["PLUGINS"] = plugins
+    currency = str(config["DEFAULT_CURRENCY"])
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ConfigError("DEFAULT_CURRENCY", f"'{currency}' is not an ISO 4217 code",
+                          "Use a code such as USD or EUR.")
+    return config
+
+
+def ensure_secret_key(config: dict[str, Any]) -> str:
+    """Return the configured secret key, or one generated once and kept in the instance folder."""
+    if config.get("SECRET_KEY"):
+        return str(config["SECRET_KEY"])
+    path = Path(config["INSTANCE_PATH"]) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,271 @@
+"""Every hook the core calls. Each docstring is the reference documentation of that hook.
+
+Three groups:
+
+* **Contributions** are collected once per app at start-up, plugin by plugin; a plugin whose
+  contribution hook raises (or returns something invalid or duplicated) is marked *failed*
+  and none of its contributions are used. ``account_panels``, ``search`` and
+  ``account_timeline`` are called per request; a failure there is contained and reported.
+* **Extension points** return objects implementing a base class from ``backhaul.sdk``.
+* **Events** are called after the transaction that caused them has committed (never for a
+  rolled-back change). An exception in one implementation is logged with the plugin's name
+  and does not stop the others. Reactions that touch the outside world enqueue a job.
+
+Hooks only ever evolve by adding arguments; an implementation may accept any subset of a
+spec's arguments (pluggy passes only those it names).
+"""
+from __future__ import annotations
+
+import pluggy
+
+PROJECT = "backhaul"
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+
+# ============================================================================ contributions
+@hookspec
+def register_blueprints(app):
+    """Contribute Flask blueprints (staff UI pages, webhooks, portal routes).
+
+    Called once per app while it is created. Build blueprints *inside* the implementation:
+    Flask refuses to set up a blueprint that another app already registered.
+
+    :param app: the Flask app being created.
+    :returns: a list of ``flask.Blueprint``; each plugin's URL prefix should be ``/<name>``.
+        Every view must check a permission (``backhaul.sdk.permission_required``).
+    """
+
+
+@hookspec
+def menu_items():
+    """Contribute entries to the staff navigation.
+
+    Called once at start-up.
+
+    :returns: a list of ``backhaul.sdk.MenuItem``; each is shown only to users holding its
+        ``permission``.
+    """
+
+
+@hookspec
+def account_panels():
+    """Contribute panels to the account dashboard.
+
+    Called once at start-up; each panel's ``render(account)`` is called per page view.
+
+    :returns: a list of ``backhaul.sdk.AccountPanel``.
+    """
+
+
+@hookspec
+def graphql_schema():
+    """Contribute to the GraphQL schema.
+
+    Called once at start-up. The SDL extends the core's types (``extend type Query {...}``);
+    names of new types start with the plugin's prefix. Protect fields with the
+    ``@requires(permission: "...")`` directive or ``backhaul.sdk.graphql.requires``.
+
+    :returns: a ``backhaul.sdk.GraphQLContribution`` (SDL string and Ariadne bindables).
+    """
+
+
+@hookspec
+def permissions():
+    """Declare the permissions this plugin checks.
+
+    Called once at start-up. Names are namespaced ``<plugin>.<object>.<verb>``; a name
+    declared by two plugins fails the second one.
+
+    :returns: a list of ``backhaul.sdk.Permission``.
+    """
+
+
+@hookspec
+def periodic_jobs():
+    """Declare jobs that the scheduler runs periodically.
+
+    Called once at start-up by ``backhaul scheduler`` (and the embedded scheduler of
+    ``backhaul run``). Each period slot is enqueued once even when two schedulers race.
+
+    :returns: a list of ``backhaul.sdk.PeriodicJob``.
+    """
+
+
+@hookspec
+def cli_commands():
+    """Contribute sub-commands to the ``backhaul`` command line.
+
+    Called when the CLI starts. Commands run inside an app context.
+
+    :returns: a list of ``click.Command`` (or groups); names must not clash with the core's.
+    """
+
+
+@hookspec
+def scheduled_action_types():
+    """Contribute types of scheduled events (future-dated actions on an account).
+
+    Called once at start-up. Core types: change status, move-out, switch contact.
+
+    :returns: a list of ``backhaul.sdk.ScheduledActionType``.
+    """
+
+
+@hookspec
+def search(query, user, limit):
+    """Answer the global search box.
+
+    Called per search request, for every plugin; results are merged by score. An
+    implementation must only return what ``user`` may see.
+
+    :param query: the stripped search text (at least 2 characters).
+    :param user: the signed-in staff user.
+    :param limit: the most results wanted from this plugin.
+    :returns: a list of ``backhaul.sdk.SearchResult``.
+    """
+
+
+@hookspec
+def account_timeline(account, limit):
+    """Add entries to an account's timeline (invoices, tickets, jobs...).
+
+    Called per timeline view; results from every plugin are merged by time.
+
+    :param account: the ``Account`` shown.
+    :param limit: the most entries wanted from this plugin.
+    :returns: a list of ``backhaul.sdk.TimelineEntry``.
+    """
+
+
+@hookspec
+def load_demo_data(app):
+    """Create demo records for ``backhaul demo load``.
+
+    Called inside an app context, after the core's own demo data, in dependency order. Must
+    be idempotent: running it twice changes nothing (look records up before creating them).
+
+    :param app: the Flask app.
+    """
+
+
+# ============================================================================ extension points
+@hookspec
+def service_types():
+    """Contribute service types (data, voice, general, recurring non-data...).
+
+    Called once at start-up. Keys must be unique across plugins.
+
+    :returns: a list of ``backhaul.sdk.ServiceType`` instances.
+    """
+
+
+@hookspec
+def payment_gateways():
+    """Contribute payment gateways (Stripe, ...).
+
+    Called once at start-up.
+
+    :returns: a list of ``backhaul.sdk.PaymentGateway`` instances.
+    """
+
+
+@hookspec
+def provisioning_backends():
+    """Contribute provisioning backends (MikroTik, Juniper, RADIUS...).
+
+    Called once at start-up.
+
+    :returns: a list of ``backhaul.sdk.ProvisioningBackend`` instances.
+    """
+
+
+@hookspec
+def notification_channels():
+    """Contribute notification channels (email, SMS, webhook...).
+
+    Called once at start-up.
+
+    :returns: a list of ``backhaul.sdk.NotificationChannel`` instances.
+    """
+
+
+# ============================================================================ events
+@hookspec
+def account_created(app, account_id):
+    """An account was created. Called after commit.
+
+    :param app: the Flask app.
+    :param account_id: the new account's id.
+    """
+
+
+@hookspec
+def account_status_changed(app, account_id, old_status, new_status, reason):
+    """An account's status changed. Called after commit.
+
+    Network plugins suspend, throttle or restore service here (by enqueuing a job); the
+    notifications plugin announces it.
+
+    :param app: the Flask app.
+    :param account_id: the account's id.
+    :param old_status: the previous status key (``None`` for a new account).
+    :param new_status: the new status key.
+    :param reason: a short machine-readable reason (``"manual"``, ``"delinquency"``,
+        ``"scheduled"``, ``"move_out"``...).
+    """
+
+
+@hookspec
+def service_changed(app, account_id, subscription_id, change):
+    """A subscription was added, changed or ended. Called after commit.
+
+    :param app: the Flask app.
+    :param account_id: the account's id.
+    :param subscription_id: the subscription's id.
+    :param change: ``"added"``, ``"changed"`` or ``"ended"``.
+    """
+
+
+@hookspec
+def invoice_finalized(app, invoice_id, account_id):
+    """An invoice was finalized (and will never be edited). Called after commit.
+
+    :param app: the Flask app.
+    :param invoice_id: the invoice's id.
+    :param account_id: the account's id.
+    """
+
+
+@hookspec
+def payment_received(app, payment_id, account_id, amount):
+    """A payment was recorded in the ledger. Called after commit.
+
+    :param app: the Flask app.
+    :param payment_id: the payment's id.
+    :param account_id: the account's id.
+    :param amount: the amount, a ``backhaul.sdk.Money``.
+    """
+
+
+@hookspec
+def usage_recorded(app, account_id, period_start, period_end, bytes_in, bytes_out):
+    """Usage for an account was rolled up. Called after commit.
+
+    :param app: the Flask app.
+    :param account_id: the account's id.
+    :param period_start: start of the rolled-up period (aware ``datetime``).
+    :param period_end: end of the rolled-up period (aware ``datetime``).
+    :param bytes_in: bytes downloaded in the period.
+    :param bytes_out: bytes uploaded in the period.
+    """
+
+
+@hookspec
+def device_state_changed(app, device_id, old_state, new_state):
+    """A monitored device changed state (up, down, degraded). Called after commit.
+
+    :param app: the Flask app.
+    :param device_id: the device's id.
+    :param old_state: the previous state.
+    :param new_state: the new state.
+    """

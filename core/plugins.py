@@ -1,0 +1,366 @@
+"""Plugin discovery, loading and the typed facade over pluggy.
+
+Discovery: entry points in the group ``backhaul.plugins`` (plus in-test plugins handed over
+through ``EXTRA_PLUGINS``). Configuration decides what is enabled. Each plugin is loaded in its
+own ``try``: an import error, a missing dependency, an incompatible SDK range or an exception
+while registering or contributing marks that plugin *failed* with the reason, and the others
+start. ``STRICT_PLUGINS`` turns any failure into a fatal :class:`PluginLoadError`.
+
+Core code never writes ``pm.hook.x(...)``: it calls :meth:`Plugins.call` (every
+implementation, each isolated), :meth:`Plugins.first` or the start-up :class:`Contributions`.
+Implementations are called one at a time in load order (dependencies first) so that a failure
+is attributed to its plugin; pluggy hookwrappers are therefore not supported.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+import pluggy
+from marshmallow import ValidationError
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from backhaul.sdk.plugin import API_VERSION, PluginMeta
+
+from . import hookspecs
+from .config import ConfigError
+
+log = logging.getLogger("backhaul.plugins")
+trace_log = logging.getLogger("backhaul.hooks")
+
+ENTRY_POINT_GROUP = "backhaul.plugins"
+
+#: The core's own features are plugins too (essential, always first, not entry points): they
+#: contribute through exactly the hooks a third party uses.
+CORE_PLUGINS = {
+    "core": "backhaul.core.system",
+    "auth": "backhaul.core.auth.plugin",
+    "audit": "backhaul.core.audit.plugin",
+    "accounts": "backhaul.core.accounts.plugin",
+}
+
+
+class PluginLoadError(RuntimeError):
+    """A plugin failed while ``STRICT_PLUGINS`` is on."""
+
+
+@dataclass
+class PluginRecord:
+    """What the core knows about one installed plugin."""
+
+    name: str
+    version: str = "?"
+    status: str = "disabled"  # enabled | disabled | failed
+    reason: str = ""
+    meta: PluginMeta | None = None
+    obj: Any = None
+    source: str = "entry point"
+    settings: dict = field(default_factory=dict)
+    loader: Callable[[], Any] | None = None
+
+    @property
+    def description(self) -> str:
+        return self.meta.description if self.meta else ""
+
+
+@dataclass(frozen=True)
+class HookCall:
+    """One recorded hook call (see :meth:`Plugins.add_recorder`)."""
+
+    hook: str
+    plugin: str
+    kwargs: dict
+    result: Any
+    error: BaseException | None
+
+
+def discover() -> dict[str, PluginRecord]:
+    """Installed plugins by name, not yet imported."""
+    found: dict[str, PluginRecord] = {}
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        version = ep.dist.version if ep.dist is not None else "?"
+        found[ep.name] = PluginRecord(name=ep.name, version=version, loader=ep.load)
+    return found
+
+
+class Plugins:
+    """One per app (``app.extensions["backhaul.plugins"]``): the typed facade over pluggy."""
+
+    def __init__(self, config: dict):
+        self.config = config
+        self.strict = bool(config.get("STRICT_PLUGINS"))
+        self.trace = bool(config.get("TRACE_HOOKS"))
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.records: dict[str, PluginRecord] = {}
+        self.order: list[str] = []
+        self._recorders: list[list[HookCall]] = []
+
+    # ----------------------------------------------------------------------- loading
+    def load(self) -> Plugins:
+        import importlib
+
+        self.records = {
+            name: PluginRecord(name=name, version=_core_version(), source="core",
+                               loader=lambda path=path: importlib.import_module(path))
+            for name, path in CORE_PLUGINS.items()}
+        for name, record in discover().items():
+            if name in self.records:
+                log.error("an installed plugin named '%s' clashes with the core's", name)
+                continue
+            self.records[name] = record
+        for obj in self.config.get("EXTRA_PLUGINS") or []:
+            meta = getattr(obj, "META", None)
+            name = meta.name if isinstance(meta, PluginMeta) else repr(obj)
+            self.records[name] = PluginRecord(
+                name=name, version=str((meta.extra or {}).get("version", "0")) if meta else "?",
+                source="in-test", loader=lambda obj=obj: obj)
+        wanted = self._wanted_names()
+        for name in wanted:
+            self._import(self.records[name])
+        for record in self.records.values():
+            if record.meta and record.meta.essential and record.name not in wanted:
+                log.warning("plugin '%s' is essential and stays enabled", record.name)
+                wanted.append(record.name)
+        self._validate_settings(wanted)
+        for name in self._dependency_order(wanted):
+            self._register(self.records[name])
+        return self
+
+    def _wanted_names(self) -> list[str]:
+        core = list(CORE_PLUGINS)
+        extra = [r.name for r in self.records.values() if r.source == "in-test"]
+        installed = [n for n in sorted(self.records) if n not in core and n not in extra]
+        chosen = self.config.get("PLUGINS", "all")
+        if chosen == "all":
+            return core + installed + extra
+        unknown = [n for n in chosen if n not in self.records]
+        if unknown:
+            raise ConfigError("PLUGINS", f"unknown plugin '{unknown[0]}'",
+                              f"Installed plugins: {', '.join(installed) or 'none'}.")
+        return list(dict.fromkeys([*core, *chosen, *extra]))
+
+    def _import(self, record: PluginRecord) -> None:
+        try:
+            obj = record.loader()
+        except Exception as exc:  # an import error must not stop the other plugins
+            self._fail(record, f"import failed: {type(exc).__name__}: {exc}")
+            return
+        meta = getattr(obj, "META", None)
+        if not isinstance(meta, PluginMeta):
+            self._fail(record, "has no META = PluginMeta(...)")
+            return
+        if meta.name != record.name:
+            self._fail(record, f"META.name is '{meta.name}' but it is installed as '{record.name}'")
+            return
+        record.obj, record.meta = obj, meta
+        try:
+            spec = SpecifierSet(meta.requires_sdk)
+        except InvalidSpecifier:
+            self._fail(record, f"requires_sdk '{meta.requires_sdk}' is not a PEP 440 range")
+            return
+        if Version(API_VERSION) not in spec:
+            self._fail(record, f"needs the plugin API {meta.requires_sdk}; this Backhaul offers "
+                               f"{API_VERSION}: upgrade backhaul or install an older "
+                               f"version of the plugin")
+
+    def _validate_settings(self, wanted: list[str]) -> None:
+        settings = self.config.get("PLUGIN_SETTINGS") or {}
+        for name in wanted:
+            record = self.records[name]
+            raw = settings.get(name, {})
+            schema = record.meta.settings_schema if record.meta else None
+            if schema is None:
+                record.settings = dict(raw)
+                continue
+            try:
+                record.settings = schema().load(raw)
+            except ValidationError as exc:
+                key, problems = next(iter(exc.normalized_messages().items()))
+                raise ConfigError(key, "; ".join(map(str, problems)) if isinstance(
+                    problems, list) else str(problems),
+                    f"Set [plugins.{name}] {key} in the TOML file or "
+                    f"BACKHAUL_PLUGIN_{name.upper()}__{key.upper()}.", plugin=name) from None
+
+    def _dependency_order(self, wanted: list[str]) -> list[str]:
+        """Topological order (dependencies first); marks plugins with missing deps failed."""
+        ordered: list[str] = []
+        visiting: set[str] = set()
+
+        def visit(name: str) -> bool:
+            record = self.records[name]
+            if record.status == "failed" or record.meta is None:
+                return False
+            if name in ordered:
+                return True
+            if name in visiting:
+                self._fail(record, "dependency cycle")
+                return False
+            visiting.add(name)
+            for dep in record.meta.depends_on:
+                if dep not in wanted or dep not in self.records:
+                    self._fail(record, f"needs plugin '{dep}', which is not enabled: enable it "
+                                       f"or disable '{name}'")
+                    break
+                if not visit(dep):
+                    if record.status != "failed":
+                        self._fail(record, f"needs plugin '{dep}', which failed")
+                    break
+            visiting.discard(name)
+            if record.status == "failed":
+                return False
+            ordered.append(name)
+            return True
+
+        for name in wanted:
+            visit(name)
+        return ordered
+
+    def _register(self, record: PluginRecord) -> None:
+        try:
+            if record.meta.hookspecs is not None:
+                self.pm.add_hookspecs(record.meta.hookspecs)
+            self.pm.register(record.obj, name=record.name)
+        except Exception as exc:
+            self._fail(record, f"registration failed: {type(exc).__name__}: {exc}")
+            return
+        record.status = "enabled"
+        self.order.append(record.name)
+
+    def _fail(self, record: PluginRecord, reason: str) -> None:
+        record.status, record.reason = "failed", reason
+        if record.name in self.order:
+            self.order.remove(record.name)
+        if record.obj is not None and self.pm.is_registered(record.obj):
+            self.pm.unregister(record.obj)
+        log.error("plugin '%s' failed: %s", record.name, reason)
+        if self.strict:
+            raise PluginLoadError(f"plugin '{record.name}' failed: {reason}")
+
+    def fail(self, name: str, reason: str) -> None:
+        """Mark an enabled plugin failed (and its dependents): used by the start-up phases."""
+        self._fail(self.records[name], reason)
+        for other in list(self.order):
+            meta = self.records[other].meta
+            if meta and name in meta.depends_on:
+                self.fail(other, f"needs plugin '{name}', which failed")
+
+    # ----------------------------------------------------------------------- queries
+    def enabled(self) -> list[PluginRecord]:
+        return [self.records[n] for n in self.order]
+
+    def is_enabled(self, name: str) -> bool:
+        return name in self.order
+
+    def settings(self, name: str) -> dict:
+        return self.records[name].settings
+
+    def hooks_implemented(self, name: str) -> list[str]:
+        record = self.records[name]
+        if record.obj is None or not self.pm.is_registered(record.obj):
+            return []
+        return sorted(hc.name for hc in self.pm.get_hookcallers(record.obj) or [])
+
+    def has_hook(self, hook: str) -> bool:
+        return hasattr(self.pm.hook, hook)
+
+    # ----------------------------------------------------------------------- calling
+    def add_recorder(self) -> list[HookCall]:
+        """Record every hook call from now on (for tests); returns the list that fills up."""
+        calls: list[HookCall] = []
+        self._recorders.append(calls)
+        return calls
+
+    def remove_recorder(self, calls: list[HookCall]) -> None:
+        self._recorders.remove(calls)
+
+    def _impls(self, hook: str, plugins: Iterable[str] | None = None):
+        caller = getattr(self.pm.hook, hook)
+        by_plugin = {impl.plugin_name: impl for impl in caller.get_hookimpls()}
+        for name in (plugins if plugins is not None else self.order):
+            if name in by_plugin:
+                yield name, by_plugin[name]
+
+    def _invoke(self, hook: str, name: str, impl, kwargs: dict):
+        args = [kwargs[a] for a in impl.argnames]
+        started = time.perf_counter()
+        error = None
+        result = None
+        try:
+            result = impl.function(*args)
+            return result
+        except Exception as exc:
+            error = exc
+            raise
+        finally:
+            if self.trace:
+                trace_log.info("hook %s -> %s (%.1f ms)%s", hook, name,
+                               (time.perf_counter() - started) * 1000,
+                               f" raised {type(error).__name__}" if error else "")
+            for calls in self._recorders:
+                calls.append(HookCall(hook, name, dict(kwargs), result, error))
+
+    def call(self, hook: str, *, plugins: Iterable[str] | None = None,
+             on_error: Callable[[str, BaseException], None] | None = None,
+             **kwargs) -> list[tuple[str, Any]]:
+        """Call every enabled implementation of ``hook``; one failing does not stop the others.
+
+        A failure is logged with the plugin's name (and passed to ``on_error``); the answers
+        of the others come back as ``(plugin, result)`` pairs, ``None`` results included.
+        """
+        results = []
+        for name, impl in self._impls(hook, plugins):
+            try:
+                results.append((name, self._invoke(hook, name, impl, kwargs)))
+            except Exception as exc:
+                log.exception("plugin '%s' raised in hook %s", name, hook)
+                if on_error:
+                    on_error(name, exc)
+        return results
+
+    def first(self, hook: str, **kwargs) -> Any:
+        """The first non-``None`` answer, in load order (a failing plugin is skipped)."""
+        for name, impl in self._impls(hook):
+            try:
+                result = self._invoke(hook, name, impl, kwargs)
+            except Exception:
+                log.exception("plugin '%s' raised in hook %s", name, hook)
+                continue
+            if result is not None:
+                return result
+        return None
+
+    def collect(self, hook: str, **kwargs) -> list[tuple[str, Any]]:
+        """Flatten list answers into ``(plugin, item)`` pairs, containing failures."""
+        items = []
+        for name, result in self.call(hook, **kwargs):
+            for item in result or ():
+                items.append((name, item))
+        return items
+
+    def describe(self) -> list[dict]:
+        """Rows for ``backhaul plugins list`` and the plugins page."""
+        rows = []
+        for name in sorted(self.records):
+            r = self.records[name]
+            rows.append({"name": name, "version": r.version, "status": r.status,
+                         "reason": r.reason, "description": r.description, "source": r.source,
+                         "hooks": self.hooks_implemented(name)})
+        return rows
+
+
+def plugin_module_name(obj: Any) -> str | None:
+    return obj.__name__ if isinstance(obj, ModuleType) else type(obj).__module__
+
+
+def _core_version() -> str:
+    try:
+        return metadata.version("backhaul")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"

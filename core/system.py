@@ -1,0 +1,22 @@
+"""The core's own contributions, made through the same hooks any plugin uses."""
+from __future__ import annotations
+
+from backhaul.sdk import MenuItem, Permission, PluginMeta, hookimpl
+
+META = PluginMeta(name="core", description="Plugin framework, jobs, UI shell and GraphQL",
+                  essential=True)
+
+
+@hookimpl
+def permissions():
+    return [
+        Permission("core.plugins.view", "See installed plugins and why one failed"),
+        Permission("core.jobs.view", "See background jobs and failures"),
+        Permission("core.jobs.retry", "Retry failed background jobs"),
+        Permission("core.graphql.explore", "Use the GraphiQL explorer"),
+    ]
+
+
+@hookimpl
+def menu_items():
+    return [MenuItem("Plugins", "core_ui.plugins", "core.plugins.view", section="Admin", order=90)]

@@ -1,0 +1,42 @@
+# Sourced by test.sh: make sure the real test peers are installed and running, and export
+# the URLs the test kit reads. As root on Debian, missing packages are installed.
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo -n"
+need_pkgs=()
+command -v pg_ctlcluster >/dev/null || need_pkgs+=(postgresql)
+command -v redis-server >/dev/null || need_pkgs+=(redis-server)
+command -v chromium >/dev/null || need_pkgs+=(chromium)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null; then
+    echo "==> installing test peers: ${need_pkgs[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  else
+    echo "!! cannot install ${need_pkgs[*]}: not a Debian machine" >&2
+  fi
+fi
+
+# PostgreSQL: start the cluster if stopped; a login role that may create databases.
+if command -v pg_lsclusters >/dev/null; then
+  ver=$(pg_lsclusters -h | awk 'NR==1{print $1}')
+  cluster=$(pg_lsclusters -h | awk 'NR==1{print $2}')
+  if [ -n "$ver" ] && ! pg_lsclusters -h | awk 'NR==1{print $4}' | grep -q online; then
+    echo "==> starting PostgreSQL $ver/$cluster"
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$ver" "$cluster" start
+  fi
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 0.5; done
+  $SUDO su postgres -c "psql -q -tAc \"SELECT 1 FROM pg_roles WHERE rolname='backhaul_test'\" | grep -q 1 || psql -q -c \"CREATE ROLE backhaul_test LOGIN CREATEDB PASSWORD 'backhaul_test'\"" </dev/null
+  export BACKHAUL_TEST_DATABASE_URL="${BACKHAUL_TEST_DATABASE_URL:-postgresql://backhaul_test:backhaul_test@127.0.0.1:5432/postgres}"
+fi
+
+# Redis: start one (nothing kept on disk) if none answers.
+if command -v redis-server >/dev/null; then
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    echo "==> starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+    for _ in $(seq 1 20); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.2; done
+  fi
+  export BACKHAUL_TEST_REDIS_URL="${BACKHAUL_TEST_REDIS_URL:-redis://127.0.0.1:6379/14}"
+fi
+export BACKHAUL_TEST_CHROMIUM="${BACKHAUL_TEST_CHROMIUM:-$(command -v chromium || true)}"

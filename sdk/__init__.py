@@ -1,0 +1,82 @@
+"""The supported plugin API. Everything a plugin author may import is re-exported here.
+
+Anything not listed in ``__all__`` (and everything under ``backhaul.core``) is internal and may
+change without notice. The API version is :data:`API_VERSION`; plugins declare a range on it in
+``PluginMeta.requires_sdk``.
+"""
+from __future__ import annotations
+
+import pluggy
+
+from .contributions import (
+    AccountPanel,
+    GraphQLContribution,
+    MenuItem,
+    PeriodicJob,
+    Permission,
+    ScheduledActionType,
+    SearchResult,
+    TimelineEntry,
+)
+from .extensions import (
+    DeliveryResult,
+    NotificationChannel,
+    OutboundMessage,
+    PaymentGateway,
+    PaymentResult,
+    PaymentStatus,
+    ProvisioningBackend,
+    ProvisioningResult,
+    ServiceType,
+)
+from .money import CurrencyMismatch, Money
+from .plugin import API_VERSION, PluginMeta
+from .runtime import (
+    current_plugin_settings,
+    db,
+    emit,
+    enqueue,
+    hookspec,
+    money_columns,
+    permission_required,
+    TimestampMixin,
+    UTCDateTime,
+    utcnow,
+)
+
+hookimpl = pluggy.HookimplMarker("backhaul")
+
+__all__ = [
+    "API_VERSION",
+    "AccountPanel",
+    "CurrencyMismatch",
+    "DeliveryResult",
+    "GraphQLContribution",
+    "MenuItem",
+    "Money",
+    "NotificationChannel",
+    "OutboundMessage",
+    "PaymentGateway",
+    "PaymentResult",
+    "PaymentStatus",
+    "PeriodicJob",
+    "Permission",
+    "PluginMeta",
+    "ProvisioningBackend",
+    "ProvisioningResult",
+    "ScheduledActionType",
+    "SearchResult",
+    "ServiceType",
+    "TimelineEntry",
+    "TimestampMixin",
+    "UTCDateTime",
+    "current_plugin_settings",
+    "db",
+    "emit",
+    "enqueue",
+    "hookimpl",
+    "hookspec",
+    "money_columns",
+    "permission_required",
+    "utcnow",
+]

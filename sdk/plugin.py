@@ -1,0 +1,42 @@
+"""The declarative description of a plugin (NetBox's ``PluginConfig`` idea, kept small).
+
+A plugin module exposes ``META = PluginMeta(...)`` next to its ``@hookimpl`` functions. The core
+reads it before registering anything: that is how it checks the SDK range, orders plugins by
+their dependencies and validates settings before a single hook runs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+#: The version of the plugin API that this SDK offers. Plugins declare a PEP 440 range on it.
+API_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class PluginMeta:
+    """What the core needs to know about a plugin before it runs any of its code.
+
+    :param name: unique, lowercase, also the namespace (table prefix, URL prefix, permissions).
+    :param description: one line for ``backhaul plugins list`` and the plugins page.
+    :param requires_sdk: PEP 440 specifier on :data:`API_VERSION`, e.g. ``">=1.0,<2"``.
+    :param depends_on: names of plugins that must be enabled and load first.
+    :param settings_schema: a marshmallow ``Schema`` class; settings are validated at start-up
+        and loaded values are available as ``current_plugin_settings(name)``.
+    :param essential: an essential plugin cannot be disabled by configuration.
+    :param hookspecs: a module or class of ``@hookspec`` functions that this plugin publishes
+        for other plugins (pluggy ``add_hookspecs``).
+    :param migrations: folder holding this plugin's Alembic ``versions``; by default the
+        ``migrations/versions`` folder beside the plugin module, if it exists.
+    """
+
+    name: str
+    description: str = ""
+    requires_sdk: str = ">=1.0,<2"
+    depends_on: tuple[str, ...] = ()
+    settings_schema: Any = None
+    essential: bool = False
+    hookspecs: ModuleType | type | None = None
+    migrations: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
