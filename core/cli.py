@@ -1,12 +1,18 @@
-"""The ``backhaul`` command line. Every command builds the app from the same configuration."""
+"""The ``backhaul`` command line. Every command builds the app from the same configuration.
+
+Plugins add commands through the ``cli_commands`` hook; those run inside an app context.
+Errors a user can fix (configuration, a failing plugin in strict mode, an unreachable
+database) end in one line saying what to do, never a traceback or a password.
+"""
 from __future__ import annotations
 
 import json
 import sys
 
 import click
+import sqlalchemy.exc
 
-from .config import ConfigError
+from .config import ConfigError, redact_url
 from .plugins import PluginLoadError
 
 
@@ -32,34 +38,72 @@ pass_state = click.make_pass_decorator(_State, ensure=True)
 class BackhaulGroup(click.Group):
     """Adds the commands that plugins contribute (``cli_commands`` hook) on demand."""
 
-    def _plugin_commands(self, ctx) -> dict:
+    def _plugin_commands(self, ctx) -> dict[str, click.Command]:
         state = ctx.ensure_object(_State)
+        cached = getattr(state, "plugin_commands", None)
+        if cached is not None:
+            return cached
         try:
             app = state.app
-        except click.ClickException:
+        except click.ClickException as exc:
+            state.app_error = exc  # shown if the command asked for is not a core one
             return {}
-        commands = {}
+        commands: dict[str, click.Command] = {}
+        owners: dict[str, str] = {}
         for plugin, command in app.extensions["backhaul.plugins"].collect("cli_commands"):
-            if command.name in self.commands:
-                click.echo(f"plugin '{plugin}': command '{command.name}' clashes with a core "
-                           "command and is ignored", err=True)
+            if not isinstance(command, click.Command):
+                click.echo(f"plugin '{plugin}': cli_commands returned "
+                           f"{type(command).__name__}, expected a click command", err=True)
+                continue
+            if command.name in self.commands or command.name in commands:
+                owner = owners.get(command.name, "core")
+                click.echo(f"plugin '{plugin}': command '{command.name}' clashes with "
+                           f"{owner}'s and is ignored: rename it", err=True)
                 continue
             commands[command.name] = command
+            owners[command.name] = f"plugin '{plugin}'"
+        state.plugin_commands = commands
         return commands
 
     def list_commands(self, ctx):
         return sorted({*super().list_commands(ctx), *self._plugin_commands(ctx)})
 
     def get_command(self, ctx, name):
-        return super().get_command(ctx, name) or self._plugin_commands(ctx).get(name)
+        command = super().get_command(ctx, name) or self._plugin_commands(ctx).get(name)
+        error = getattr(ctx.ensure_object(_State), "app_error", None)
+        if command is None and error is not None:
+            raise error  # "no such command" would hide why plugin commands are missing
+        return command
 
     def invoke(self, ctx):
-        return super().invoke(ctx)
+        try:
+            return super().invoke(ctx)
+        except sqlalchemy.exc.OperationalError as exc:
+            state = ctx.ensure_object(_State)
+            url = (state._app.config["DATABASE_URL"] if state._app is not None
+                   else _configured_database_url())
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise click.ClickException(
+                f"cannot use the database {redact_url(url)}: {reason}. Check "
+                "BACKHAUL_DATABASE_URL and that the server is running.") from None
+
+
+def _configured_database_url() -> str | None:
+    from .config import load_config
+
+    try:
+        return load_config()["DATABASE_URL"]
+    except ConfigError:
+        return None
 
 
 @click.group(cls=BackhaulGroup)
-def main():
+@click.pass_context
+def main(ctx):
     """Backhaul: operations platform for internet service providers."""
+    if ctx.invoked_subcommand and ctx.invoked_subcommand not in main.commands:
+        state = ctx.ensure_object(_State)
+        ctx.with_resource(state.app.app_context())  # a plugin's command runs inside the app
 
 
 def _in_app(state: _State):
@@ -149,6 +193,27 @@ def plugins_list(state, as_json):
             click.echo(f"{'':<16} hooks: {', '.join(row['hooks'])}")
 
 
+@main.command("hooks")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True)
+@click.option("--core", "core_only", is_flag=True,
+              help="Only the core's hooks (what docs/hooks.md holds), not plugin-published ones.")
+@pass_state
+def hooks_cmd(state, fmt, core_only):
+    """The hook reference: every hook's exact signature and documentation."""
+    from . import hookdocs
+
+    specs = hookdocs.collect_specs(None if core_only else state.app.extensions[
+        "backhaul.plugins"])
+    if fmt == "json":
+        click.echo(json.dumps([s.as_dict() for s in specs], indent=2))
+    elif fmt == "markdown":
+        click.echo(hookdocs.markdown(specs), nl=False)
+    else:
+        for spec in specs:
+            click.echo(f"{spec.signature}  [{spec.group}]")
+
+
 # ------------------------------------------------------------------------------- demo
 @main.group()
 def demo():
@@ -159,10 +224,13 @@ def demo():
 @pass_state
 def demo_load(state):
     """Load demo data (idempotent: running it twice changes nothing)."""
-    from .demo import load
+    from .demo import DemoDataError, load
 
     with _in_app(state):
-        load(state.app)
+        try:
+            load(state.app)
+        except DemoDataError as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo("demo data loaded")
 
 
@@ -180,7 +248,8 @@ def jobs_failed(state, as_json):
     from .jobs import failed_jobs
 
     with _in_app(state):
-        rows = [{"id": j.id, "func": j.func, "attempts": j.attempts, "error": j.last_error,
+        rows = [{"id": j.id, "func": j.func, "queue": j.queue, "key": j.key,
+                 "attempts": j.attempts, "max_attempts": j.max_attempts, "error": j.last_error,
                  "finished_at": j.finished_at.isoformat() if j.finished_at else None}
                 for j in failed_jobs()]
     if as_json:
@@ -197,10 +266,10 @@ def jobs_failed(state, as_json):
 @click.option("--all", "retry_all", is_flag=True, help="Retry every failed job.")
 @pass_state
 def jobs_retry(state, ids, retry_all):
-    """Put failed jobs back in the queue."""
+    """Put failed jobs back in the queue (dispatched at once)."""
     from .jobs import retry
 
-    if not ids and not retry_all:
+    if bool(ids) == retry_all:
         raise click.UsageError("give job ids, or --all")
     with _in_app(state):
         count = retry(None if retry_all else list(ids))

@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENV_PREFIX = "BACKHAUL_"
 
@@ -20,10 +21,13 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: sqlite:///<instance>/backhaul.db
     "REDIS_URL": None,  # unset: jobs run in-process
     "PLUGINS": "all",  # "all" or a list of names
+    "DISABLED_PLUGINS": [],  # names taken out of PLUGINS (essential ones cannot be)
     "SECRET_KEY": None,  # generated and kept in <instance>/secret_key on first run
     "STRICT_PLUGINS": False,  # a plugin that fails to load is fatal
     "TRACE_HOOKS": False,  # log every hook call
     "QUEUE_PREFIX": "backhaul",  # RQ queue names are "<prefix>:<queue>"
+    "JOB_BACKOFF_SECONDS": 10,  # first retry delay; doubles per attempt (capped at 1 hour)
+    "JOB_STALE_GRACE_SECONDS": 60,  # a running job past its timeout + this is presumed lost
     "PLUGIN_SETTINGS": {},  # {plugin: {key: value}}
     "EXTRA_PLUGINS": [],  # plugin objects registered directly (in-test plugins)
     "SESSION_IDLE_MINUTES": 30,
@@ -32,10 +36,34 @@ DEFAULTS: dict[str, Any] = {
     "ACCOUNT_NUMBER_FORMAT": "A{seq:06d}",
     "DEFAULT_CURRENCY": "USD",
     "TIMEZONE": "UTC",
+    "GRAPHQL_MAX_DEPTH": 10,  # nesting of fields in one query
+    "GRAPHQL_MAX_ALIASES": 30,  # aliased fields in one document
+    "GRAPHQL_MAX_TOKENS": 2000,  # lexical tokens parsed before a query is refused
+    "GRAPHQL_MAX_COST": 10000,  # fields, multiplied by the page size of lists they are in
+    "GRAPHQL_DEFAULT_PAGE_SIZE": 20,  # `first` when a connection query omits it
+    "GRAPHQL_MAX_PAGE_SIZE": 100,  # the largest `first` a connection accepts
+    "AUTH_PASSWORD_MIN_LENGTH": 12,
+    "AUTH_THROTTLE_ATTEMPTS": 5,  # failures per address+IP within the window before refusing
+    "AUTH_THROTTLE_WINDOW_MINUTES": 15,
+    "AUTH_LOCKOUT_THRESHOLD": 10,  # consecutive failures that lock an account
+    "AUTH_LOCKOUT_MINUTES": 15,
+    "AUTH_MFA_PENDING_MINUTES": 5,  # time to enter the TOTP code after the password
+    "AUTH_SESSION_TOUCH_SECONDS": 60,  # how often last-seen is written for a session
+    "SESSION_COOKIE_SECURE": False,  # True forces Secure; otherwise Secure on HTTPS requests
+    "TRUSTED_PROXIES": 0,  # reverse proxies in front (X-Forwarded-For/Proto are trusted that deep)
 }
 
-_BOOLS = {"STRICT_PLUGINS", "TRACE_HOOKS"}
-_INTS = {"SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "MAX_CONTENT_LENGTH"}
+_BOOLS = {"STRICT_PLUGINS", "TRACE_HOOKS", "SESSION_COOKIE_SECURE"}
+_INTS = {"SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "MAX_CONTENT_LENGTH",
+         "JOB_BACKOFF_SECONDS", "JOB_STALE_GRACE_SECONDS", "GRAPHQL_MAX_DEPTH",
+         "GRAPHQL_MAX_ALIASES", "GRAPHQL_MAX_TOKENS", "GRAPHQL_MAX_COST",
+         "GRAPHQL_DEFAULT_PAGE_SIZE", "GRAPHQL_MAX_PAGE_SIZE", "AUTH_PASSWORD_MIN_LENGTH",
+         "AUTH_THROTTLE_ATTEMPTS", "AUTH_THROTTLE_WINDOW_MINUTES", "AUTH_LOCKOUT_THRESHOLD",
+         "AUTH_LOCKOUT_MINUTES", "AUTH_MFA_PENDING_MINUTES", "AUTH_SESSION_TOUCH_SECONDS",
+         "TRUSTED_PROXIES"}
+_LISTS = {"PLUGINS", "DISABLED_PLUGINS"}
+#: set through TOML tables or by the test kit, never from a string
+_NOT_FROM_ENV = {"PLUGIN_SETTINGS", "EXTRA_PLUGINS"}
 
 
 class ConfigError(Exception):
@@ -81,7 +109,7 @@ def _from_env(environ: dict[str, str]) -> dict[str, Any]:
         match = re.fullmatch(r"PLUGIN_([A-Z0-9_]+?)__([A-Z0-9_]+)", name)
         if match:
             plugin_settings.setdefault(match[1].lower(), {})[match[2].lower()] = value
-        elif name in DEFAULTS:
+        elif name in DEFAULTS and name not in _NOT_FROM_ENV:
             out[name] = value
     if plugin_settings:
         out["PLUGIN_SETTINGS"] = plugin_settings
@@ -99,12 +127,20 @@ def _from_toml(path: Path) -> dict[str, Any]:
     if unknown:
         raise ConfigError(unknown[0].lower(), f"unknown setting in {path}",
                           f"Known settings: {', '.join(sorted(k.lower() for k in DEFAULTS))}.")
-    if isinstance(data.get("plugins"), dict):
-        enabled = data["plugins"].get("enabled")
-        if enabled is not None:
-            out["PLUGINS"] = enabled
-        out["PLUGIN_SETTINGS"] = {k: v for k, v in data["plugins"].items()
-                                  if isinstance(v, dict)}
+    plugins = data.get("plugins")
+    if plugins is not None and not isinstance(plugins, dict):
+        raise ConfigError("plugins", f"must be a table in {path}",
+                          "Write [plugins] with enabled = [...] and [plugins.<name>] tables.")
+    for key, value in (plugins or {}).items():
+        if key == "enabled":
+            out["PLUGINS"] = value
+        elif key == "disabled":
+            out["DISABLED_PLUGINS"] = value
+        elif not isinstance(value, dict):
+            raise ConfigError(f"plugins.{key}", f"unknown setting in {path}",
+                              "Use enabled = [...], disabled = [...] or a [plugins.<name>] "
+                              "table of that plugin's settings.")
+    out["PLUGIN_SETTINGS"] = {k: v for k, v in (plugins or {}).items() if isinstance(v, dict)}
     return out
 
 
@@ -157,11 +193,16 @@ def _normalise(config: dict[str, Any]) -> dict[str, Any]:
     if redis_url and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError("REDIS_URL", f"'{redact_url(redis_url)}' is not a Redis URL",
                           "Use redis://host:6379/0, or unset it to run jobs in-process.")
-    plugins = config["PLUGINS"]
-    if isinstance(plugins, str):
-        plugins = "all" if plugins.strip() == "all" else [
-            p.strip() for p in plugins.split(",") if p.strip()]
-    config["PLUGINS"] = plugins
+    for name in _LISTS:
+        config[name] = _parse_names(name, config[name])
+    if config["DISABLED_PLUGINS"] == "all":
+        raise ConfigError("DISABLED_PLUGINS", "'all' is not allowed here",
+                          "List plugin names, or set PLUGINS to the few you want.")
+    try:
+        ZoneInfo(str(config["TIMEZONE"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("TIMEZONE", f"'{config['TIMEZONE']}' is not a known time zone",
+                          "Use an IANA name such as UTC or Europe/Berlin.") from None
     currency = str(config["DEFAULT_CURRENCY"])
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise ConfigError("DEFAULT_CURRENCY", f"'{currency}' is not an ISO 4217 code",
@@ -169,16 +210,49 @@ def _normalise(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def _parse_names(name: str, value: Any) -> str | list[str]:
+    """``"all"``, a comma-separated string or a list -> ``"all"`` or a list of names."""
+    if isinstance(value, str):
+        if value.strip() == "all":
+            return "all"
+        value = value.split(",")
+    if not isinstance(value, list | tuple):
+        raise ConfigError(name, f"'{value}' is not a list of plugin names",
+                          'Use "all", "a,b" (environment) or ["a", "b"] (TOML).')
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
 def ensure_secret_key(config: dict[str, Any]) -> str:
-    """Return the configured secret key, or one generated once and kept in the instance folder."""
+    """Return the configured secret key, or one generated once and kept in the instance folder.
+
+    The file is created atomically (readable by its owner only), so two processes starting
+    at once agree on one key and a crash never leaves an empty key behind.
+    """
     if config.get("SECRET_KEY"):
         return str(config["SECRET_KEY"])
     path = Path(config["INSTANCE_PATH"]) / "secret_key"
     if path.exists():
-        return path.read_text().strip()
+        return _read_secret_key(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
-        fh.write(key)
+        fh.write(secrets.token_urlsafe(48))
+    try:
+        os.link(tmp, path)  # fails if another process won the race: use its key
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return _read_secret_key(path)
+
+
+def _read_secret_key(path: Path) -> str:
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # others must never read it
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ConfigError("SECRET_KEY", f"{path} holds no usable key",
+                          "Delete the file to have a new key generated (signed-in users "
+                          "will have to sign in again), or set BACKHAUL_SECRET_KEY.")
     return key

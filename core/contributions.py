@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, abort, request
 
 from backhaul.sdk.contributions import (
     AccountPanel,
@@ -61,6 +61,8 @@ class Contributions:
 
     registry: dict[str, dict[Any, tuple[str, Any]]] = field(
         default_factory=lambda: {hook: {} for hook in KINDS})
+    #: blueprint name -> the plugin that registered it
+    blueprint_owners: dict[str, str] = field(default_factory=dict)
 
     def items(self, hook: str) -> list:
         return [item for _, item in self.registry[hook].values()]
@@ -119,8 +121,9 @@ class Contributions:
         return self.owned("graphql_schema")
 
 
-def _validated(hook: str, plugin: str, answer: Any, contributions: Contributions,
-               core_items: dict) -> list[tuple[Any, Any]]:
+def _validated(hook: str, plugin: str, answer: Any,
+               contributions: Contributions) -> list[tuple[Any, Any]]:
+    """``[(key, item)]`` from one plugin's answer; raises on a wrong type or a taken key."""
     kind = KINDS[hook]
     if answer is None:
         return []
@@ -131,7 +134,7 @@ def _validated(hook: str, plugin: str, answer: Any, contributions: Contributions
             raise ContributionError(f"{hook} returned {type(item).__name__}, "
                                     f"expected {kind.type.__name__}")
         key = kind.key(item)
-        taken = contributions.registry[hook].get(key) or core_items.get((hook, key))
+        taken = contributions.registry[hook].get(key)
         if taken or any(k == key for k, _ in out):
             owner = taken[0] if taken else plugin
             raise ContributionError(f"{hook}: '{key}' is already registered by '{owner}'")
@@ -139,10 +142,15 @@ def _validated(hook: str, plugin: str, answer: Any, contributions: Contributions
     return out
 
 
-def collect(plugins: Plugins, app, core: Contributions | None = None) -> Contributions:
-    """Run every contribution hook for each enabled plugin, in load order."""
-    contributions = core or Contributions()
-    core_items = {}
+def collect(plugins: Plugins, app) -> Contributions:
+    """Run every contribution hook for each enabled plugin, in load order.
+
+    A plugin's contributions are staged and used only if all its hooks succeed; on failure
+    it is marked failed (its dependents, which load later, with it) and the next one runs.
+    In strict mode the failure raises :class:`~backhaul.core.plugins.PluginLoadError`.
+    """
+    contributions = Contributions()
+    plugins.fail_listeners.append(contributions.drop_plugin)
     for name in list(plugins.order):
         if not plugins.is_enabled(name):
             continue  # failed as a dependent of an earlier failure
@@ -151,7 +159,7 @@ def collect(plugins: Plugins, app, core: Contributions | None = None) -> Contrib
             for hook in KINDS:
                 for plugin_name, answer in _call_one(plugins, hook, name):
                     staged.append((hook, _validated(hook, plugin_name, answer,
-                                                    contributions, core_items)))
+                                                    contributions)))
             blueprints = []
             for _, answer in _call_one(plugins, "register_blueprints", name, app=app):
                 for bp in answer or ():
@@ -168,10 +176,22 @@ def collect(plugins: Plugins, app, core: Contributions | None = None) -> Contrib
         try:
             for bp in blueprints:
                 app.register_blueprint(bp)
+                contributions.blueprint_owners[bp.name] = name
         except Exception as exc:
-            contributions.drop_plugin(name)
             plugins.fail(name, f"blueprint failed: {type(exc).__name__}: {exc}")
+    _guard_failed_blueprints(app, plugins, contributions)
     return contributions
+
+
+def _guard_failed_blueprints(app, plugins: Plugins, contributions: Contributions) -> None:
+    """Flask cannot unregister a blueprint: the pages of a plugin that failed after its
+    blueprints were registered (a later start-up phase refused it) answer 503 instead."""
+    @app.before_request
+    def _refuse_failed_plugin_pages():
+        owner = contributions.blueprint_owners.get(request.blueprint or "")
+        if owner is not None and not plugins.is_enabled(owner):
+            abort(503, description=f"The plugin '{owner}' failed to start: "
+                                   f"{plugins.records[owner].reason}")
 
 
 def _call_one(plugins: Plugins, hook: str, name: str, **kwargs):

@@ -6,6 +6,7 @@ PostgreSQL and Alembic can compare them.
 """
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,9 @@ from flask_sqlalchemy.session import Session as _FlaskSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from backhaul.sdk.money import Money
+from .money import Money
+
+log = logging.getLogger("backhaul.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -35,8 +38,17 @@ class Session(_FlaskSession):
 
     SQLAlchemy's ``after_commit`` event fires while the session cannot emit SQL, yet event
     subscribers and in-process jobs need the session. So work registered with
-    :func:`after_commit` is queued in ``session.info`` and run here, after ``commit()``
-    returned; a rollback discards it (never run for a rolled-back change).
+    :func:`after_commit` is queued in ``session.info``, tagged with the transaction (or
+    savepoint) it was registered in, and run here once ``commit()`` has returned:
+
+    * a rolled-back savepoint discards what was registered inside it (and only that);
+    * a rolled-back or closed transaction discards everything it registered;
+    * a callback that raises is logged and does not stop the others: the commit it follows
+      has already succeeded, so ``commit()`` never raises because of one.
+
+    Work registered by a callback (an event subscriber enqueuing a job) runs in the same drain
+    once what the callback wrote is committed. Commit with ``db.session.commit()``: a
+    transaction ended through ``with session.begin():`` runs its callbacks at the next one.
     """
 
     _draining = False
@@ -44,23 +56,47 @@ class Session(_FlaskSession):
     def commit(self) -> None:
         super().commit()
         if self._draining:
-            return
+            return  # a callback committing: the outer drain picks up what it registered
         self._draining = True
         try:
-            while self.info.get(_AFTER_COMMIT_READY):
-                callbacks = self.info.pop(_AFTER_COMMIT_READY)
-                for callback in callbacks:
-                    callback()
-                if self.new or self.dirty or self.deleted:
-                    super().commit()
-                    self._promote()
+            self._promote()
+            while ready := self.info.pop(_AFTER_COMMIT_READY, None):
+                for callback in ready:
+                    self._run_callback(callback)
+                self._promote()
         finally:
             self._draining = False
+
+    def _run_callback(self, callback) -> None:
+        try:
+            callback()
+            if self.in_transaction():  # commit what the callback wrote but left open
+                super().commit()
+        except Exception:
+            log.exception("after-commit callback %r failed; its writes are rolled back",
+                          callback)
+            super().rollback()
 
     def _promote(self) -> None:
         pending = self.info.pop(_AFTER_COMMIT_PENDING, None)
         if pending:
-            self.info.setdefault(_AFTER_COMMIT_READY, []).extend(pending)
+            self.info.setdefault(_AFTER_COMMIT_READY, []).extend(cb for _, cb in pending)
+
+    def rollback(self) -> None:
+        if not self.in_transaction():  # no transaction began since the work was registered
+            pending = self.info.get(_AFTER_COMMIT_PENDING)
+            if pending:
+                self.info[_AFTER_COMMIT_PENDING] = [(tx, cb) for tx, cb in pending
+                                                    if tx is not None]
+        super().rollback()
+
+    def close(self) -> None:
+        _forget(self)
+        super().close()
+
+    def reset(self) -> None:
+        _forget(self)
+        super().reset()
 
 
 _AFTER_COMMIT_PENDING = "backhaul.after_commit.pending"
@@ -68,19 +104,37 @@ _AFTER_COMMIT_READY = "backhaul.after_commit.ready"
 
 
 def after_commit(callback, session=None) -> None:
-    """Run ``callback()`` after the current transaction commits; never if it rolls back."""
+    """Run ``callback()`` after the current transaction commits; never if it rolls back.
+
+    Registered inside a savepoint (``begin_nested()``) that rolls back, it is discarded too.
+    """
     session = session or db.session()
-    session.info.setdefault(_AFTER_COMMIT_PENDING, []).append(callback)
+    tx = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_AFTER_COMMIT_PENDING, []).append((tx, callback))
 
 
-@sa.event.listens_for(Session, "after_commit")
-def _promote_after_commit(session) -> None:
-    session._promote()
+def _within(tx, ended) -> bool:
+    """Whether work tagged with ``tx`` belongs to the transaction ``ended`` (or below it)."""
+    if tx is None:  # registered before the root transaction began
+        return ended.parent is None
+    while tx is not None:
+        if tx is ended:
+            return True
+        tx = tx.parent
+    return False
 
 
-@sa.event.listens_for(Session, "after_rollback")
-def _discard_after_rollback(session) -> None:
+def _forget(session) -> None:
     session.info.pop(_AFTER_COMMIT_PENDING, None)
+    session.info.pop(_AFTER_COMMIT_READY, None)
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _discard_after_rollback(session, previous_transaction) -> None:
+    pending = session.info.get(_AFTER_COMMIT_PENDING)
+    if pending:
+        session.info[_AFTER_COMMIT_PENDING] = [
+            (tx, cb) for tx, cb in pending if not _within(tx, previous_transaction)]
 
 
 db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True},

@@ -119,7 +119,8 @@ def search(query, user, limit):
     implementation must only return what ``user`` may see.
 
     :param query: the stripped search text (at least 2 characters).
-    :param user: the signed-in staff user.
+    :param user: the signed-in staff user; check what they may see with
+        ``backhaul.sdk.user_may(user, "<plugin>.<object>.view")``.
     :param limit: the most results wanted from this plugin.
     :returns: a list of ``backhaul.sdk.SearchResult``.
     """
@@ -269,3 +270,16 @@ def device_state_changed(app, device_id, old_state, new_state):
     :param old_state: the previous state.
     :param new_state: the new state.
     """
+
+
+# ============================================================================ groups
+#: Hooks collected once per app at start-up (and the per-request ones listed first above).
+CONTRIBUTIONS = ("register_blueprints", "menu_items", "account_panels", "graphql_schema",
+                 "permissions", "periodic_jobs", "cli_commands", "scheduled_action_types",
+                 "search", "account_timeline", "load_demo_data")
+#: Hooks returning objects that implement a base class from ``backhaul.sdk``.
+EXTENSION_POINTS = ("service_types", "payment_gateways", "provisioning_backends",
+                    "notification_channels")
+#: Domain events, called after commit through ``backhaul.sdk.emit``.
+EVENTS = ("account_created", "account_status_changed", "service_changed", "invoice_finalized",
+          "payment_received", "usage_recorded", "device_state_changed")

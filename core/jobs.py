@@ -6,9 +6,12 @@
   If Redis is down the intent stays ``pending`` and :func:`sweep` pushes it later.
 * :func:`run_intent` claims the row with a conditional UPDATE, so a job delivered twice runs
   once; its effect and the ``done`` mark commit together, so a worker killed mid-way leaves no
-  effect and the job is run again after its timeout.
+  effect and the job runs again once :func:`sweep` finds it stale (timeout + grace).
 * Failures are retried with exponential backoff up to ``max_attempts``, then ``failed``
   (``backhaul jobs failed`` / ``backhaul jobs retry``).
+
+Delivery is at-least-once: a job function must be idempotent and must not commit itself
+(its writes commit together with the ``done`` mark).
 """
 from __future__ import annotations
 
@@ -21,8 +24,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import OperationalError
 
+from .actor import Actor, acting_as
 from .db import after_commit, db, utcnow
 from .models import JobIntent
 
@@ -31,14 +35,19 @@ log = logging.getLogger("backhaul.jobs")
 RQ_ENTRY = "backhaul.core.jobs.rq_entry"
 BACKOFF_BASE_SECONDS = 10
 BACKOFF_CAP_SECONDS = 3600
+STALE_GRACE_SECONDS = 60
 
 
 def func_path(func: Callable | str) -> str:
+    """``"package.module:function"`` for a module-level function (what a worker can import)."""
     if isinstance(func, str):
+        if ":" not in func:
+            raise ValueError(f"job path {func!r} must look like 'package.module:function'")
         return func
     module, name = func.__module__, func.__qualname__
-    if "<" in name or "." in name:
-        raise ValueError(f"job function {name!r} must be a module-level function")
+    if "<" in name or "." in name or module == "__main__":
+        raise ValueError(f"job function {module}:{name} must be a module-level function of an "
+                         "importable module (a worker imports it by name)")
     return f"{module}:{name}"
 
 
@@ -47,39 +56,70 @@ def resolve(path: str) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
+# ----------------------------------------------------------------------------- enqueue
 def enqueue(func: Callable | str, *args: Any, key: str | None = None, queue: str = "default",
             max_attempts: int = 5, delay: timedelta | None = None,
             timeout: timedelta = timedelta(minutes=10), **kwargs: Any) -> JobIntent:
     """Record a job in the current transaction; it is dispatched after commit.
 
     Arguments must be JSON-serialisable (ids, not objects). With ``key`` an intent is created
-    once: a second call with the same key returns the first intent.
+    once: a second call with the same key (even from a concurrent transaction) returns the
+    first intent. With ``delay`` the job waits for the scheduler's sweep once it is due.
     """
-    if key is not None:
-        existing = db.session.scalar(sa.select(JobIntent).where(JobIntent.key == key))
-        if existing is not None:
-            return existing
-    intent = JobIntent(func=func_path(func), args=list(args), kwargs=kwargs, queue=queue, key=key,
-                       max_attempts=max_attempts, timeout_seconds=int(timeout.total_seconds()),
-                       next_attempt_at=utcnow() + (delay or timedelta(0)))
-    db.session.add(intent)
-    db.session.flush()
+    intent, _ = _create(func_path(func), list(args), kwargs, key=key, queue=queue,
+                        max_attempts=max_attempts, delay=delay, timeout=timeout)
+    return intent
+
+
+def _create(path: str, args: list, kwargs: dict, *, key: str | None, queue: str,
+            max_attempts: int, delay: timedelta | None,
+            timeout: timedelta) -> tuple[JobIntent, bool]:
+    values = {"func": path, "args": args, "kwargs": kwargs, "queue": queue, "key": key,
+              "status": "pending", "attempts": 0, "max_attempts": max_attempts,
+              "timeout_seconds": max(int(timeout.total_seconds()), 1),
+              "next_attempt_at": utcnow() + (delay or timedelta(0))}
+    if key is None:
+        intent = JobIntent(**values)
+        db.session.add(intent)
+        db.session.flush()
+    else:
+        intent_id = _insert_once(values)
+        if intent_id is None:  # the key exists (perhaps inserted by a racing transaction)
+            return db.session.scalar(sa.select(JobIntent).where(JobIntent.key == key)), False
+        intent = db.session.get(JobIntent, intent_id)
     if not delay:
         app = current_app._get_current_object()
         intent_id = intent.id
         after_commit(lambda: dispatch(app, [intent_id]))
-    return intent
+    return intent, True
+
+
+def _insert_once(values: dict) -> int | None:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id``: the new id, or ``None``.
+
+    One statement, so two transactions racing on a key never fail: the second waits for the
+    first and inserts nothing (and on SQLite no read precedes the write, which a concurrent
+    writer would otherwise turn into "database is locked").
+    """
+    table = JobIntent.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    now = utcnow()
+    stmt = (insert(table).values(**values, created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=[table.c.key]).returning(table.c.id))
+    return db.session.execute(stmt).scalar()
 
 
 def dispatch(app, intent_ids: list[int]) -> None:
     """Hand committed intents to Redis, or run them in-process when Redis is not configured."""
     backend = app.extensions["backhaul.jobs"]
-    if backend.redis is None:
-        for intent_id in intent_ids:
-            run_intent(intent_id)
-        return
     for intent_id in intent_ids:
-        backend.push(intent_id)
+        if backend.redis is None:
+            run_intent(intent_id)
+        else:
+            backend.push(intent_id)
 
 
 class JobBackend:
@@ -103,22 +143,34 @@ class JobBackend:
         return Queue(self.queue_name(name), connection=self.redis)
 
     def push(self, intent_id: int) -> bool:
-        """Push to RQ; on success mark the intent ``enqueued``. Redis down: leave it pending."""
-        intent = db.session.get(JobIntent, intent_id)
-        if intent is None or intent.status not in ("pending", "enqueued"):
+        """Push to RQ; on success mark the intent ``enqueued``. Redis down: leave it pending.
+
+        Each database step is its own short transaction (no read snapshot is held across the
+        push: on SQLite a stale snapshot cannot write). A failure to record ``enqueued`` is
+        harmless: the sweeper pushes the intent again and the claim drops the duplicate.
+        """
+        row = db.session.execute(sa.select(JobIntent.queue, JobIntent.timeout_seconds)
+                                 .where(JobIntent.id == intent_id,
+                                        JobIntent.status.in_(("pending", "enqueued")))).first()
+        db.session.commit()
+        if row is None:
             return False
         try:
-            self.queue(intent.queue).enqueue(RQ_ENTRY, intent_id, job_timeout=intent.timeout_seconds,
-                                             result_ttl=0, failure_ttl=86400)
+            self.queue(row.queue).enqueue(RQ_ENTRY, intent_id, job_timeout=row.timeout_seconds,
+                                          result_ttl=0, failure_ttl=86400)
         except Exception as exc:  # redis.ConnectionError and friends: the sweeper retries
             log.warning("could not push job %s to Redis (%s); the sweeper will retry",
                         intent_id, type(exc).__name__)
-            db.session.rollback()
             return False
-        db.session.execute(sa.update(JobIntent)
-                           .where(JobIntent.id == intent_id, JobIntent.status == "pending")
-                           .values(status="enqueued", enqueued_at=utcnow()))
-        db.session.commit()
+        try:
+            db.session.execute(sa.update(JobIntent)
+                               .where(JobIntent.id == intent_id, JobIntent.status == "pending")
+                               .values(status="enqueued", enqueued_at=utcnow()))
+            db.session.commit()
+        except sa.exc.OperationalError as exc:
+            db.session.rollback()
+            log.warning("job %s is in Redis but could not be marked enqueued (%s)", intent_id,
+                        type(exc).__name__)
         return True
 
 
@@ -130,102 +182,164 @@ def rq_entry(intent_id: int) -> None:
         db.session.remove()
 
 
+# ----------------------------------------------------------------------------- running
 def _backoff(attempts: int) -> timedelta:
     base = current_app.config.get("JOB_BACKOFF_SECONDS", BACKOFF_BASE_SECONDS)
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS))
 
 
 def run_intent(intent_id: int) -> str:
-    """Claim and run one intent. Returns what happened: done, retry, failed or skipped."""
-    now = utcnow()
+    """Claim and run one intent: ``done``, ``retry``, ``failed``, ``skipped`` or ``lost``.
+
+    ``skipped``: someone else has it (a duplicate delivery). ``lost``: the sweeper judged this
+    attempt dead while it ran and handed the job on, so this attempt's writes are discarded.
+    """
     claimed = db.session.execute(
         sa.update(JobIntent)
         .where(JobIntent.id == intent_id, JobIntent.status.in_(("pending", "enqueued")))
-        .values(status="running", attempts=JobIntent.attempts + 1, started_at=now))
+        .values(status="running", attempts=JobIntent.attempts + 1, started_at=utcnow())
+        .returning(JobIntent.func, JobIntent.args, JobIntent.kwargs, JobIntent.attempts)
+        .execution_options(synchronize_session=False)).first()
+    # committing right away leaves no transaction open: the job starts on a fresh snapshot
+    # (on SQLite a stale read snapshot would make the job's first write fail)
     db.session.commit()
-    if claimed.rowcount != 1:
-        return "skipped"  # done, failed, or running elsewhere: a duplicate delivery
-    intent = db.session.get(JobIntent, intent_id)
+    if claimed is None:
+        return "skipped"  # done, failed, or running elsewhere
+    func, args, kwargs, attempt = claimed
     try:
-        resolve(intent.func)(*intent.args, **intent.kwargs)
-        db.session.execute(sa.update(JobIntent).where(JobIntent.id == intent_id)
-                           .values(status="done", finished_at=utcnow(), last_error=None))
-        db.session.commit()
+        with acting_as(Actor("job", str(intent_id), func)):
+            resolve(func)(*args, **kwargs)
+            finished = db.session.execute(
+                sa.update(JobIntent)
+                .where(JobIntent.id == intent_id, JobIntent.status == "running",
+                       JobIntent.attempts == attempt)
+                .values(status="done", finished_at=utcnow(), last_error=None))
+            if finished.rowcount != 1:
+                db.session.rollback()
+                log.warning("job %s (%s): attempt %s was taken over; its writes are discarded",
+                            intent_id, func, attempt)
+                return "lost"
+            db.session.commit()
         return "done"
     except Exception as exc:
         db.session.rollback()
-        return _record_failure(intent_id, exc)
+        return _record_failure(intent_id, func, attempt, exc)
 
 
-def _record_failure(intent_id: int, exc: BaseException) -> str:
-    intent = db.session.get(JobIntent, intent_id)
-    error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    log.error("job %s (%s) attempt %s failed: %s", intent_id, intent.func, intent.attempts, error)
-    intent.last_error = error[:4000]
-    intent.finished_at = utcnow()
-    if intent.attempts >= intent.max_attempts:
-        intent.status = "failed"
-    else:
-        intent.status = "pending"
-        intent.next_attempt_at = utcnow() + _backoff(intent.attempts)
+def _record_failure(intent_id: int, func: str, attempt: int, exc: BaseException) -> str:
+    error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
+    log.error("job %s (%s) attempt %s failed: %s", intent_id, func, attempt, error)
+    max_attempts = db.session.scalar(sa.select(JobIntent.max_attempts)
+                                     .where(JobIntent.id == intent_id))
+    final = max_attempts is None or attempt >= max_attempts
+    values: dict[str, Any] = {"last_error": error, "finished_at": utcnow(),
+                              "status": "failed" if final else "pending"}
+    if not final:
+        values["next_attempt_at"] = utcnow() + _backoff(attempt)
+    recorded = db.session.execute(
+        sa.update(JobIntent).where(JobIntent.id == intent_id, JobIntent.status == "running",
+                                   JobIntent.attempts == attempt).values(**values))
     db.session.commit()
-    return "failed" if intent.status == "failed" else "retry"
+    if recorded.rowcount != 1:
+        return "lost"  # the sweeper had handed the job on meanwhile
+    return "failed" if final else "retry"
 
 
+# ----------------------------------------------------------------------------- sweeping
 def sweep(limit: int = 500) -> int:
     """Dispatch what is due and recover what was lost. Called by the scheduler every tick.
 
     * ``pending`` and due: never reached Redis, or waiting for a retry;
-    * ``enqueued`` for longer than its timeout: Redis lost it (restart, flush);
-    * ``running`` for longer than its timeout: the worker died; it runs again.
+    * ``enqueued`` for longer than its timeout (+ grace): Redis lost it (restart, flush);
+    * ``running`` for longer than its timeout (+ grace): the worker died; it runs again, or
+      is marked failed when that was its last attempt.
+
+    Stale rows are taken over with a compare-and-set, so two sweepers (or a sweeper and a
+    worker finishing late) never both act on the same attempt.
     """
     now = utcnow()
     app = current_app._get_current_object()
-    rows = db.session.scalars(sa.select(JobIntent).where(
-        JobIntent.status.in_(("pending", "enqueued", "running")),
-        JobIntent.next_attempt_at <= now).order_by(JobIntent.id).limit(limit)).all()
-    due = []
-    for intent in rows:
-        stale_since = intent.enqueued_at if intent.status == "enqueued" else intent.started_at
-        if intent.status == "pending" or (
-                stale_since and stale_since + timedelta(seconds=intent.timeout_seconds) < now):
-            due.append(intent.id)
-    if due:
-        db.session.execute(sa.update(JobIntent).where(JobIntent.id.in_(due))
-                           .values(status="pending"))
-    db.session.commit()
+    grace = timedelta(seconds=app.config.get("JOB_STALE_GRACE_SECONDS", STALE_GRACE_SECONDS))
+    due = list(db.session.scalars(
+        sa.select(JobIntent.id).where(JobIntent.status == "pending",
+                                      JobIntent.next_attempt_at <= now)
+        .order_by(JobIntent.next_attempt_at, JobIntent.id).limit(limit)))
+    in_flight = db.session.execute(
+        sa.select(JobIntent.id, JobIntent.status, JobIntent.attempts, JobIntent.max_attempts,
+                  JobIntent.timeout_seconds, JobIntent.enqueued_at, JobIntent.started_at)
+        .where(JobIntent.status.in_(("enqueued", "running"))).order_by(JobIntent.id)
+        .limit(limit)).all()
+    db.session.commit()  # end the read: each take-over below is its own short transaction
+    for row in in_flight:
+        since = row.enqueued_at if row.status == "enqueued" else row.started_at
+        if since is None or since + timedelta(seconds=row.timeout_seconds) + grace > now:
+            continue
+        if _take_over(row, now):
+            due.append(row.id)
     dispatch(app, due)
     return len(due)
 
 
-def enqueue_periodic(name: str, func: Callable, every: timedelta, queue: str = "default") -> bool:
-    """Enqueue the current slot of a periodic job once, even when two schedulers race."""
+def _take_over(row, now) -> bool:
+    """Compare-and-set a stale intent back to pending (or failed on its last attempt)."""
+    last = row.status == "running" and row.attempts >= row.max_attempts
+    values = ({"status": "failed", "finished_at": now,
+               "last_error": f"worker lost: no result within {row.timeout_seconds}s "
+                             f"(attempt {row.attempts} of {row.max_attempts})"}
+              if last else {"status": "pending", "next_attempt_at": now})
+    taken = db.session.execute(
+        sa.update(JobIntent)
+        .where(JobIntent.id == row.id, JobIntent.status == row.status,
+               JobIntent.attempts == row.attempts)
+        .values(**values))
+    db.session.commit()
+    if taken.rowcount != 1:
+        return False  # someone else acted on it first
+    log.warning("job %s was %s for too long: %s", row.id, row.status,
+                "failed" if last else "dispatching it again")
+    return not last
+
+
+def enqueue_periodic(name: str, func: Callable | str, every: timedelta,
+                     queue: str = "default") -> bool:
+    """Enqueue the current slot of a periodic job once, even when two schedulers race.
+
+    The slot is part of the intent's unique key and the insert does nothing on a conflict,
+    so exactly one scheduler creates it. Commits; returns whether this call created it.
+    """
     slot = int(utcnow().timestamp() // max(every.total_seconds(), 1))
     key = f"periodic:{name}:{slot}"
+    db.session.commit()  # start from a fresh transaction whose first statement is the insert
     try:
-        with db.session.begin_nested():
-            if db.session.scalar(sa.select(JobIntent.id).where(JobIntent.key == key)):
-                return False
-            enqueue(func, key=key, queue=queue, max_attempts=3)
-    except IntegrityError:
+        _, created = _create(func_path(func), [], {}, key=key, queue=queue, max_attempts=3,
+                             delay=None, timeout=timedelta(minutes=10))
+        db.session.commit()
+    except OperationalError as exc:  # SQLite busy beyond its timeout: the next tick retries
         db.session.rollback()
+        log.warning("periodic slot %s not enqueued this tick: %s", key, type(exc).__name__)
         return False
-    db.session.commit()
-    return True
+    return created
 
 
+# ----------------------------------------------------------------------------- operators
 def failed_jobs() -> list[JobIntent]:
-    return db.session.scalars(sa.select(JobIntent).where(JobIntent.status == "failed")
-                              .order_by(JobIntent.id)).all()
+    return list(db.session.scalars(sa.select(JobIntent).where(JobIntent.status == "failed")
+                                   .order_by(JobIntent.id)))
 
 
 def retry(intent_ids: list[int] | None = None) -> int:
-    """Put failed jobs back to pending (all failed ones when ``intent_ids`` is None)."""
-    stmt = sa.update(JobIntent).where(JobIntent.status == "failed")
+    """Put failed jobs back (all failed ones when ``intent_ids`` is None) and dispatch them."""
+    query = sa.select(JobIntent.id).where(JobIntent.status == "failed")
     if intent_ids is not None:
-        stmt = stmt.where(JobIntent.id.in_(intent_ids))
-    result = db.session.execute(stmt.values(status="pending", attempts=0, next_attempt_at=utcnow()))
+        query = query.where(JobIntent.id.in_(intent_ids))
+    ids = list(db.session.scalars(query.order_by(JobIntent.id)))
+    retried = []
+    for intent_id in ids:
+        result = db.session.execute(
+            sa.update(JobIntent).where(JobIntent.id == intent_id, JobIntent.status == "failed")
+            .values(status="pending", attempts=0, next_attempt_at=utcnow()))
+        if result.rowcount == 1:
+            retried.append(intent_id)
     db.session.commit()
-    ids = intent_ids or []
-    dispatch(current_app._get_current_object(), ids)
-    return result.rowcount
+    dispatch(current_app._get_current_object(), retried)
+    return len(retried)

@@ -17,6 +17,7 @@ class JobIntent(TimestampMixin, db.Model):
     """
 
     __tablename__ = "core_job"
+    __audit__ = False  # internal bookkeeping: the audit trail records the changes jobs make
 
     id: Mapped[int] = mapped_column(primary_key=True)
     func: Mapped[str] = mapped_column(sa.String(200))

@@ -60,13 +60,22 @@ class PluginRecord:
     reason: str = ""
     meta: PluginMeta | None = None
     obj: Any = None
-    source: str = "entry point"
+    source: str = "entry point"  # entry point | core | in-test
     settings: dict = field(default_factory=dict)
     loader: Callable[[], Any] | None = None
+    module: str | None = None  # the module the entry point names (found without importing)
 
     @property
     def description(self) -> str:
         return self.meta.description if self.meta else ""
+
+    @property
+    def essential(self) -> bool:
+        return self.source == "core"
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        return tuple(self.meta.depends_on) if self.meta else ()
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,8 @@ def discover() -> dict[str, PluginRecord]:
     found: dict[str, PluginRecord] = {}
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         version = ep.dist.version if ep.dist is not None else "?"
-        found[ep.name] = PluginRecord(name=ep.name, version=version, loader=ep.load)
+        found[ep.name] = PluginRecord(name=ep.name, version=version, loader=ep.load,
+                                      module=ep.module)
     return found
 
 
@@ -100,51 +110,84 @@ class Plugins:
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
         self.order: list[str] = []
-        self._recorders: list[list[HookCall]] = []
+        self._recorders: list[list[HookCall]] = list(config.get("HOOK_RECORDERS") or [])
+        #: called with a plugin's name when it fails after start-up collection
+        self.fail_listeners: list[Callable[[str], None]] = []
 
     # ----------------------------------------------------------------------- loading
     def load(self) -> Plugins:
+        """Discover, import, check, order and register the enabled plugins.
+
+        Raises :class:`ConfigError` for configuration naming unknown plugins, disabling an
+        essential one or holding invalid plugin settings (always fatal), and
+        :class:`PluginLoadError` for a failing plugin in strict mode.
+        """
         import importlib
 
         self.records = {
             name: PluginRecord(name=name, version=_core_version(), source="core",
-                               loader=lambda path=path: importlib.import_module(path))
+                               loader=lambda path=path: importlib.import_module(path),
+                               module=path)
             for name, path in CORE_PLUGINS.items()}
         for name, record in discover().items():
             if name in self.records:
-                log.error("an installed plugin named '%s' clashes with the core's", name)
+                log.error("an installed plugin named '%s' clashes with the core's and is "
+                          "ignored: uninstall it or rename it", name)
                 continue
             self.records[name] = record
         for obj in self.config.get("EXTRA_PLUGINS") or []:
             meta = getattr(obj, "META", None)
             name = meta.name if isinstance(meta, PluginMeta) else repr(obj)
+            if self.records.get(name) and self.records[name].source == "core":
+                raise ConfigError("EXTRA_PLUGINS", f"in-test plugin '{name}' clashes with the "
+                                  "core's plugin of that name", "Give it another name.")
             self.records[name] = PluginRecord(
                 name=name, version=str((meta.extra or {}).get("version", "0")) if meta else "?",
                 source="in-test", loader=lambda obj=obj: obj)
         wanted = self._wanted_names()
+        self._check_settings_targets()
         for name in wanted:
             self._import(self.records[name])
-        for record in self.records.values():
-            if record.meta and record.meta.essential and record.name not in wanted:
-                log.warning("plugin '%s' is essential and stays enabled", record.name)
-                wanted.append(record.name)
         self._validate_settings(wanted)
         for name in self._dependency_order(wanted):
             self._register(self.records[name])
+        self._check_unknown_hooks()
         return self
+
+    def installed_names(self) -> list[str]:
+        """Names of the installed plugins that configuration may enable or disable."""
+        return sorted(n for n, r in self.records.items() if r.source != "core")
 
     def _wanted_names(self) -> list[str]:
         core = list(CORE_PLUGINS)
         extra = [r.name for r in self.records.values() if r.source == "in-test"]
         installed = [n for n in sorted(self.records) if n not in core and n not in extra]
+        hint = f"Installed plugins: {', '.join(installed) or 'none'}."
         chosen = self.config.get("PLUGINS", "all")
+        disabled = list(self.config.get("DISABLED_PLUGINS") or [])
+        for name in disabled:
+            if name in core:
+                raise ConfigError("DISABLED_PLUGINS", f"plugin '{name}' is essential and "
+                                  "cannot be disabled", f"Remove '{name}' from the list.")
+            if name not in self.records:
+                raise ConfigError("DISABLED_PLUGINS", f"unknown plugin '{name}'", hint)
         if chosen == "all":
-            return core + installed + extra
-        unknown = [n for n in chosen if n not in self.records]
-        if unknown:
-            raise ConfigError("PLUGINS", f"unknown plugin '{unknown[0]}'",
-                              f"Installed plugins: {', '.join(installed) or 'none'}.")
-        return list(dict.fromkeys([*core, *chosen, *extra]))
+            chosen = installed
+        else:
+            unknown = [n for n in chosen if n not in self.records]
+            if unknown:
+                raise ConfigError("PLUGINS", f"unknown plugin '{unknown[0]}'", hint)
+        chosen = [n for n in [*chosen, *extra] if n not in core and n not in disabled]
+        return list(dict.fromkeys([*core, *chosen]))
+
+    def _check_settings_targets(self) -> None:
+        """Settings for a plugin that is not installed are a typo, not something to ignore."""
+        for name in self.config.get("PLUGIN_SETTINGS") or {}:
+            if name not in self.records:
+                raise ConfigError(
+                    f"plugins.{name}", f"settings are given for '{name}', which is not "
+                    "installed", f"Installed plugins: {', '.join(self.installed_names())}. "
+                    "Fix the name in [plugins.<name>] or BACKHAUL_PLUGIN_<NAME>__<KEY>.")
 
     def _import(self, record: PluginRecord) -> None:
         try:
@@ -160,6 +203,9 @@ class Plugins:
             self._fail(record, f"META.name is '{meta.name}' but it is installed as '{record.name}'")
             return
         record.obj, record.meta = obj, meta
+        if meta.essential and record.source != "core":
+            log.warning("plugin '%s' declares essential=True, which only the core's own "
+                        "plugins can be; configuration may still disable it", record.name)
         try:
             spec = SpecifierSet(meta.requires_sdk)
         except InvalidSpecifier:
@@ -171,22 +217,19 @@ class Plugins:
                                f"version of the plugin")
 
     def _validate_settings(self, wanted: list[str]) -> None:
+        """Load each plugin's settings through its schema; the first problem is one ConfigError."""
         settings = self.config.get("PLUGIN_SETTINGS") or {}
         for name in wanted:
             record = self.records[name]
-            raw = settings.get(name, {})
+            raw = dict(settings.get(name, {}))
             schema = record.meta.settings_schema if record.meta else None
-            if schema is None:
-                record.settings = dict(raw)
+            if schema is None or record.status == "failed":
+                record.settings = raw
                 continue
             try:
                 record.settings = schema().load(raw)
             except ValidationError as exc:
-                key, problems = next(iter(exc.normalized_messages().items()))
-                raise ConfigError(key, "; ".join(map(str, problems)) if isinstance(
-                    problems, list) else str(problems),
-                    f"Set [plugins.{name}] {key} in the TOML file or "
-                    f"BACKHAUL_PLUGIN_{name.upper()}__{key.upper()}.", plugin=name) from None
+                raise _settings_error(name, schema, exc) from None
 
     def _dependency_order(self, wanted: list[str]) -> list[str]:
         """Topological order (dependencies first); marks plugins with missing deps failed."""
@@ -204,7 +247,11 @@ class Plugins:
                 return False
             visiting.add(name)
             for dep in record.meta.depends_on:
-                if dep not in wanted or dep not in self.records:
+                if dep not in self.records:
+                    self._fail(record, f"needs plugin '{dep}', which is not installed: "
+                                       f"install it or disable '{name}'")
+                    break
+                if dep not in wanted:
                     self._fail(record, f"needs plugin '{dep}', which is not enabled: enable it "
                                        f"or disable '{name}'")
                     break
@@ -223,6 +270,10 @@ class Plugins:
         return ordered
 
     def _register(self, record: PluginRecord) -> None:
+        failed = [d for d in record.meta.depends_on if not self.is_enabled(d)]
+        if failed:  # a dependency failed while registering, just before this plugin
+            self._fail(record, f"needs plugin '{failed[0]}', which failed")
+            return
         try:
             if record.meta.hookspecs is not None:
                 self.pm.add_hookspecs(record.meta.hookspecs)
@@ -232,6 +283,26 @@ class Plugins:
             return
         record.status = "enabled"
         self.order.append(record.name)
+
+    def _check_unknown_hooks(self) -> None:
+        """A hook implementation that matches no spec is a typo unless marked optional.
+
+        Checked once every plugin is registered, so a plugin may implement a hook published
+        by a plugin that loads after it. Mark implementations of hooks from plugins that may
+        be absent with ``@hookimpl(optionalhook=True)``.
+        """
+        for name in list(self.order):
+            record = self.records[name]
+            if name not in self.order:
+                continue  # failed meanwhile as a dependent
+            unknown = sorted(hc.name for hc in self.pm.get_hookcallers(record.obj) or []
+                             if not hc.has_spec() and any(
+                                 impl.plugin_name == name and not impl.optionalhook
+                                 for impl in hc.get_hookimpls()))
+            if unknown:
+                self.fail(name, f"implements unknown hook(s) {', '.join(unknown)}: check the "
+                                "spelling, or mark hooks of optional plugins "
+                                "@hookimpl(optionalhook=True)")
 
     def _fail(self, record: PluginRecord, reason: str) -> None:
         record.status, record.reason = "failed", reason
@@ -244,8 +315,13 @@ class Plugins:
             raise PluginLoadError(f"plugin '{record.name}' failed: {reason}")
 
     def fail(self, name: str, reason: str) -> None:
-        """Mark an enabled plugin failed (and its dependents): used by the start-up phases."""
+        """Mark an enabled plugin failed (and its dependents): used by the start-up phases.
+
+        Listeners (the contribution registry) forget what the plugin contributed.
+        """
         self._fail(self.records[name], reason)
+        for listener in self.fail_listeners:
+            listener(name)
         for other in list(self.order):
             meta = self.records[other].meta
             if meta and name in meta.depends_on:
@@ -268,7 +344,17 @@ class Plugins:
         return sorted(hc.name for hc in self.pm.get_hookcallers(record.obj) or [])
 
     def has_hook(self, hook: str) -> bool:
-        return hasattr(self.pm.hook, hook)
+        """Whether ``hook`` has a specification (the core's or a plugin-published one)."""
+        caller = getattr(self.pm.hook, hook, None)
+        return caller is not None and caller.has_spec()
+
+    def hook_argnames(self, hook: str) -> tuple[str, ...]:
+        return tuple(getattr(self.pm.hook, hook).spec.argnames)
+
+    def hookspec_names(self) -> list[str]:
+        """Every hook with a specification, the core's and plugin-published ones."""
+        return sorted(name for name, caller in vars(self.pm.hook).items()
+                      if not name.startswith("_") and caller.has_spec())
 
     # ----------------------------------------------------------------------- calling
     def add_recorder(self) -> list[HookCall]:
@@ -281,7 +367,10 @@ class Plugins:
         self._recorders.remove(calls)
 
     def _impls(self, hook: str, plugins: Iterable[str] | None = None):
-        caller = getattr(self.pm.hook, hook)
+        caller = getattr(self.pm.hook, hook, None)
+        if caller is None:  # core hooks always exist: a plugin's hook whose publisher is off
+            log.debug("no enabled plugin publishes or implements hook '%s'", hook)
+            return
         by_plugin = {impl.plugin_name: impl for impl in caller.get_hookimpls()}
         for name in (plugins if plugins is not None else self.order):
             if name in by_plugin:
@@ -300,7 +389,8 @@ class Plugins:
             raise
         finally:
             if self.trace:
-                trace_log.info("hook %s -> %s (%.1f ms)%s", hook, name,
+                trace_log.info("hook %s(%s) -> plugin '%s' (%.1f ms)%s", hook,
+                               ", ".join(impl.argnames), name,
                                (time.perf_counter() - started) * 1000,
                                f" raised {type(error).__name__}" if error else "")
             for calls in self._recorders:
@@ -351,8 +441,22 @@ class Plugins:
             r = self.records[name]
             rows.append({"name": name, "version": r.version, "status": r.status,
                          "reason": r.reason, "description": r.description, "source": r.source,
+                         "essential": r.essential, "depends_on": list(r.depends_on),
                          "hooks": self.hooks_implemented(name)})
         return rows
+
+
+def _settings_error(plugin: str, schema: Any, exc: ValidationError) -> ConfigError:
+    """One :class:`ConfigError` naming the first bad setting, the plugin and how to fix it."""
+    key, problems = next(iter(exc.normalized_messages().items()))
+    problem = "; ".join(map(str, problems)) if isinstance(problems, list) else str(problems)
+    env = f"BACKHAUL_PLUGIN_{plugin.upper()}__{str(key).upper()}"
+    if key in schema().fields:
+        fix = f"Set {key} in [plugins.{plugin}] of the TOML file, or {env}."
+    else:
+        known = ", ".join(sorted(schema().fields)) or "none"
+        fix = f"Remove it ([plugins.{plugin}] or {env}); known settings: {known}."
+    return ConfigError(str(key), problem.rstrip("."), fix, plugin=plugin)
 
 
 def plugin_module_name(obj: Any) -> str | None:

@@ -10,6 +10,8 @@ import logging
 import threading
 import time
 
+from rq import SimpleWorker
+
 from .db import db
 from .jobs import enqueue_periodic, sweep
 
@@ -22,7 +24,11 @@ def tick(app) -> int:
     with app.app_context():
         try:
             for job in contributions.periodic_jobs:
-                enqueue_periodic(job.name, job.func, job.every, job.queue)
+                try:
+                    enqueue_periodic(job.name, job.func, job.every, job.queue)
+                except Exception:  # one bad declaration must not stop the others or the sweep
+                    db.session.rollback()
+                    log.exception("could not enqueue periodic job '%s'", job.name)
             return sweep()
         finally:
             db.session.remove()
@@ -49,15 +55,28 @@ def start_in_thread(app, interval: float = 2.0) -> threading.Event:
 
 
 def run_worker(app, queues: list[str], burst: bool = False) -> None:
-    """Run an RQ SimpleWorker (no fork: one DB pool per process) inside an app context."""
-    from rq import SimpleWorker
+    """Run an RQ SimpleWorker (no fork: one DB pool per process) inside an app context.
 
+    A burst worker (exits when the queues are empty) does not listen on RQ's command channel:
+    there is nothing to stop, and leaving that listener costs a second per run.
+    """
     backend = app.extensions["backhaul.jobs"]
     if backend.redis is None:
         raise RuntimeError("BACKHAUL_REDIS_URL is not set: jobs run in-process and need no "
                            "worker. Set it to use Redis and RQ workers.")
+    worker_class = BurstWorker if burst else SimpleWorker
     with app.app_context():
-        worker = SimpleWorker([backend.queue(q) for q in queues], connection=backend.redis)
+        worker = worker_class([backend.queue(q) for q in queues], connection=backend.redis)
         started = time.monotonic()
         worker.work(burst=burst, logging_level="WARNING")
         log.info("worker stopped after %.1fs", time.monotonic() - started)
+
+
+class BurstWorker(SimpleWorker):
+    """A worker for ``--burst`` runs: no command-channel listener to start and stop."""
+
+    def subscribe(self):
+        pass
+
+    def unsubscribe(self):
+        pass

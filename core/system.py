@@ -13,7 +13,7 @@ def permissions():
         Permission("core.plugins.view", "See installed plugins and why one failed"),
         Permission("core.jobs.view", "See background jobs and failures"),
         Permission("core.jobs.retry", "Retry failed background jobs"),
-        Permission("core.graphql.explore", "Use the GraphiQL explorer"),
+        Permission("core.graphql.explore", "Use the GraphQL explorer"),
     ]
 
 

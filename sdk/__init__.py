@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pluggy
 
+from . import audit
 from .contributions import (
     AccountPanel,
     GraphQLContribution,
@@ -32,15 +33,23 @@ from .extensions import (
 from .money import CurrencyMismatch, Money
 from .plugin import API_VERSION, PluginMeta
 from .runtime import (
+    TimestampMixin,
+    UTCDateTime,
+    call_hook,
+    csrf_exempt,
+    current_actor,
     current_plugin_settings,
     db,
     emit,
     enqueue,
+    hook_implementers,
     hookspec,
+    may,
     money_columns,
     permission_required,
-    TimestampMixin,
-    UTCDateTime,
+    public,
+    registered,
+    user_may,
     utcnow,
 )
 
@@ -70,13 +79,22 @@ __all__ = [
     "TimelineEntry",
     "TimestampMixin",
     "UTCDateTime",
+    "audit",
+    "call_hook",
+    "csrf_exempt",
+    "current_actor",
     "current_plugin_settings",
     "db",
     "emit",
     "enqueue",
     "hookimpl",
+    "hook_implementers",
     "hookspec",
+    "may",
     "money_columns",
     "permission_required",
+    "public",
+    "registered",
+    "user_may",
     "utcnow",
 ]

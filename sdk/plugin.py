@@ -24,11 +24,15 @@ class PluginMeta:
     :param depends_on: names of plugins that must be enabled and load first.
     :param settings_schema: a marshmallow ``Schema`` class; settings are validated at start-up
         and loaded values are available as ``current_plugin_settings(name)``.
-    :param essential: an essential plugin cannot be disabled by configuration.
+    :param essential: cannot be disabled by configuration. Reserved for the core's own
+        features (core, auth, audit, accounts), which are always loaded; a third-party plugin
+        that sets it is still disabled when configuration says so.
     :param hookspecs: a module or class of ``@hookspec`` functions that this plugin publishes
         for other plugins (pluggy ``add_hookspecs``).
     :param migrations: folder holding this plugin's Alembic ``versions``; by default the
-        ``migrations/versions`` folder beside the plugin module, if it exists.
+        ``migrations/versions`` folder beside the plugin module, if it exists. Keep the
+        default: while the plugin is disabled the core finds that folder without importing
+        the plugin (its revisions must stay resolvable), but it cannot read this field.
     """
 
     name: str

@@ -1,8 +1,11 @@
 """Backhaul's test kit for plugin authors (registered as a pytest plugin: ``-p backhaul``).
 
 Fixtures: ``make_app`` (an app with chosen plugins on SQLite or PostgreSQL, migrated),
-``app``, ``db_session``, ``client``, ``cli``, ``hook_recorder``, ``temp_plugin``,
-``redis_url``, ``rq_burst``. Contract tests for each extension point live in
+``app``, ``db_session``, ``client``, ``cli``, ``hook_recorder`` (every hook call of the
+test's apps, start-up included), ``temp_plugin``, ``redis_url``, ``rq_burst``, and the
+sign-in helpers of :mod:`.auth`. Functions: :func:`make_plugin`, :func:`run_cli` (the
+command line against any app), :func:`app_environ` (the environment for a real ``backhaul``
+subprocess). Contract tests for each extension point live in
 :mod:`backhaul.sdk.testing.contracts`; protocol simulators in ``backhaul.sdk.testing.sim*``.
 
 Environment:
@@ -14,4 +17,33 @@ Environment:
 """
 from .plugin_factory import make_plugin
 
-__all__ = ["make_plugin"]
+
+def run_cli(app, *args: str, input: str | None = None):
+    """Run the ``backhaul`` command line against ``app``; returns click's ``Result``."""
+    from .pytest_plugin import run_cli as _run
+
+    return _run(app, *args, input=input)
+
+
+def app_environ(app, **extra: str) -> dict[str, str]:
+    """The environment for a ``backhaul`` subprocess (a real worker, scheduler or server)
+    that uses the same database, Redis, queues and plugins as ``app``."""
+    import os
+
+    config = app.config
+    plugins = config["PLUGINS"]
+    env = {**os.environ,
+           "BACKHAUL_DATABASE_URL": config["DATABASE_URL"],
+           "BACKHAUL_INSTANCE_PATH": config["INSTANCE_PATH"],
+           "BACKHAUL_SECRET_KEY": config["SECRET_KEY"],
+           "BACKHAUL_QUEUE_PREFIX": config["QUEUE_PREFIX"],
+           "BACKHAUL_PLUGINS": plugins if isinstance(plugins, str) else ",".join(plugins),
+           "BACKHAUL_JOB_BACKOFF_SECONDS": str(config["JOB_BACKOFF_SECONDS"]),
+           "BACKHAUL_JOB_STALE_GRACE_SECONDS": str(config["JOB_STALE_GRACE_SECONDS"])}
+    if config.get("REDIS_URL"):
+        env["BACKHAUL_REDIS_URL"] = config["REDIS_URL"]
+    env.update(extra)
+    return env
+
+
+__all__ = ["app_environ", "make_plugin", "run_cli"]

@@ -1,0 +1,135 @@
+"""Generating a building's units from a pattern: "101-124", "101-124, 201-224, PH1-PH2",
+"A-D", or floors x units per floor ("1-5" x 8 as "{floor}{unit:02d}" -> 101...508).
+
+Generation is idempotent: units that already exist (by normalised address) are skipped and
+reported, never duplicated, so re-running a pattern after adding a floor only adds the floor.
+"""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from marshmallow import ValidationError
+
+from backhaul.core.db import db
+
+from .addresses import address_key
+from .models import Address, Building
+from .schemas import UnitGenerationSchema
+
+MAX_UNITS = 2000
+_RANGE = re.compile(r"^([A-Za-z]*)(\d+)\s*-\s*([A-Za-z]*)(\d+)$")
+_LETTERS = re.compile(r"^([A-Za-z])\s*-\s*([A-Za-z])$")
+
+
+def _numeric_range(match: re.Match, token: str) -> list[str]:
+    prefix, start, prefix2, end = match.groups()
+    if prefix2 and prefix2.upper() != prefix.upper():
+        raise ValueError(f"'{token}': both ends need the same prefix")
+    lo, hi = int(start), int(end)
+    if lo > hi:
+        raise ValueError(f"'{token}' runs backwards: write the lower unit first")
+    width = len(start) if start.startswith("0") else 0
+    if hi - lo + 1 > MAX_UNITS:
+        raise ValueError(f"'{token}' is more than {MAX_UNITS} units")
+    return [f"{prefix}{n:0{width}d}" if width else f"{prefix}{n}" for n in range(lo, hi + 1)]
+
+
+def parse_unit_pattern(pattern: str) -> list[str]:
+    """Unit labels for a comma-separated pattern; ``ValueError`` says which token is wrong."""
+    labels: list[str] = []
+    for token in (t.strip() for t in pattern.split(",")):
+        if not token:
+            continue
+        if match := _RANGE.match(token):
+            labels.extend(_numeric_range(match, token))
+        elif match := _LETTERS.match(token):
+            a, b = match[1].upper(), match[2].upper()
+            if a > b:
+                raise ValueError(f"'{token}' runs backwards: write the lower letter first")
+            labels.extend(chr(c) for c in range(ord(a), ord(b) + 1))
+        elif re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 .\-/]{0,31}", token):
+            labels.append(token)
+        else:
+            raise ValueError(f"'{token}' is not a unit, a range such as 101-124, or A-D")
+    if len(labels) > MAX_UNITS:
+        raise ValueError(f"the pattern gives {len(labels)} units; the limit is {MAX_UNITS}")
+    return list(dict.fromkeys(labels))
+
+
+def parse_floors(floors: str) -> list[int]:
+    """``"1-5"`` or ``"2,3,5"`` (or a mix) -> floor numbers."""
+    out: list[int] = []
+    for token in (t.strip() for t in floors.split(",")):
+        if not token:
+            continue
+        if match := re.fullmatch(r"(\d+)\s*-\s*(\d+)", token):
+            lo, hi = int(match[1]), int(match[2])
+            if lo > hi:
+                raise ValueError(f"floors '{token}' run backwards")
+            out.extend(range(lo, hi + 1))
+        elif token.isdigit():
+            out.append(int(token))
+        else:
+            raise ValueError(f"'{token}' is not a floor number or a range such as 1-5")
+    return list(dict.fromkeys(out))
+
+
+def floor_units(floors: str, per_floor: int, unit_format: str = "{floor}{unit:02d}") -> list[str]:
+    labels = []
+    for floor in parse_floors(floors):
+        for unit in range(1, per_floor + 1):
+            try:
+                labels.append(unit_format.format(floor=floor, unit=unit))
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(f"unit format '{unit_format}' is invalid ({exc}); use "
+                                 "{floor} and {unit}, e.g. {floor}{unit:02d}") from None
+    if len(labels) > MAX_UNITS:
+        raise ValueError(f"that gives {len(labels)} units; the limit is {MAX_UNITS}")
+    return list(dict.fromkeys(labels))
+
+
+def unit_labels(loaded: dict) -> list[str]:
+    """Labels from a loaded :class:`UnitGenerationSchema`; errors keyed by the field."""
+    labels: list[str] = []
+    try:
+        if loaded["pattern"]:
+            labels += parse_unit_pattern(loaded["pattern"])
+    except ValueError as exc:
+        raise ValidationError({"pattern": [f"{exc}."]}) from None
+    if loaded["floors"] and loaded["units_per_floor"]:
+        try:
+            labels += floor_units(loaded["floors"], loaded["units_per_floor"],
+                                  loaded["unit_format"])
+        except ValueError as exc:
+            raise ValidationError({"floors": [f"{exc}."]}) from None
+    if not labels:
+        raise ValidationError({"pattern": ["The pattern gives no units."]})
+    return list(dict.fromkeys(labels))
+
+
+def generate_units(building: Building, data: dict) -> tuple[list[Address], list[str]]:
+    """Create the building's units; returns ``(created, skipped labels that existed)``."""
+    loaded = UnitGenerationSchema().load(data)
+    labels = unit_labels(loaded)
+    keys = {label: address_key(building.street, label, building.city, building.region,
+                               building.postal_code, building.country) for label in labels}
+    existing = set(db.session.scalars(sa.select(Address.key)
+                                      .where(Address.key.in_(list(keys.values())))))
+    created, skipped = [], []
+    for label in labels:
+        if keys[label] in existing:
+            skipped.append(label)
+            continue
+        existing.add(keys[label])
+        created.append(Address(
+            building=building, street=building.street, unit=label, city=building.city,
+            region=building.region, postal_code=building.postal_code,
+            country=building.country, latitude=building.latitude,
+            longitude=building.longitude, key=keys[label],
+            serviceable=loaded["serviceable"], technology=loaded["technology"],
+            max_down_mbps=loaded["max_down_mbps"], max_up_mbps=loaded["max_up_mbps"],
+            serviceability_notes=loaded["serviceability_notes"]))
+    db.session.add_all(created)
+    db.session.flush()
+    return created, skipped

@@ -1,0 +1,83 @@
+"""Mutation payloads: ``ok`` plus field errors, instead of top-level errors for bad input.
+
+A mutation resolver decorated with :func:`mutation_payload` returns its payload fields as a
+dict; raising :class:`FieldErrors` (or a marshmallow ``ValidationError``) inside it rolls back
+what it wrote (a savepoint) and answers ``{"ok": false, "errors": [{field, messages}]}``.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+
+
+class FieldErrors(Exception):
+    """Input problems by field: ``FieldErrors({"email": ["Already taken."]})``.
+
+    Use the key ``None`` (or ``"_schema"``) for a problem with the input as a whole.
+    """
+
+    def __init__(self, errors: Mapping[str | None, list[str] | str]):
+        self.errors = {k: [v] if isinstance(v, str) else list(v) for k, v in errors.items()}
+        super().__init__("; ".join(f"{k or 'input'}: {', '.join(v)}"
+                                   for k, v in self.errors.items()))
+
+    @classmethod
+    def from_marshmallow(cls, error) -> FieldErrors:
+        return cls(_flatten(error.normalized_messages()))
+
+    def as_list(self) -> list[dict]:
+        """``[{"field": ..., "messages": [...]}]`` for the ``FieldError`` type."""
+        return [{"field": None if k in (None, "_schema") else k, "messages": v}
+                for k, v in self.errors.items()]
+
+
+def _flatten(messages, prefix: str = "") -> dict[str | None, list[str]]:
+    out: dict[str | None, list[str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            for k, v in _flatten(value, name).items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(messages, list | tuple) and all(isinstance(m, str) for m in messages):
+        out[prefix or None] = list(messages)
+    elif isinstance(messages, list | tuple):
+        for item in messages:
+            for k, v in _flatten(item, prefix).items():
+                out.setdefault(k, []).extend(v)
+    else:
+        out[prefix or None] = [str(messages)]
+    return out
+
+
+def payload(errors: FieldErrors | None = None, **fields) -> dict:
+    """A payload dict: ``payload(account=acc)`` or ``payload(FieldErrors(...))``."""
+    return {"ok": errors is None, "errors": errors.as_list() if errors else [], **fields}
+
+
+def mutation_payload(resolver: Callable) -> Callable:
+    """Run the resolver in a savepoint; turn :class:`FieldErrors` into ``ok: false``."""
+    from marshmallow import ValidationError
+
+    from backhaul.core.db import db
+
+    @functools.wraps(resolver)
+    def wrapper(obj, info, **kwargs):
+        savepoint = db.session.begin_nested()
+        try:
+            result = resolver(obj, info, **kwargs)
+        except (FieldErrors, ValidationError) as exc:
+            savepoint.rollback()
+            errors = exc if isinstance(exc, FieldErrors) else FieldErrors.from_marshmallow(exc)
+            return payload(errors)
+        except BaseException:
+            savepoint.rollback()
+            raise
+        if savepoint.is_active:
+            savepoint.commit()
+        if result is None:
+            return payload()
+        if isinstance(result, dict):
+            return result if "ok" in result else payload(**result)
+        raise TypeError("a @mutation_payload resolver returns a dict of its payload's fields")
+
+    return wrapper

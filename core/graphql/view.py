@@ -1,0 +1,65 @@
+"""``/graphql``: POST runs a query (session cookie or Bearer token), GET serves the explorer.
+
+The explorer (``templates/graphql/explorer.html`` with ``static/explorer.js`` and
+``explorer.css``) is our own small page inside the staff layout, for signed-in staff holding
+``core.graphql.explore``. Everything it needs is served from this blueprint, so it works on a
+machine without internet access and under the app's Content-Security-Policy (no inline script
+or style). Its POSTs send the session cookie and the page's CSRF token as ``X-CSRFToken``
+(token requests need no CSRF token).
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+
+from backhaul.core.auth.decorators import login_required, permission_required
+from backhaul.core.auth.identity import current_principal
+
+from .execution import Context, request_error, run
+
+log = logging.getLogger("backhaul.graphql")
+
+
+def create_blueprint() -> Blueprint:
+    bp = Blueprint("graphql", __name__, template_folder="templates", static_folder="static",
+                   static_url_path="/graphql/static")
+
+    @bp.post("/graphql")
+    @login_required
+    def execute_query():
+        raw = request.get_data(cache=False)
+        try:
+            body = json.loads(raw) if raw else None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            detail = f" ({exc.msg} at line {exc.lineno} column {exc.colno})" \
+                if isinstance(exc, json.JSONDecodeError) else ""
+            return jsonify(errors=[request_error(
+                f"Malformed JSON body{detail}: send a JSON object such as "
+                '{"query": "{ viewer { email } }", "variables": {}}.')]), 400
+        state = current_app.extensions["backhaul.graphql"]
+        context = Context(principal=current_principal(), request=request)
+        status, response, operation = run(state.schema, body, context, state.limits)
+        _finish_transaction(operation, response)
+        return jsonify(response), status
+
+    @bp.get("/graphql")
+    @permission_required("core.graphql.explore")
+    def explorer():
+        return render_template("graphql/explorer.html")
+
+    return bp
+
+
+def _finish_transaction(operation, response: dict) -> None:
+    """A mutation request is one transaction: committed when no field failed. A query never
+    writes (whatever it touched is rolled back)."""
+    from graphql import OperationType
+
+    from backhaul.core.db import db
+
+    if operation is OperationType.MUTATION and not response.get("errors"):
+        db.session.commit()
+    else:
+        db.session.rollback()

@@ -1,0 +1,151 @@
+"""GraphQL: the delivery log, event types, templates (save with field errors), preview."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from backhaul.sdk import GraphQLContribution, current_actor, db
+from backhaul.sdk.accounts import get_account
+from backhaul.sdk.graphql import (
+    FieldErrors,
+    MutationType,
+    ObjectType,
+    QueryType,
+    apply_filters,
+    mutation_payload,
+    paginate,
+)
+
+from . import authoring, catalogue, delivery
+from .models import ChannelConfig, Message, MessageTemplate
+
+SDL = (Path(__file__).parent / "schema.graphql").read_text()
+FIELD_NAMES = {"subject": "subject", "body_text": "bodyText", "body_html": "bodyHtml",
+               "medium": "medium"}
+
+query = QueryType()
+mutation = MutationType()
+message_type = ObjectType("NotificationsMessage")
+log_type = ObjectType("NotificationsDeliveryLogEntry")
+channel_type = ObjectType("NotificationsChannel")
+template_type = ObjectType("NotificationsTemplate")
+event_type = ObjectType("NotificationsEventType")
+variable_type = ObjectType("NotificationsVariable")
+preview_type = ObjectType("NotificationsPreview")
+
+
+def _aliases(obj: ObjectType, names: str) -> None:
+    for pair in names.split():
+        gql, _, py = pair.partition("=")
+        obj.set_alias(gql, py)
+
+
+_aliases(message_type, "eventKey=event_key accountId=account_id maxAttempts=max_attempts "
+                       "nextAttemptAt=next_attempt_at sentAt=sent_at providerId=provider_id "
+                       "lastError=last_error createdAt=created_at")
+_aliases(log_type, "durationMs=duration_ms")
+_aliases(channel_type, "channelKey=channel_key isDefault=is_default "
+                       "rateLimitPerMinute=rate_limit_per_minute")
+_aliases(template_type, "eventKey=event_key bodyText=body_text bodyHtml=body_html "
+                        "updatedAt=updated_at")
+_aliases(preview_type, "bodyText=body_text bodyHtml=body_html")
+
+
+@variable_type.field("example")
+def resolve_example(variable, _info) -> str:
+    return str(variable.example)
+
+
+@preview_type.field("recipients")
+def resolve_recipients(preview, _info) -> list[str]:
+    return [c.email or c.phone or "" for c in preview.recipients]
+
+
+@query.field("notificationsMessages")
+def resolve_messages(_obj, _info, first=None, after=None, filter=None):
+    stmt = apply_filters(sa.select(Message).options(
+        selectinload(Message.log), joinedload(Message.channel)), filter, {
+        "accountId": lambda s, v: s.where(Message.account_id == int(v)),
+        "status": Message.status, "medium": Message.medium, "eventKey": Message.event_key})
+    return paginate(stmt, first, after, order_by=Message.id.desc())
+
+
+@query.field("notificationsMessage")
+def resolve_message(_obj, _info, id):
+    return db.session.get(Message, int(id))
+
+
+@query.field("notificationsEventTypes")
+def resolve_event_types(_obj, _info):
+    return [{"key": e.key, "label": e.label, "category": e.category, "essential": e.essential,
+             "description": e.description, "variables": catalogue.variables_of(e)}
+            for e in catalogue.event_types().values()]
+
+
+@query.field("notificationsTemplates")
+def resolve_templates(_obj, _info):
+    return db.session.scalars(sa.select(MessageTemplate).order_by(
+        MessageTemplate.event_key, MessageTemplate.medium)).all()
+
+
+@query.field("notificationsChannels")
+def resolve_channels(_obj, _info):
+    return db.session.scalars(sa.select(ChannelConfig).order_by(ChannelConfig.id)).all()
+
+
+def _content(data: dict) -> dict:
+    return {"subject": data.get("subject") or "", "body_text": data.get("bodyText") or "",
+            "body_html": data.get("bodyHtml") or ""}
+
+
+@query.field("notificationsPreview")
+def resolve_preview(_obj, _info, eventKey, medium, accountId, input):  # noqa: N803
+    from backhaul.sdk.graphql import GraphQLUserError
+
+    try:
+        event = catalogue.get(eventKey)
+    except LookupError as exc:
+        raise GraphQLUserError(str(exc)) from None
+    account = get_account(int(accountId))
+    if account is None:
+        raise GraphQLUserError(f"There is no account {accountId}.")
+    content = _content(input)
+    try:
+        authoring.check(event, medium, content)
+    except authoring.TemplateInvalid as exc:
+        return authoring.Preview(error=str(exc))
+    return authoring.preview(event, medium, content, account)
+
+
+@mutation.field("notificationsSaveTemplate")
+@mutation_payload
+def resolve_save_template(_obj, _info, eventKey, medium, input):  # noqa: N803
+    try:
+        catalogue.get(eventKey)
+    except LookupError as exc:
+        raise FieldErrors({"eventKey": [str(exc)]}) from None
+    try:
+        row = authoring.save_template(eventKey, medium, _content(input),
+                                      actor=str(current_actor()),
+                                      enabled=input.get("enabled", True) is not False)
+    except authoring.TemplateInvalid as exc:
+        raise FieldErrors({FIELD_NAMES.get(k, k): v for k, v in exc.errors.items()}) from None
+    return {"template": row}
+
+
+@mutation.field("notificationsRetryMessage")
+@mutation_payload
+def resolve_retry(_obj, _info, id):
+    message = db.session.get(Message, int(id))
+    if message is None:
+        raise FieldErrors({"id": [f"There is no message {id}."]})
+    if not delivery.retry_now(message):
+        raise FieldErrors({"id": [f"A {message.status} message cannot be retried."]})
+    return {"message": message}
+
+
+def contribution() -> GraphQLContribution:
+    return GraphQLContribution(SDL, (query, mutation, message_type, log_type, channel_type,
+                                     template_type, event_type, variable_type, preview_type))

@@ -1,0 +1,84 @@
+"""A form for any channel's settings, generated from its marshmallow schema.
+
+Works for third-party channel types too: strings become text inputs (password inputs for
+secret fields, a textarea for templates), integers number inputs, booleans checkboxes,
+``OneOf`` selects, lists one value per line.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import fields, missing, validate
+
+
+@dataclass(frozen=True)
+class SettingField:
+    name: str
+    label: str
+    type: str
+    required: bool
+    options: list | None
+    secret: bool
+    default: Any
+
+
+def _default(field) -> Any:
+    value = field.load_default
+    if value is missing:
+        return None
+    return value() if callable(value) else value
+
+
+def describe(schema_cls, secrets: tuple[str, ...]) -> list[SettingField]:
+    out = []
+    if schema_cls is None:
+        return out
+    for name, field in schema_cls().fields.items():
+        options = next((list(v.choices) for v in field.validators
+                        if isinstance(v, validate.OneOf)), None)
+        if name in secrets:
+            kind = "password"
+        elif options:
+            kind = "select"
+        elif isinstance(field, fields.Boolean):
+            kind = "checkbox"
+        elif isinstance(field, fields.Integer):
+            kind = "number"
+        elif isinstance(field, fields.List) or name.endswith("template"):
+            kind = "textarea"
+        else:
+            kind = "text"
+        out.append(SettingField(name, name.replace("_", " ").capitalize(), kind,
+                                bool(field.required), options, name in secrets,
+                                _default(field)))
+    return out
+
+
+def parse(form, specs: list[SettingField]) -> dict:
+    """Raw settings from a submitted form (``settings.<name>`` inputs)."""
+    raw: dict[str, Any] = {}
+    for spec in specs:
+        key = f"settings.{spec.name}"
+        if spec.type == "checkbox":
+            raw[spec.name] = bool(form.get(key))
+            continue
+        value = form.get(key, "")
+        if spec.type == "textarea" and isinstance(spec.default, list):
+            raw[spec.name] = [line.strip() for line in value.splitlines() if line.strip()]
+        elif value != "" or spec.required:
+            raw[spec.name] = value
+    return raw
+
+
+def display_values(settings: dict, specs: list[SettingField]) -> dict:
+    """Values to show in the form: secrets never shown, lists one per line."""
+    out = {}
+    for spec in specs:
+        value = settings.get(spec.name, spec.default)
+        if spec.secret:
+            value = ""
+        elif isinstance(value, list):
+            value = "\n".join(str(v) for v in value)
+        out[spec.name] = value
+    return out

@@ -1,0 +1,74 @@
+"""GraphQL helpers for plugin authors: the supported way to extend ``/graphql``.
+
+A plugin contributes SDL and bindables through the ``graphql_schema`` hook::
+
+    from backhaul.sdk import GraphQLContribution, hookimpl
+    from backhaul.sdk.graphql import ObjectType, QueryType, load, paginate, requires
+
+    query = QueryType()
+
+    @query.field("billingInvoices")
+    def resolve_invoices(_, info, first=None, after=None):
+        return paginate(sa.select(Invoice), first, after, order_by=Invoice.id.desc())
+
+    @hookimpl
+    def graphql_schema():
+        return GraphQLContribution(SDL, (query, ...))
+
+Every field of ``Query``/``Mutation`` must carry ``@requires(permission: "...")`` (or a
+resolver decorated with :func:`requires`, or ``@public`` for any signed-in user): a root field
+without one fails the plugin at start-up. Core types available to your SDL: ``DateTime``,
+``Date``, ``JSON``, ``Money``, ``PageInfo``, ``Connection``, ``Edge``, ``FieldError``,
+``MutationPayload``.
+
+Resolvers get ``info.context.principal`` (who asks) and ``info.context.loader``.
+"""
+from __future__ import annotations
+
+from ariadne import (
+    EnumType,
+    InputType,
+    InterfaceType,
+    MutationType,
+    ObjectType,
+    QueryType,
+    ScalarType,
+    UnionType,
+)
+
+from backhaul.core.graphql.errors import GraphQLUserError, PermissionDenied
+from backhaul.core.graphql.execution import Context
+from backhaul.core.graphql.loaders import Loader, current_loader, load, load_many, load_related
+from backhaul.core.graphql.pagination import Connection, apply_filters, paginate
+from backhaul.core.graphql.payloads import FieldErrors, mutation_payload, payload
+from backhaul.core.graphql.permissions import requires
+from backhaul.core.graphql.scalars import date_scalar, datetime_scalar, json_scalar
+
+__all__ = [
+    "Connection",
+    "Context",
+    "EnumType",
+    "FieldErrors",
+    "GraphQLUserError",
+    "InputType",
+    "InterfaceType",
+    "Loader",
+    "MutationType",
+    "ObjectType",
+    "PermissionDenied",
+    "QueryType",
+    "ScalarType",
+    "UnionType",
+    "apply_filters",
+    "current_loader",
+    "date_scalar",
+    "datetime_scalar",
+    "json_scalar",
+    "load",
+    "load_many",
+    "load_related",
+    "mutation_payload",
+    "paginate",
+    "payload",
+    "requires",
+]

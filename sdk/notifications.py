@@ -1,0 +1,116 @@
+"""Sending notifications from a plugin: declare event types, then ``notify(...)``.
+
+The notifications plugin publishes the hook ``notification_event_types()``; a plugin that has
+something to tell customers (billing: invoice issued, payment failed...) implements it and
+returns :class:`EventType` objects with their variable catalogue, so that staff can write a
+template per event and channel and see which variables exist::
+
+    from backhaul.sdk import hookimpl
+    from backhaul.sdk.notifications import EventType, Variable, notify
+
+    @hookimpl
+    def notification_event_types():
+        return [EventType("billing.invoice_issued", "Invoice issued", category="billing",
+                          variables=(Variable("invoice.number", "Invoice number", "INV-0042"),))]
+
+    # later, inside the transaction that issued the invoice:
+    notify("billing.invoice_issued", account.id, {"invoice": {"number": inv.number, ...}},
+           attachments=[("INV-0042.pdf", pdf_bytes, "application/pdf")],
+           dedupe_key=f"invoice:{inv.id}")
+
+``notify`` is a no-op (it logs and returns ``[]``) when the notifications plugin is not
+enabled, so callers never need to check.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+
+log = logging.getLogger("backhaul.notifications")
+
+#: Categories a contact has preferences for (``Contact.preferences[category][channel]``).
+PREFERENCE_CATEGORIES = ("billing", "outages", "jobs", "service")
+#: ``security`` messages are always essential and go to the primary contact.
+CATEGORIES = (*PREFERENCE_CATEGORIES, "security")
+
+#: key under ``app.extensions`` where the enabled notifications plugin registers itself
+EXTENSION_KEY = "backhaul.notifications"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One entry of an event type's variable catalogue.
+
+    :param name: dotted path as used in templates (``"invoice.total"``).
+    :param description: what it is, shown to staff next to the template editor.
+    :param example: the value used when a template is validated and previewed; give a
+        realistic one (a ``Money``, a ``date``, a string...).
+    """
+
+    name: str
+    description: str = ""
+    example: Any = "example"
+
+
+@dataclass(frozen=True)
+class EventType:
+    """Something a plugin may notify customers about.
+
+    :param key: ``"<plugin>.<event>"``, unique.
+    :param label: shown to staff ("Invoice due soon").
+    :param category: one of :data:`CATEGORIES`; decides who receives it (``billing`` goes to
+        financial contacts only) and which preference a contact can opt out of.
+    :param essential: essential messages (security, suspension) ignore opt-outs and carry no
+        unsubscribe link.
+    :param variables: the catalogue: every variable a caller of ``notify`` will pass.
+    :param sample: optional ``sample(account_id) -> dict`` giving realistic values for a
+        preview on a real account (the latest invoice...); missing keys fall back to the
+        catalogue's examples.
+    """
+
+    key: str
+    label: str
+    category: str = "service"
+    essential: bool = False
+    variables: tuple[Variable, ...] = ()
+    description: str = ""
+    sample: Callable[[int], dict] | None = field(default=None, compare=False)
+
+    def __post_init__(self):
+        if self.category not in CATEGORIES:
+            raise ValueError(f"event type '{self.key}': category '{self.category}' is not one "
+                             f"of {', '.join(CATEGORIES)}")
+        if "." not in self.key:
+            raise ValueError(f"event type key '{self.key}' must be '<plugin>.<event>'")
+        if self.category == "security" and not self.essential:
+            raise ValueError(f"event type '{self.key}': security messages must be essential")
+
+
+Attachment = tuple[str, bytes, str]  # (filename, content, MIME type)
+
+
+def notify(event_key: str, account_id: int, context: dict,
+           attachments: Iterable[Attachment] = (), *, dedupe_key: str | None = None) -> list[int]:
+    """Queue the messages for ``event_key`` to the contacts of ``account_id``.
+
+    Call it inside your own transaction: the messages and their delivery jobs are written in
+    it (nothing is sent if you roll back). Templates are rendered now, with ``context`` plus
+    the account's and contact's variables. Give ``dedupe_key`` (e.g. ``"invoice:42"``) when
+    your code may run twice: a second call with the same key queues nothing new.
+
+    :returns: the ids of the messages created (empty when nothing is configured).
+    """
+    service = current_app.extensions.get(EXTENSION_KEY)
+    if service is None:
+        log.info("notify(%s) ignored: the notifications plugin is not enabled", event_key)
+        return []
+    return service.notify(event_key, account_id, context, attachments=tuple(attachments),
+                          dedupe_key=dedupe_key)
+
+
+__all__ = ["CATEGORIES", "EXTENSION_KEY", "Attachment", "EventType", "PREFERENCE_CATEGORIES",
+           "Variable", "notify"]

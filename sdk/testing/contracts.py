@@ -1,0 +1,247 @@
+"""Contract tests for the four extension points: subclass one in your plugin's tests.
+
+Each class is a set of pytest tests that any correct implementation passes. Name your subclass
+``Test...`` so pytest collects it, and provide the fixtures and attributes it asks for::
+
+    from backhaul.sdk.testing.contracts import PaymentGatewayContract
+
+    class TestMyGateway(PaymentGatewayContract):
+        approved_method = "tok_visa"
+        declined_method = "tok_chargeDeclined"
+
+        @pytest.fixture
+        def gateway(self):
+            return MyGateway(client_for_the_simulator())
+
+The classes need no app and no database: an extension's methods are called from jobs with
+plain values, and must work (and be tested) without Flask.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from marshmallow import ValidationError
+
+from backhaul.sdk.extensions import (
+    DeliveryResult,
+    NotificationChannel,
+    OutboundMessage,
+    PaymentGateway,
+    PaymentResult,
+    PaymentStatus,
+    ProvisioningBackend,
+    ProvisioningResult,
+    ServiceType,
+)
+from backhaul.sdk.money import Money
+
+__all__ = ["NotificationChannelContract", "PaymentGatewayContract",
+           "ProvisioningBackendContract", "ServiceTypeContract"]
+
+
+def _key() -> str:
+    return f"contract-{uuid.uuid4().hex}"
+
+
+class _Identity:
+    """Every extension has a non-empty key and label; settings validate through the schema."""
+
+    extension_fixture = ""
+
+    def _extension(self, request) -> Any:
+        return request.getfixturevalue(self.extension_fixture)
+
+    def test_has_a_key_and_a_label(self, request):
+        ext = self._extension(request)
+        assert isinstance(ext.key, str) and ext.key.strip(), "set a class attribute key"
+        assert ext.key == ext.key.strip().lower(), "keys are lowercase, without spaces"
+        assert isinstance(ext.label, str) and ext.label.strip(), "set a class attribute label"
+
+
+# --------------------------------------------------------------------------- service types
+class ServiceTypeContract(_Identity):
+    """Provide the fixture ``service_type`` and the lists ``valid_parameters`` (each accepted)
+    and ``invalid_parameters`` (each refused with ``marshmallow.ValidationError``)."""
+
+    extension_fixture = "service_type"
+    valid_parameters: list[dict] = []
+    invalid_parameters: list[dict] = []
+
+    def test_is_a_service_type(self, service_type):
+        assert isinstance(service_type, ServiceType)
+        assert service_type.charge in ("recurring", "one_time")
+        assert isinstance(service_type.provisioned, bool)
+
+    def test_accepts_valid_parameters(self, service_type):
+        assert self.valid_parameters, "list at least one valid parameter set"
+        for params in self.valid_parameters:
+            loaded = service_type.validate_parameters(dict(params))
+            assert isinstance(loaded, dict)
+            # loading what was loaded gives the same (saving a service twice changes nothing)
+            assert service_type.validate_parameters(dict(loaded)) == loaded
+
+    def test_refuses_invalid_parameters(self, service_type):
+        assert self.invalid_parameters, "list at least one invalid parameter set"
+        for params in self.invalid_parameters:
+            with pytest.raises(ValidationError):
+                service_type.validate_parameters(dict(params))
+
+    def test_describes_in_one_line(self, service_type):
+        for params in self.valid_parameters:
+            text = service_type.describe(dict(params))
+            assert isinstance(text, str) and text.strip() and "\n" not in text
+
+
+# --------------------------------------------------------------------------- payments
+class PaymentGatewayContract(_Identity):
+    """Provide the fixture ``gateway`` and the payment-method references ``approved_method``
+    and ``declined_method`` (both valid for the gateway, the second one declined), and
+    optionally ``currency`` and ``amount`` (minor units)."""
+
+    extension_fixture = "gateway"
+    approved_method = ""
+    declined_method = ""
+    currency = "USD"
+    amount = 1234
+
+    def money(self, amount: int | None = None) -> Money:
+        return Money(self.amount if amount is None else amount, self.currency)
+
+    def test_is_a_payment_gateway(self, gateway):
+        assert isinstance(gateway, PaymentGateway)
+
+    def test_approved_purchase(self, gateway):
+        result = gateway.purchase(self.money(), self.approved_method, idempotency_key=_key())
+        assert isinstance(result, PaymentResult)
+        assert result.status in (PaymentStatus.PROCESSED, PaymentStatus.PENDING)
+        assert result.reference, "a successful purchase names the processor's reference"
+
+    def test_idempotency_key_is_honoured(self, gateway):
+        key = _key()
+        first = gateway.purchase(self.money(), self.approved_method, idempotency_key=key)
+        again = gateway.purchase(self.money(), self.approved_method, idempotency_key=key)
+        assert (again.status, again.reference) == (first.status, first.reference), \
+            "the same idempotency key must not move money twice"
+        other = gateway.purchase(self.money(), self.approved_method, idempotency_key=_key())
+        assert other.reference != first.reference, "a new key is a new payment"
+
+    def test_decline_returns_error_and_never_raises(self, gateway):
+        result = gateway.purchase(self.money(), self.declined_method, idempotency_key=_key())
+        assert isinstance(result, PaymentResult)
+        assert result.status == PaymentStatus.ERROR
+        assert result.message, "say why it was declined"
+
+    def test_fetch_reports_the_purchase(self, gateway):
+        bought = gateway.purchase(self.money(), self.approved_method, idempotency_key=_key())
+        fetched = gateway.fetch(bought.reference)
+        assert isinstance(fetched, PaymentResult)
+        assert fetched.status == bought.status
+
+    def test_refund_is_idempotent(self, gateway):
+        bought = gateway.purchase(self.money(), self.approved_method, idempotency_key=_key())
+        key = _key()
+        first = gateway.refund(self.money(self.amount // 2), bought.reference,
+                               idempotency_key=key)
+        again = gateway.refund(self.money(self.amount // 2), bought.reference,
+                               idempotency_key=key)
+        assert first.status in (PaymentStatus.PROCESSED, PaymentStatus.PENDING)
+        assert (again.status, again.reference) == (first.status, first.reference)
+
+    def test_webhook_with_a_bad_signature_is_refused(self, gateway):
+        assert gateway.parse_webhook({"X-Signature": "forged"}, b'{"forged": true}') is None
+
+
+# --------------------------------------------------------------------------- notifications
+class NotificationChannelContract(_Identity):
+    """Provide the fixtures ``channel`` and ``settings`` (valid settings for it), and
+    ``recipient`` (an address it delivers to). Override :meth:`delivered` to count what the
+    test peer received (an SMTP server's inbox...) so duplicate sends are checked too."""
+
+    extension_fixture = "channel"
+    recipient = "someone@example.org"
+    invalid_settings: list[dict] = []
+
+    def delivered(self, channel) -> int | None:
+        """How many messages the peer has received so far; ``None``: not observable."""
+        return None
+
+    def message(self, key: str | None = None, to: tuple[str, ...] | None = None):
+        return OutboundMessage(to=(self.recipient,) if to is None else to,
+                               subject="Contract test", body_text="Hello from the contract.",
+                               idempotency_key=key or _key())
+
+    def test_is_a_notification_channel(self, channel):
+        assert isinstance(channel, NotificationChannel)
+
+    def test_settings_validate(self, channel, settings):
+        assert isinstance(channel.validate_settings(dict(settings)), dict)
+        for bad in self.invalid_settings:
+            with pytest.raises(ValidationError):
+                channel.validate_settings(dict(bad))
+
+    def test_sends(self, channel, settings):
+        before = self.delivered(channel)
+        result = channel.send(self.message(), channel.validate_settings(dict(settings)))
+        assert isinstance(result, DeliveryResult)
+        assert result.ok, result.message
+        if before is not None:
+            assert self.delivered(channel) == before + 1
+
+    def test_same_idempotency_key_delivers_once(self, channel, settings):
+        loaded = channel.validate_settings(dict(settings))
+        message = self.message()
+        before = self.delivered(channel)
+        assert channel.send(message, loaded).ok
+        assert channel.send(message, loaded).ok
+        if before is not None:
+            assert self.delivered(channel) == before + 1
+
+    def test_refused_message_is_a_result_not_an_exception(self, channel, settings):
+        result = channel.send(self.message(to=()), channel.validate_settings(dict(settings)))
+        assert isinstance(result, DeliveryResult)
+        assert not result.ok and result.message
+
+
+# --------------------------------------------------------------------------- provisioning
+class ProvisioningBackendContract(_Identity):
+    """Provide the fixtures ``backend`` and ``device`` (a device the backend can reach: a
+    simulator or a temporary folder), and ``subscriber`` / ``changed_subscriber`` (two
+    desired states of the same subscriber)."""
+
+    extension_fixture = "backend"
+
+    def test_is_a_provisioning_backend(self, backend):
+        assert isinstance(backend, ProvisioningBackend)
+
+    def test_apply_twice_is_idempotent(self, backend, device, subscriber):
+        first = backend.apply(device, subscriber)
+        assert isinstance(first, ProvisioningResult) and first.ok, first.message
+        assert first.changed
+        second = backend.apply(device, subscriber)
+        assert second.ok and not second.changed, "applying the same state changes nothing"
+
+    def test_read_shows_what_was_applied(self, backend, device, subscriber):
+        backend.apply(device, subscriber)
+        state = backend.read(device, subscriber)
+        assert isinstance(state, dict) and state
+
+    def test_a_new_state_is_applied(self, backend, device, subscriber, changed_subscriber):
+        backend.apply(device, subscriber)
+        before = backend.read(device, subscriber)
+        result = backend.apply(device, changed_subscriber)
+        assert result.ok and result.changed
+        assert backend.read(device, changed_subscriber) != before
+
+    def test_remove_is_idempotent(self, backend, device, subscriber):
+        backend.apply(device, subscriber)
+        first = backend.remove(device, subscriber)
+        assert first.ok and first.changed
+        second = backend.remove(device, subscriber)
+        assert second.ok and not second.changed, "removing twice changes nothing"
+        assert not backend.read(device, subscriber)
+
+    def test_remove_of_unknown_subscriber_succeeds(self, backend, device, subscriber):
+        result = backend.remove(device, subscriber)
+        assert result.ok and not result.changed

@@ -1,0 +1,122 @@
+"""GraphQL: the delivery log, event types, template save with field errors, preview."""
+from __future__ import annotations
+
+from datetime import date
+
+from notif_helpers import save
+
+from backhaul.plugins.notifications.models import MessageTemplate
+from backhaul.sdk import Money, db
+from backhaul.sdk.notifications import notify
+
+PERMS = ["notifications.messages.view", "notifications.messages.manage",
+         "notifications.templates.view", "notifications.templates.manage",
+         "notifications.channels.view"]
+
+
+def gql(client, token, query, **variables):
+    response = client.post("/graphql", json={"query": query, "variables": variables},
+                           headers={"Authorization": f"Bearer {token}"})
+    body = response.get_json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def test_messages_event_types_and_channels(app, staff_user, api_token, http_receiver,
+                                           household):
+    from backhaul.plugins.notifications.channel_store import save_channel
+
+    account, _, _ = household
+    http_receiver.statuses = [500]
+    save_channel("webhook", {"name": "Hook", "settings": {"url": http_receiver.url,
+                                                          "secret": "0123456789abcdef"}})
+    db.session.commit()
+    notify("testinvoices.outage", account.id, {"outage": {"when": "soon"}})
+    db.session.commit()
+    token = api_token(staff_user(PERMS), "read")
+    client = app.test_client()
+
+    data = gql(client, token, """query($account: ID) {
+      notificationsMessages(first: 5, filter: {accountId: $account}) {
+        totalCount
+        nodes { eventKey medium recipient status attempts channel { name medium }
+                log { event attempt detail } }
+      }
+      notificationsChannels { name channelKey medium enabled }
+      notificationsEventTypes { key category essential variables { name example } }
+    }""", account=str(account.id))
+    conn = data["notificationsMessages"]
+    assert conn["totalCount"] == 1
+    [node] = conn["nodes"]
+    assert (node["eventKey"], node["medium"], node["status"], node["attempts"]) == \
+        ("testinvoices.outage", "webhook", "sent", 2)
+    assert [e["event"] for e in node["log"]] == ["queued", "retry", "sent"]
+    assert "HTTP 500" in node["log"][1]["detail"]
+    assert data["notificationsChannels"] == [{"name": "Hook", "channelKey": "webhook",
+                                              "medium": "webhook", "enabled": True}]
+    types = {t["key"]: t for t in data["notificationsEventTypes"]}
+    assert types["accounts.suspended"]["essential"] is True
+    invoice = types["testinvoices.invoice_due"]
+    assert invoice["category"] == "billing"
+    assert {"name": "invoice.total", "example": "10.00 USD"} in invoice["variables"]
+    assert {"name": "account.number", "example": "A000123"} in invoice["variables"]
+
+
+def test_save_template_field_errors_and_preview(app, staff_user, api_token, household):
+    account, _, _ = household
+    token = api_token(staff_user(PERMS), "full")
+    client = app.test_client()
+    mutation = """mutation($input: NotificationsTemplateInput!) {
+      notificationsSaveTemplate(eventKey: "testinvoices.invoice_due", medium: "email",
+                                input: $input) {
+        ok errors { field messages } template { eventKey subject bodyText enabled }
+      }
+    }"""
+    bad = gql(client, token, mutation, input={"subject": "Invoice",
+                                              "bodyText": "Hi\n{{ invoice.nope }}"})
+    assert bad["notificationsSaveTemplate"]["ok"] is False
+    assert bad["notificationsSaveTemplate"]["errors"] == [
+        {"field": "bodyText", "messages": [
+            "line 2: unknown variable 'invoice.nope' (see the variables available for this "
+            "event)"]}]
+    assert db.session.query(MessageTemplate).count() == 0
+
+    good = gql(client, token, mutation, input={
+        "subject": "Invoice {{ invoice.number }}",
+        "bodyText": "Your invoice {{ invoice.number }} of {{ invoice.total }} is due on "
+                    "{{ invoice.due_date }}"})["notificationsSaveTemplate"]
+    assert good["ok"] and good["template"]["subject"] == "Invoice {{ invoice.number }}"
+    assert db.session.query(MessageTemplate).count() == 1
+
+    preview = gql(client, token, """query($account: ID!) {
+      notificationsPreview(eventKey: "testinvoices.invoice_due", medium: "email",
+                           accountId: $account,
+                           input: {subject: "Inv {{ invoice.number }}",
+                                   bodyText: "{{ invoice.total }} due {{ invoice.due_date }}"}) {
+        subject bodyText recipients error
+      }
+    }""", account=str(account.id))["notificationsPreview"]
+    assert preview["subject"] == f"Inv INV-{account.id:04d}"
+    assert preview["bodyText"].startswith("49.99 USD due 2026-12-15")
+    assert preview["recipients"] == ["landlord@example.net"] and preview["error"] is None
+
+
+def test_retry_mutation(app, staff_user, api_token, smtp_down, email_channel, household):
+    from backhaul.plugins.notifications.models import Message
+
+    account, _, _ = household
+    email_channel(smtp_down.port)
+    save("testinvoices.invoice_due", "email", subject="Inv", body_text="{{ invoice.number }}")
+    [mid] = notify("testinvoices.invoice_due", account.id, {"invoice": {
+        "number": "1", "total": Money(1, "USD"), "due_date": date(2026, 1, 1)}})
+    db.session.commit()
+    assert db.session.get(Message, mid).status == "failed"
+    smtp_down.start()
+    token = api_token(staff_user(PERMS), "full")
+    data = gql(app.test_client(), token, """mutation($id: ID!) {
+      notificationsRetryMessage(id: $id) { ok errors { field messages } message { status } }
+    }""", id=str(mid))["notificationsRetryMessage"]
+    assert data["ok"] and data["message"]["status"] == "queued"
+    db.session.expire_all()
+    assert db.session.get(Message, mid).status == "sent"
+    assert len(smtp_down.wait_for(1)) == 1
