@@ -19,4 +19,8 @@ def permissions():
 
 @hookimpl
 def menu_items():
-    return [MenuItem("Plugins", "core_ui.plugins", "core.plugins.view", section="Admin", order=90)]
+    return [
+        MenuItem("Plugins", "core_ui.plugins", "core.plugins.view", section="Admin", order=90),
+        MenuItem("GraphQL explorer", "graphql.explorer", "core.graphql.explore", section="Admin",
+                 order=95),
+    ]

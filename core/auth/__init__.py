@@ -64,7 +64,10 @@ def init_app(app: Flask) -> None:
 
 
 def is_public(endpoint: str | None, view) -> bool:
-    return endpoint in PUBLIC_ENDPOINTS or bool(getattr(view, "backhaul_public", False))
+    """Static files (the app's and every blueprint's) and views marked ``@public``."""
+    if endpoint in PUBLIC_ENDPOINTS or (endpoint or "").endswith(".static"):
+        return True
+    return bool(getattr(view, "backhaul_public", False))
 
 
 def _before_request():
@@ -106,7 +109,8 @@ def _before_request():
 def _no_shared_caching(response):
     """Pages made for a signed-in principal are never stored by browsers or proxies."""
     principal = g.get("backhaul_principal")
-    if principal is not None and principal.is_authenticated and request.endpoint != "static":
+    if (principal is not None and principal.is_authenticated
+            and not is_public(request.endpoint, None)):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

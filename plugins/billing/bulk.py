@@ -16,6 +16,7 @@ statement events (the benchmark adds them to its statement count).
 """
 from __future__ import annotations
 
+import operator
 from collections import Counter
 
 import sqlalchemy as sa
@@ -30,16 +31,23 @@ def _is_postgres() -> bool:
 
 
 def _with_defaults(table: sa.Table, rows: list[dict]) -> tuple[list[str], list[tuple]]:
-    """Complete every row with the Python-side defaults of the columns it leaves out."""
-    given = set().union(*(row.keys() for row in rows))
+    """Complete every row with the Python-side defaults of the columns it leaves out.
+
+    Every row has the keys of the first one (the callers build them that way).
+    """
+    given = list(rows[0])
     fill = {}
     for column in table.columns:
-        if column.name in given or column.default is None or column.primary_key:
+        if column.name in rows[0] or column.default is None or column.primary_key:
             continue
         default = column.default
         fill[column.name] = default.arg if default.is_scalar else default.arg(None)
-    columns = [c.name for c in table.columns if c.name in given or c.name in fill]
-    return columns, [tuple(row.get(c, fill.get(c)) for c in columns) for row in rows]
+    columns = given + list(fill)
+    extra = tuple(fill.values())
+    pick = operator.itemgetter(*given)
+    if len(given) == 1:
+        return columns, [(pick(row), *extra) for row in rows]
+    return columns, [pick(row) + extra for row in rows]
 
 
 def _copy(table: sa.Table, rows: list[dict]) -> None:

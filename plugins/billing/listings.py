@@ -53,7 +53,7 @@ def load_demo() -> None:
     from backhaul.sdk.accounts import Account
 
     from . import catalogue, subscriptions
-    from .models import Service, Subscription, TaxClass
+    from .models import Run, Service, Subscription, TaxClass
     from .run import run_billing
 
     if db.session.scalar(sa.select(TaxClass.id).where(TaxClass.key == "standard")) is None:
@@ -78,7 +78,9 @@ def load_demo() -> None:
             subscriptions.subscribe(account.id, service=services["Maintenance fee"],
                                     start_date=start)
     db.session.commit()
-    run_billing(start, triggered_by="demo")
+    demo_run = sa.select(Run.id).where(Run.run_date == start, Run.triggered_by == "demo")
+    if db.session.scalar(demo_run.limit(1)) is None:  # a second demo load adds no run
+        run_billing(start, triggered_by="demo")
 
 
 __all__ = ["load_demo", "search", "timeline"]

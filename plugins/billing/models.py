@@ -280,7 +280,7 @@ class Invoice(TimestampMixin, db.Model):
     key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
     run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("billing_run.id"), index=True)
     credited_invoice_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("billing_invoice.id"))
+        sa.ForeignKey("billing_invoice.id"), index=True)
     finalized_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     void_reason: Mapped[str] = mapped_column(sa.String(500), default="")

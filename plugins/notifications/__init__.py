@@ -4,7 +4,8 @@ Other plugins send through it with ``backhaul.sdk.notifications.notify(...)`` an
 their event types through the hook it publishes (:mod:`.hookspecs`). Its own pieces:
 channels (:mod:`.channels`), templates (:mod:`.templates`), routing (:mod:`.routing`),
 queueing (:mod:`.messages`), delivery jobs (:mod:`.delivery`), manual notices
-(:mod:`.notices`), staff pages (:mod:`.views`) and GraphQL (:mod:`.graphql`).
+(:mod:`.notices`), HTML previews under a sandbox policy (:mod:`.previews`), staff pages
+(:mod:`.views`) and GraphQL (:mod:`.graphql`).
 """
 from __future__ import annotations
 
@@ -94,8 +95,11 @@ def graphql_schema():
 @hookimpl
 def periodic_jobs():
     from .delivery import QUEUE, recover_stale
+    from .previews import purge_job
 
     return [PeriodicJob("notifications.recover_stale", recover_stale, timedelta(minutes=1),
+                        queue=QUEUE),
+            PeriodicJob("notifications.purge_previews", purge_job, timedelta(minutes=15),
                         queue=QUEUE)]
 
 

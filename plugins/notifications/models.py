@@ -8,6 +8,8 @@
   message + recipient + channel, which makes ``notify`` safe to call twice.
 * :class:`Attachment`, :class:`DeliveryLog` (queued, sent, retry, failed with the reason),
   :class:`Notice` (manual and maintenance notices), :class:`Unsubscribe` (who opted out when).
+* :class:`HtmlPreview` — an unsaved template's rendered HTML, kept for a few minutes so the
+  editor's sandboxed frame can load it from its own URL (see :mod:`.previews`).
 """
 from __future__ import annotations
 
@@ -173,3 +175,16 @@ class Unsubscribe(db.Model):
     category: Mapped[str] = mapped_column(sa.String(32))
     medium: Mapped[str] = mapped_column(sa.String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class HtmlPreview(db.Model):
+    """Short-lived: rows past ``expires_at`` are never served and are purged."""
+
+    __tablename__ = "notifications_preview"
+
+    #: random, unguessable (``secrets.token_urlsafe``); the preview's URL
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: the actor who rendered it ("user:12"); nobody else is shown it
+    owner: Mapped[str] = mapped_column(sa.String(200))
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

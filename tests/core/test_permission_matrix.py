@@ -56,8 +56,8 @@ def protected_routes(app) -> list[Route]:
     adapter = app.url_map.bind("localhost")
     routes = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in SKIP_ENDPOINTS:
-            continue
+        if rule.endpoint in SKIP_ENDPOINTS or rule.endpoint.endswith(".static"):
+            continue  # static files are public (tested below)
         needs = view_requirements(app.view_functions[rule.endpoint])
         if needs["public"]:
             continue
@@ -134,3 +134,12 @@ def test_route_permission_matrix(app, matrix_principals):
                 failures.append(f"{route} as {client.name}: {problem}")
     assert not failures, f"{len(failures)} of {len(routes)} routes misbehave:\n" + "\n".join(
         failures)
+
+
+def test_static_files_of_every_blueprint_are_public_and_cacheable(app, client):
+    """Stylesheets and scripts are not secrets: served to anyone, cacheable by browsers."""
+    static = [r for r in app.url_map.iter_rules() if r.endpoint.endswith(".static")]
+    assert static, "blueprints with static folders exist (graphql, accounts)"
+    response = client.get("/graphql/static/explorer.js")
+    assert response.status_code == 200
+    assert "no-store" not in response.headers.get("Cache-Control", "")

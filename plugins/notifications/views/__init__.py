@@ -18,11 +18,11 @@ TEMPLATE_FOLDER = str(Path(__file__).resolve().parent.parent / "templates")
 
 
 def build_blueprints(app) -> list[Blueprint]:
-    from . import channels, messages, notices, public, templates
+    from . import channels, messages, notices, previews, public, templates
 
     bp = Blueprint("notifications", __name__, url_prefix="/notifications",
                    template_folder=TEMPLATE_FOLDER)
-    for module in (messages, templates, channels, notices):
+    for module in (messages, templates, channels, notices, previews):
         module.register(bp)
     public_bp = Blueprint("notifications_public", __name__, url_prefix="/notifications",
                           template_folder=TEMPLATE_FOLDER)

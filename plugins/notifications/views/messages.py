@@ -9,6 +9,7 @@ from backhaul.sdk.ui import Filter, list_page
 
 from .. import delivery
 from ..models import MESSAGE_STATUSES, ChannelConfig, Message
+from .previews import html_response, not_found
 
 
 def register(bp) -> None:
@@ -34,6 +35,15 @@ def register(bp) -> None:
     @permission_required("notifications.messages.view")
     def message(message_id: int):
         return render_template("notifications/message.html", message=_get(message_id))
+
+    @bp.get("/messages/<int:message_id>/preview.html")
+    @permission_required("notifications.messages.view")
+    def message_preview(message_id: int):
+        """The message's HTML part, for the sandboxed frame of the message page."""
+        msg = _get(message_id)
+        if not msg.body_html:
+            return not_found("This message has no HTML part.")
+        return html_response(msg.body_html)
 
     @bp.post("/messages/<int:message_id>/retry")
     @permission_required("notifications.messages.manage")

@@ -12,10 +12,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from backhaul.sdk import current_actor, db, permission_required
 from backhaul.sdk.accounts import get_account_by_number
 
-from .. import authoring, catalogue
+from .. import authoring, catalogue, previews
 from ..channels import TEMPLATED_MEDIA
 from ..messages import channel_for
 from ..models import MessageTemplate
+from .previews import owner
 
 
 def register(bp) -> None:
@@ -68,10 +69,11 @@ def _event(event_key: str, medium: str):
         abort(404)
 
 
-def _page(event, medium, values, row, errors=None, preview=None, account_number=""):
+def _page(event, medium, values, row, errors=None, preview=None, account_number="",
+          preview_url=None):
     return render_template("notifications/template_edit.html", event=event, medium=medium,
                            values=values, row=row, errors=errors or {}, preview=preview,
-                           fields=dict(authoring.fields_for(medium)),
+                           preview_url=preview_url, fields=dict(authoring.fields_for(medium)),
                            variables=catalogue.variables_of(event),
                            account_number=account_number)
 
@@ -88,4 +90,10 @@ def _preview(event, medium, values, row):
     except authoring.TemplateInvalid as exc:
         return _page(event, medium, values, row, errors=exc.errors, account_number=number), 422
     result = authoring.preview(event, medium, values, account)
-    return _page(event, medium, values, row, preview=result, account_number=number)
+    preview_url = None
+    if result.body_html:  # the sandboxed frame loads it from its own URL (see ..previews)
+        key = previews.store(result.body_html, owner())
+        db.session.commit()
+        preview_url = url_for(".template_preview", key=key)
+    return _page(event, medium, values, row, preview=result, account_number=number,
+                 preview_url=preview_url)

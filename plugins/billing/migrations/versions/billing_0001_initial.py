@@ -171,6 +171,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('series', 'number', name='uq_billing_invoice_series_number')
     )
     op.create_index('ix_billing_invoice_account_status', 'billing_invoice', ['account_id', 'status'], unique=False)
+    op.create_index('ix_billing_invoice_credited_invoice_id', 'billing_invoice', ['credited_invoice_id'], unique=False)
     op.create_index('ix_billing_invoice_run_id', 'billing_invoice', ['run_id'], unique=False)
     op.create_index('ix_billing_invoice_status_due', 'billing_invoice', ['status', 'due_date'], unique=False)
     op.create_table('billing_payment',
