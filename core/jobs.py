@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import logging
 import traceback
+import weakref
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -88,10 +89,31 @@ def _create(path: str, args: list, kwargs: dict, *, key: str | None, queue: str,
             return db.session.scalar(sa.select(JobIntent).where(JobIntent.key == key)), False
         intent = db.session.get(JobIntent, intent_id)
     if not delay:
-        app = current_app._get_current_object()
-        intent_id = intent.id
-        after_commit(lambda: dispatch(app, [intent_id]))
+        _dispatch_after_commit(intent.id)
     return intent, True
+
+
+#: Intents created in each open transaction (or savepoint), dispatched together once it
+#: commits. Keyed by the transaction object, so a rolled-back one's list is simply forgotten.
+_PENDING_DISPATCH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _dispatch_after_commit(intent_id: int) -> None:
+    """Queue ``intent_id`` for the one dispatch that runs after this transaction commits.
+
+    One callback per transaction (not per job) lets :meth:`JobBackend.push_many` hand a whole
+    request's jobs to Redis in one pipeline. An id from a rolled-back savepoint may stay in
+    the list: the push reads the rows first and skips ids that do not exist.
+    """
+    session = db.session()
+    # the same transaction after_commit ties its callback to (a savepoint when inside one)
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    pending = _PENDING_DISPATCH.get(transaction)
+    if pending is None:
+        pending = _PENDING_DISPATCH[transaction] = []
+        app = current_app._get_current_object()
+        after_commit(lambda: dispatch(app, list(dict.fromkeys(pending))))
+    pending.append(intent_id)
 
 
 def _insert_once(values: dict) -> int | None:
@@ -115,11 +137,11 @@ def _insert_once(values: dict) -> int | None:
 def dispatch(app, intent_ids: list[int]) -> None:
     """Hand committed intents to Redis, or run them in-process when Redis is not configured."""
     backend = app.extensions["backhaul.jobs"]
+    if backend.redis is not None:
+        backend.push_many(intent_ids)
+        return
     for intent_id in intent_ids:
-        if backend.redis is None:
-            run_intent(intent_id)
-        else:
-            backend.push(intent_id)
+        run_intent(intent_id)
 
 
 class JobBackend:
@@ -143,35 +165,50 @@ class JobBackend:
         return Queue(self.queue_name(name), connection=self.redis)
 
     def push(self, intent_id: int) -> bool:
-        """Push to RQ; on success mark the intent ``enqueued``. Redis down: leave it pending.
+        """Push one intent (see :meth:`push_many`)."""
+        return self.push_many([intent_id]) == 1
 
-        Each database step is its own short transaction (no read snapshot is held across the
-        push: on SQLite a stale snapshot cannot write). A failure to record ``enqueued`` is
-        harmless: the sweeper pushes the intent again and the claim drops the duplicate.
+    def push_many(self, intent_ids: list[int]) -> int:
+        """Push intents to RQ in one pipeline; mark them ``enqueued``. Redis down: leave them.
+
+        Three round trips whatever the number of jobs: one SELECT, one Redis pipeline, one
+        UPDATE. Each database step is its own short transaction (no read snapshot is held
+        across the push: on SQLite a stale snapshot cannot write). A failure to record
+        ``enqueued`` is harmless: the sweeper pushes again and the claim drops the duplicate.
+        Returns how many intents reached Redis.
         """
-        row = db.session.execute(sa.select(JobIntent.queue, JobIntent.timeout_seconds)
-                                 .where(JobIntent.id == intent_id,
-                                        JobIntent.status.in_(("pending", "enqueued")))).first()
+        if not intent_ids:
+            return 0
+        rows = db.session.execute(
+            sa.select(JobIntent.id, JobIntent.queue, JobIntent.timeout_seconds)
+            .where(JobIntent.id.in_(intent_ids),
+                   JobIntent.status.in_(("pending", "enqueued")))
+            .order_by(JobIntent.id)).all()
         db.session.commit()
-        if row is None:
-            return False
+        if not rows:
+            return 0
         try:
-            self.queue(row.queue).enqueue(RQ_ENTRY, intent_id, job_timeout=row.timeout_seconds,
-                                          result_ttl=0, failure_ttl=86400)
+            with self.redis.pipeline() as pipe:
+                for row in rows:
+                    self.queue(row.queue).enqueue_call(
+                        RQ_ENTRY, args=(row.id,), timeout=row.timeout_seconds, result_ttl=0,
+                        failure_ttl=86400, pipeline=pipe)
+                pipe.execute()
         except Exception as exc:  # redis.ConnectionError and friends: the sweeper retries
-            log.warning("could not push job %s to Redis (%s); the sweeper will retry",
-                        intent_id, type(exc).__name__)
-            return False
+            log.warning("could not push %d job(s) to Redis (%s); the sweeper will retry",
+                        len(rows), type(exc).__name__)
+            return 0
+        pushed = [row.id for row in rows]
         try:
             db.session.execute(sa.update(JobIntent)
-                               .where(JobIntent.id == intent_id, JobIntent.status == "pending")
+                               .where(JobIntent.id.in_(pushed), JobIntent.status == "pending")
                                .values(status="enqueued", enqueued_at=utcnow()))
             db.session.commit()
         except sa.exc.OperationalError as exc:
             db.session.rollback()
-            log.warning("job %s is in Redis but could not be marked enqueued (%s)", intent_id,
-                        type(exc).__name__)
-        return True
+            log.warning("%d job(s) are in Redis but could not be marked enqueued (%s)",
+                        len(pushed), type(exc).__name__)
+        return len(pushed)
 
 
 def rq_entry(intent_id: int) -> None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark command (`make bench`): start the real peers as the test command does, then
 # run the benchmarks in bench/ and rewrite each one's section of bench/RESULTS.md.
-# BENCH_SCALE=small (the default: a few minutes) or full (the sizes quoted in RESULTS.md).
+# BENCH_SCALE=small (the default: a minute or two) or full (larger sizes: about ten minutes).
 # Arguments go to `python -m bench`, e.g. `scripts/bench.sh graphql_list --no-write`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

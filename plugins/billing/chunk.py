@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from backhaul.sdk import db, emit, utcnow
+from backhaul.sdk import db, emit, hook_implementers, utcnow
 
 from . import ledger, numbering
 from . import settings as billing_settings
@@ -133,8 +133,9 @@ def bill_chunk(run: Run, rows, catalogue: Catalogue,
                   invoice_ids=ids)
     counters(run, chunk)
     invoices = {aid: iid for aid, d in billed if _sign(d) > 0 for iid in (invoice_of[aid],)}
-    for aid, iid in invoices.items():
-        emit("invoice_finalized", invoice_id=iid, account_id=aid)
+    if hook_implementers("invoice_finalized"):  # nobody listening: nothing to deliver
+        for aid, iid in invoices.items():
+            emit("invoice_finalized", invoice_id=iid, account_id=aid)
     if invoices:
         first_id = min(invoices.values())
         schedule_for_invoices(list(invoices.values()), key=f"autopay:run:{run.id}:{first_id}",

@@ -28,6 +28,7 @@ from .compose import (
 )
 from .cycles import Calendar, Period
 from .models import Adjustment, Charge, Package, PackageItem, Service, Subscription, TaxClass
+from .proration import SubscriptionTerms
 from .subscriptions import adjustment_terms, charge_terms, lines_for
 
 
@@ -142,8 +143,22 @@ def load_accounts(rows, catalogue: Catalogue,
         t.c.price_override_amount, t.c.price_override_currency, t.c.start_date, t.c.end_date,
         t.c.billed_through, t.c.description).where(
         in_ids(Subscription.account_id, ids), _not_finished()).order_by(Subscription.id))
+    plain: dict[int, tuple] = {}  # service id -> what a plain subscription line shares
     for sub in subs:
         snap = snaps[sub.account_id]
+        if (sub.service_id is not None and sub.price_override_amount is None
+                and not sub.description):  # the common case, without the general path
+            shared_line = plain.get(sub.service_id)
+            if shared_line is None:
+                service = catalogue.services[sub.service_id]
+                shared_line = plain[sub.service_id] = (
+                    service.price, service.frequency, service.prorate, service.label,
+                    catalogue.tax_keys.get(service.tax_class_id))
+            price, frequency, prorate, label, tax = shared_line
+            snap.subscriptions.append(SubscriptionLine(SubscriptionTerms(
+                sub.id, sub.start_date, sub.end_date, sub.billed_through, price,
+                sub.quantity, frequency, prorate), label, tax, "service"))
+            continue
         try:
             snap.subscriptions += lines_for(sub, catalogue.services.get(sub.service_id),
                                             catalogue.packages.get(sub.package_id),

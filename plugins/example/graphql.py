@@ -4,9 +4,8 @@ field names the permission it needs (``@requires``); the core refuses a field wi
 """
 from __future__ import annotations
 
-from ariadne import QueryType
-
 from backhaul.sdk import GraphQLContribution, current_plugin_settings
+from backhaul.sdk.graphql import QueryType
 
 from .greetings import compose
 

@@ -148,3 +148,17 @@ def test_job_functions_must_be_importable_by_name(func):
         func_path(func)
     with pytest.raises(ValueError, match="package.module:function"):
         func_path("no_colon_here")
+
+
+def test_jobs_of_one_transaction_are_dispatched_together_and_a_rolled_back_savepoint_is_not(app):
+    CALLS.clear()
+    enqueue(record, "outer-1")
+    with db.session.begin_nested() as savepoint:
+        enqueue(record, "inside-rolled-back")
+        savepoint.rollback()
+    with db.session.begin_nested():
+        enqueue(record, "inside-released")
+    enqueue(record, "outer-2")
+    assert CALLS == []
+    db.session.commit()
+    assert sorted(value for value, _actor in CALLS) == ["inside-released", "outer-1", "outer-2"]
