@@ -277,6 +277,12 @@ class Plugins:
         try:
             if record.meta.hookspecs is not None:
                 self.pm.add_hookspecs(record.meta.hookspecs)
+            shadowed = _submodules_shadowing_hooks(record.obj, self.pm)
+            if shadowed:
+                self._fail(record, f"its submodule '{shadowed[0]}' has the name of a hook and "
+                                   "hides the hook implementation once imported: rename the "
+                                   "module")
+                return
             self.pm.register(record.obj, name=record.name)
         except Exception as exc:
             self._fail(record, f"registration failed: {type(exc).__name__}: {exc}")
@@ -461,6 +467,20 @@ def _settings_error(plugin: str, schema: Any, exc: ValidationError) -> ConfigErr
 
 def plugin_module_name(obj: Any) -> str | None:
     return obj.__name__ if isinstance(obj, ModuleType) else type(obj).__module__
+
+
+def _submodules_shadowing_hooks(obj: Any, pm: pluggy.PluginManager) -> list[str]:
+    """Names of a plugin package's submodules that are also hook names.
+
+    ``from . import permissions`` inside a plugin package replaces the package's
+    ``permissions`` hook function with the module: the next app built in the same process
+    silently loses that hook. Refuse such a plugin instead.
+    """
+    if not isinstance(obj, ModuleType):
+        return []
+    return sorted(name for name, value in vars(obj).items()
+                  if isinstance(value, ModuleType) and hasattr(pm.hook, name)
+                  and getattr(value, "__name__", "").startswith(obj.__name__ + "."))
 
 
 def _core_version() -> str:

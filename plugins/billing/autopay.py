@@ -28,6 +28,7 @@ from backhaul.sdk import Money, PaymentResult, PaymentStatus, db, enqueue, regis
 from . import ledger
 from . import settings as billing_settings
 from .bulk import in_ids
+from .delivery import invoice_context
 from .models import OPEN_STATUSES, BillingAccount, Invoice, PaymentAttempt, PaymentMethod
 
 log = logging.getLogger("backhaul.billing.autopay")
@@ -180,10 +181,10 @@ def _dunning(row: PaymentAttempt) -> None:
     invoice = db.session.get(Invoice, row.invoice_id)
     retry_in = schedule[row.attempt_no - 1] if row.attempt_no <= len(schedule) else None
     notify("billing.payment_failed", row.account_id,
-           {"invoice": {"number": invoice.display_number, "amount_due": invoice.amount_due},
-            "attempt": row.attempt_no, "message": row.message,
+           {**invoice_context(invoice), "attempt": row.attempt_no, "message": row.message,
+            # the catalogue promises an empty value when no retry is left, not "None"
             "retry_on": (date.today() + timedelta(days=retry_in)) if retry_in is not None
-            else None}, dedupe_key=f"payment_failed:{row.idempotency_key}")
+            else ""}, dedupe_key=f"payment_failed:{row.idempotency_key}")
     if retry_in is not None:
         enqueue(attempt, row.invoice_id, row.attempt_no + 1, queue="billing",
                 delay=timedelta(days=retry_in),

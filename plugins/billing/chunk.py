@@ -156,11 +156,12 @@ def _numbers(billed, defaults: billing_settings.Defaults) -> dict[int, tuple[str
 
 
 def _items(run, snaps, drafts, invoice_of, errors) -> list[dict]:
-    """Run items for a chunk with failures: every row has the same keys (one INSERT)."""
+    """Run items for the accounts that got no invoice: nothing to bill, or failed (an
+    invoiced account is on record through its invoice's ``run_id``). Same keys in every row
+    (one statement)."""
     rows = [{"run_id": run.id, "account_id": aid, "period_start": snaps[aid].period.start,
-             "status": "invoiced" if aid in invoice_of else "empty",
-             "invoice_id": invoice_of.get(aid), "created_at": utcnow(), "error": None}
-            for aid in drafts]
+             "status": "empty", "invoice_id": None, "created_at": utcnow(), "error": None}
+            for aid in drafts if aid not in invoice_of]
     rows += [{"run_id": run.id, "account_id": aid, "period_start": snaps[aid].period.start,
               "status": "failed", "invoice_id": None, "created_at": utcnow(),
               "error": err[:4000]} for aid, err in errors.items()]

@@ -477,7 +477,9 @@ class Run(TimestampMixin, db.Model):
 
 
 class RunItem(db.Model):
-    """What a run did for one account and period (invoiced, nothing to bill, failed)."""
+    """A run's account that got no invoice for a period: nothing to bill (``empty``) or
+    ``failed`` (with the error). Invoiced accounts are on record through ``Invoice.run_id``;
+    ``invoiced`` items are only written by older versions (kept valid)."""
 
     __tablename__ = "billing_run_item"
 

@@ -17,7 +17,9 @@
 """
 from __future__ import annotations
 
+import gc
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -65,6 +67,21 @@ def _record_failure(run: Run, row, error: str) -> None:
     db.session.commit()
 
 
+@contextmanager
+def _collector_paused():
+    """No automatic cyclic GC while a chunk is built: the chunk makes ~100 short-lived objects
+    per account, freed by reference counting, yet they trigger full collections that scan
+    the whole heap (measured: ~40 µs per account, a fifth of the run). Collection resumes
+    after the chunk and picks up whatever cyclic garbage it left."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _next_chunk(run: Run, catalogue: Catalogue, defaults, size: int,
                 account_ids: list[int] | None) -> int:
     """Lock, pick the next due accounts and bill them in one transaction.
@@ -78,7 +95,8 @@ def _next_chunk(run: Run, catalogue: Catalogue, defaults, size: int,
         db.session.commit()
         return 0
     try:
-        bill_chunk(run, rows, catalogue, defaults)
+        with _collector_paused():
+            bill_chunk(run, rows, catalogue, defaults)
         db.session.commit()
         return len(rows)
     except Exception as exc:

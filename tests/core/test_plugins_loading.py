@@ -387,3 +387,17 @@ def test_a_plugin_failing_in_a_later_start_up_phase_leaves_nothing_behind(
         login(client, staff_user())
         response = client.get("/late/")
     assert response.status_code == 503 and "late page" not in response.get_data(True)
+
+
+def test_a_submodule_named_like_a_hook_fails_the_plugin_with_a_clear_reason(make_app):
+    import types
+
+    from backhaul.sdk import PluginMeta
+
+    package = types.ModuleType("shadowing_plugin")
+    package.META = PluginMeta(name="shadowing", description="has a permissions submodule")
+    package.permissions = types.ModuleType("shadowing_plugin.permissions")
+    app = make_app(extra_plugins=[package], strict_plugins=False)
+    record = app.extensions["backhaul.plugins"].records["shadowing"]
+    assert record.status == "failed"
+    assert "submodule 'permissions'" in record.reason and "rename" in record.reason

@@ -84,3 +84,11 @@ def test_invoice_email_with_pdf_attachment(billing_app, request, db, smtp):
         assert attachment.get_filename() == "INV-000001.pdf"
         pdf = PdfReader(io.BytesIO(attachment.get_content()))
         assert "Invoice INV-000001" in pdf.pages[0].extract_text()
+
+        # a payment notifies too; without a template for it nothing is queued, and
+        # recording the payment is not disturbed
+        from backhaul.plugins.billing import ledger
+
+        ledger.record_payment(emailed.id, "55.00", method="bank_transfer")
+        db.session.commit()
+        assert accounts.balance(emailed.id).amount == 0

@@ -49,7 +49,10 @@ def test_run_history_counts_and_items(app, db, shop, make_account):
     second = run.run_billing(date(2026, 4, 1))
     assert (second.invoiced, second.empty) == (3, 1)  # the ended one has nothing to bill
     items = db.session.scalars(sa.select(RunItem).where(RunItem.run_id == second.id)).all()
-    assert sorted(i.account_id for i in items if i.status == "invoiced") == sorted(ids)
+    assert [(i.account_id, i.status) for i in items] == [(idle.id, "empty")]
+    billed = db.session.scalars(sa.select(Invoice.account_id).where(
+        Invoice.run_id == second.id)).all()
+    assert sorted(billed) == sorted(ids)
     assert [r.triggered_by for r in db.session.scalars(sa.select(Run).order_by(Run.id))] == [
         "staff:alice", "system"]
 
