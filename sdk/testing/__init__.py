@@ -5,7 +5,8 @@ Fixtures: ``make_app`` (an app with chosen plugins on SQLite or PostgreSQL, migr
 test's apps, start-up included), ``temp_plugin``, ``redis_url``, ``rq_burst``, and the
 sign-in helpers of :mod:`.auth`. Functions: :func:`make_plugin`, :func:`run_cli` (the
 command line against any app), :func:`app_environ` (the environment for a real ``backhaul``
-subprocess). Contract tests for each extension point live in
+subprocess), :func:`free_port` (a loopback port for a test peer). Contract tests for each
+extension point live in
 :mod:`backhaul.sdk.testing.contracts`; protocol simulators in ``backhaul.sdk.testing.sim*``.
 
 Environment:
@@ -46,4 +47,13 @@ def app_environ(app, **extra: str) -> dict[str, str]:
     return env
 
 
-__all__ = ["app_environ", "make_plugin", "run_cli"]
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (for a test peer)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+__all__ = ["app_environ", "free_port", "make_plugin", "run_cli"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ from backhaul.core.jobs import enqueue, run_intent, sweep
 from backhaul.core.models import JobIntent
 from backhaul.plugins.example.models import Greeting
 from backhaul.sdk import PeriodicJob, Permission, permission_required
-from backhaul.sdk.testing import app_environ, run_cli
+from backhaul.sdk.testing import app_environ, free_port, run_cli
 from backhaul.sdk.testing.pytest_plugin import peer_missing
 
 HERE = Path(__file__).parent
@@ -103,10 +102,6 @@ def test_job_enqueued_by_a_web_request_runs_on_a_worker(make_app, redis_url, tem
 
 
 # ----------------------------------------------------------------------------- (b) Redis down
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -4,7 +4,6 @@ nothing), the first staff login, then a server that answers with the sign-in pag
 from __future__ import annotations
 
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from backhaul.sdk.testing import free_port
 
 BACKHAUL = str(Path(sys.executable).parent / "backhaul")
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,10 +51,6 @@ def row_counts(database: Path) -> dict[str, int]:
         engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def has_command(env, name: str) -> bool:

@@ -4,7 +4,6 @@ get no e-mail. Templates use billing's declared variables."""
 from __future__ import annotations
 
 import io
-import socket
 import time
 from datetime import date
 from email import message_from_bytes, policy
@@ -15,6 +14,7 @@ from pypdf import PdfReader
 
 from backhaul.plugins.billing import accounts, run
 from backhaul.plugins.billing import subscriptions as subs
+from backhaul.sdk.testing import free_port
 
 
 class Inbox:
@@ -27,16 +27,12 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def smtp():
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller.port, inbox
     controller.stop()

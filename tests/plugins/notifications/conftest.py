@@ -13,9 +13,10 @@ from notif_helpers import (
     TEST_EVENT_TYPES,
     HttpReceiver,
     SmtpServer,
-    free_port,
     smtp_settings,
 )
+
+from backhaul.sdk.testing import free_port
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ import subprocess
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from notif_helpers import SmtpHandler, SmtpServer, free_port, smtp_settings
+from notif_helpers import SmtpHandler, SmtpServer, smtp_settings
 
 from backhaul.plugins.notifications.channels.email_smtp import SmtpEmailChannel
 from backhaul.sdk import OutboundMessage
+from backhaul.sdk.testing import free_port
 
 # aiosmtpd does not count implicit TLS as TLS when it checks AUTH
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
