@@ -259,6 +259,10 @@ class Plugins:
                     if record.status != "failed":
                         self._fail(record, f"needs plugin '{dep}', which failed")
                     break
+            for dep in record.meta.optional_depends_on:  # loaded first when there
+                if (dep in wanted and dep in self.records and dep not in visiting
+                        and record.status != "failed"):
+                    visit(dep)
             visiting.discard(name)
             if record.status == "failed":
                 return False

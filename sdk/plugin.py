@@ -21,7 +21,12 @@ class PluginMeta:
     :param name: unique, lowercase, also the namespace (table prefix, URL prefix, permissions).
     :param description: one line for ``backhaul plugins list`` and the plugins page.
     :param requires_sdk: PEP 440 specifier on :data:`API_VERSION`, e.g. ``">=1.0,<2"``.
-    :param depends_on: names of plugins that must be enabled and load first.
+    :param depends_on: names of plugins that must be enabled and load first. A plugin may
+        import another plugin's published ``api`` and ``hookspecs`` modules (nothing else of
+        it) only if it names that plugin here or in ``optional_depends_on``.
+    :param optional_depends_on: plugins used when enabled (loaded first then) and done
+        without otherwise: guard their use (``plugin_enabled("notifications")``, or an API that
+        is a no-op without its plugin, such as notifications' ``notify``).
     :param settings_schema: a marshmallow ``Schema`` class; settings are validated at start-up
         and loaded values are available as ``current_plugin_settings(name)``.
     :param essential: cannot be disabled by configuration. Reserved for the core's own
@@ -39,6 +44,7 @@ class PluginMeta:
     description: str = ""
     requires_sdk: str = ">=1.0,<2"
     depends_on: tuple[str, ...] = ()
+    optional_depends_on: tuple[str, ...] = ()
     settings_schema: Any = None
     essential: bool = False
     hookspecs: ModuleType | type | None = None

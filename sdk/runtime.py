@@ -18,6 +18,12 @@ def current_plugin_settings(name: str) -> dict:
     return current_app.extensions["backhaul.plugins"].settings(name)
 
 
+def plugin_enabled(name: str) -> bool:
+    """Whether plugin ``name`` is enabled (and did not fail) in the current app: guard the
+    use of an ``optional_depends_on`` plugin with it."""
+    return current_app.extensions["backhaul.plugins"].is_enabled(name)
+
+
 def registered(kind: str) -> dict:
     """The current app's validated extension-point contributions of ``kind``, by key.
 
@@ -110,5 +116,5 @@ def current_actor():
 
 
 __all__ = ["TimestampMixin", "UTCDateTime", "call_hook", "csrf_exempt", "current_actor", "current_plugin_settings", "db", "emit",
-           "enqueue", "hook_implementers", "hookspec", "may", "money_columns", "permission_required", "public", "registered",
+           "enqueue", "hook_implementers", "hookspec", "may", "money_columns", "permission_required", "plugin_enabled", "public", "registered",
            "user_may", "utcnow"]

@@ -31,6 +31,7 @@ from . import hookspecs, models  # noqa: F401  (models: register the tables)
 from .settings import BillingSettings
 
 META = PluginMeta(name="billing", settings_schema=BillingSettings, hookspecs=hookspecs,
+                  optional_depends_on=("notifications",),
                   description="Services and packages, invoices and the ledger, automated "
                               "billing, auto-pay, fees and delinquency")
 

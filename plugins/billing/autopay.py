@@ -176,7 +176,7 @@ def record_answer(row: PaymentAttempt, result: PaymentResult, late: bool = False
 
 def _dunning(row: PaymentAttempt) -> None:
     schedule = billing_settings.load().dunning_schedule
-    from backhaul.sdk.notifications import notify
+    from backhaul.plugins.notifications.api import notify
 
     invoice = db.session.get(Invoice, row.invoice_id)
     retry_in = schedule[row.attempt_no - 1] if row.attempt_no <= len(schedule) else None

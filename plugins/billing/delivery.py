@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import current_app
 
+from backhaul.plugins.notifications.api import EXTENSION_KEY, notify
 from backhaul.sdk import db, enqueue
-from backhaul.sdk.notifications import EXTENSION_KEY, notify
 
 from . import settings as billing_settings
 from .bulk import in_ids

@@ -176,7 +176,9 @@ def record_payment(account_id: int, amount: Money | str, *, method: str,
            first=invoice.id if invoice is not None else None)
     db.session.flush()
     emit("payment_received", payment_id=payment.id, account_id=account_id, amount=value)
-    from backhaul.sdk.notifications import notify  # a no-op without the notifications plugin
+    from backhaul.plugins.notifications.api import (
+        notify,  # a no-op without the notifications plugin
+    )
 
     notify("billing.payment_received", account_id,
            {"payment": {"amount": value, "method": method.replace("_", " ")}},

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from backhaul.plugins.notifications.api import EventType, Variable
 from backhaul.sdk import Money
-from backhaul.sdk.notifications import EventType, Variable
 
 _INVOICE = (
     Variable("invoice.number", "Invoice number", "INV-000042"),

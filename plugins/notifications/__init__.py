@@ -1,6 +1,6 @@
 """The notifications plugin: email, SMS and webhook channels; triggered and manual messages.
 
-Other plugins send through it with ``backhaul.sdk.notifications.notify(...)`` and declare
+Other plugins send through it with ``backhaul.plugins.notifications.api.notify(...)`` and declare
 their event types through the hook it publishes (:mod:`.hookspecs`). Its own pieces:
 channels (:mod:`.channels`), templates (:mod:`.templates`), routing (:mod:`.routing`),
 queueing (:mod:`.messages`), delivery jobs (:mod:`.delivery`), manual notices
@@ -14,9 +14,9 @@ from datetime import timedelta
 from marshmallow import Schema, fields, validate
 
 from backhaul.sdk import MenuItem, PeriodicJob, Permission, PluginMeta, hookimpl
-from backhaul.sdk.notifications import EXTENSION_KEY, notify
 
 from . import hookspecs, models  # noqa: F401  (models: register the tables)
+from .api import EXTENSION_KEY, notify
 from .catalogue import ACCOUNT_EVENT_TYPES, OWN_EVENT_TYPES
 from .channels.http import http_url
 

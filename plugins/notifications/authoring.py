@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from backhaul.sdk import db
-from backhaul.sdk.notifications import EventType
 
 from . import catalogue, routing, templates
+from .api import EventType
 from .channels import TEMPLATED_MEDIA
 from .messages import Content, Source, common_context, render_content
 from .models import MessageTemplate

@@ -11,7 +11,7 @@ import logging
 
 from flask import Flask, current_app
 
-from backhaul.sdk.notifications import EventType, Variable
+from .api import EventType, Variable
 
 log = logging.getLogger("backhaul.notifications")
 

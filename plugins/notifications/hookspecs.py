@@ -16,5 +16,5 @@ def notification_event_types():
     ``account.status``, ``contact.name``, ``contact.email``, ``company.name`` and
     ``unsubscribe_url`` (empty for essential messages).
 
-    :returns: a list of ``backhaul.sdk.notifications.EventType``.
+    :returns: a list of ``backhaul.plugins.notifications.api.EventType``.
     """

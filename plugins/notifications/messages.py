@@ -27,9 +27,9 @@ from sqlalchemy.exc import IntegrityError
 
 from backhaul.sdk import Money, current_plugin_settings, db, utcnow
 from backhaul.sdk.accounts import get_account
-from backhaul.sdk.notifications import EventType
 
 from . import catalogue, delivery, routing, templates, unsubscribe
+from .api import EventType
 from .channels import TEMPLATED_MEDIA
 from .channels.webhook import wants as webhook_wants
 from .models import Attachment, ChannelConfig, DeliveryLog, Message, MessageTemplate
@@ -245,7 +245,7 @@ def event_source(event: EventType, dedupe_key: str | None) -> Source:
 
 def notify(event_key: str, account_id: int, context: Mapping, attachments: tuple = (),
            dedupe_key: str | None = None) -> list[int]:
-    """The implementation behind ``backhaul.sdk.notifications.notify``."""
+    """The implementation behind ``backhaul.plugins.notifications.api.notify``."""
     event = catalogue.get(event_key)
     account = get_account(account_id)
     if account is None:

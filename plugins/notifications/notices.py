@@ -22,9 +22,9 @@ from backhaul.sdk.accounts import (
     AddressOccupancy,
     address_key,
 )
-from backhaul.sdk.notifications import CATEGORIES
 
 from . import authoring, routing
+from .api import CATEGORIES
 from .channels import TEMPLATED_MEDIA
 from .delivery import QUEUE
 from .messages import Content, Source, channel_for, queue_for_account

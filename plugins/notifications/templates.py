@@ -23,7 +23,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from backhaul.sdk.notifications import Variable
+from .api import Variable
 
 TEMPLATE_FILENAME = "<template>"
 

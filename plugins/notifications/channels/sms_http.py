@@ -18,9 +18,9 @@ import json
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from backhaul.sdk import DeliveryResult, OutboundMessage
-from backhaul.sdk.notifications import Variable
 
 from .. import templates
+from ..api import Variable
 from . import ChannelBase
 from .http import HttpUnreachable, http_url, request
 

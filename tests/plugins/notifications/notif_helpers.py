@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
 
+from backhaul.plugins.notifications.api import EventType, Variable
 from backhaul.sdk import Money
-from backhaul.sdk.notifications import EventType, Variable
 
 INVOICE_DUE = EventType(
     "testinvoices.invoice_due", "Invoice due", category="billing",

@@ -8,11 +8,11 @@ import pytest
 from notif_helpers import save, smtp_settings
 
 from backhaul.plugins.notifications import signing
+from backhaul.plugins.notifications.api import notify
 from backhaul.plugins.notifications.channel_store import ChannelInvalid, save_channel, send_test
 from backhaul.plugins.notifications.models import Message
 from backhaul.sdk import db
 from backhaul.sdk.accounts import update_contact
-from backhaul.sdk.notifications import notify
 
 JSON_BODY = '{"to": {{ to|tojson }}, "from": {{ sender|tojson }}, "text": {{ text|tojson }}}'
 

@@ -10,10 +10,10 @@ from notif_helpers import save
 
 from backhaul.core.models import JobIntent
 from backhaul.plugins.notifications import delivery
+from backhaul.plugins.notifications.api import EventType, notify
 from backhaul.plugins.notifications.channel_store import save_channel
 from backhaul.plugins.notifications.models import DeliveryLog, Message
 from backhaul.sdk import Money, db, utcnow
-from backhaul.sdk.notifications import EventType, notify
 
 
 def hook(url: str, rate: int = 0):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from backhaul.plugins.notifications.api import notify
 from backhaul.sdk import Money, db
-from backhaul.sdk.notifications import notify
 
 SENTENCE = ("Your invoice {{ invoice.number }} of {{ invoice.total }} is due on "
             "{{ invoice.due_date }}")

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from notif_helpers import save
 
 from backhaul.core.jobs import sweep
+from backhaul.plugins.notifications.api import notify
 from backhaul.plugins.notifications.delivery import deliver
 from backhaul.plugins.notifications.models import DeliveryLog, Message
 from backhaul.sdk import Money, db
 from backhaul.sdk.accounts import set_status
-from backhaul.sdk.notifications import notify
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 INVOICE = {"invoice": {"number": "INV-0042", "total": Money(4999, "USD"),

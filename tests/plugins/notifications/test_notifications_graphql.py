@@ -5,9 +5,9 @@ from datetime import date
 
 from notif_helpers import save
 
+from backhaul.plugins.notifications.api import notify
 from backhaul.plugins.notifications.models import MessageTemplate
 from backhaul.sdk import Money, db
-from backhaul.sdk.notifications import notify
 
 PERMS = ["notifications.messages.view", "notifications.messages.manage",
          "notifications.templates.view", "notifications.templates.manage",

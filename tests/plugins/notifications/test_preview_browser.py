@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from notif_helpers import save
 
+from backhaul.plugins.notifications.api import notify
 from backhaul.plugins.notifications.models import Message
 from backhaul.sdk import Money, db
-from backhaul.sdk.notifications import notify
 
 pytestmark = pytest.mark.browser
 

@@ -9,9 +9,9 @@ import pytest
 from notif_helpers import save
 
 from backhaul.plugins.notifications import previews
+from backhaul.plugins.notifications.api import notify
 from backhaul.plugins.notifications.models import HtmlPreview
 from backhaul.sdk import Money, db, utcnow
-from backhaul.sdk.notifications import notify
 
 POLICY = ("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data: cid:; "
           "frame-ancestors 'self'")

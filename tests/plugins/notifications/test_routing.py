@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from notif_helpers import save
 
 from backhaul.plugins.notifications import routing
+from backhaul.plugins.notifications.api import notify
 from backhaul.plugins.notifications.models import Message, Unsubscribe
 from backhaul.sdk import db
 from backhaul.sdk.accounts import set_status
-from backhaul.sdk.notifications import notify
 
 
 @dataclass(eq=False)

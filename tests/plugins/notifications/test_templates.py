@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 
 from backhaul.plugins.notifications import templates
+from backhaul.plugins.notifications.api import Variable
 from backhaul.sdk import Money
-from backhaul.sdk.notifications import Variable
 
 INVOICE = (Variable("invoice.number", "", "INV-1"), Variable("invoice.total", "", Money(4999, "USD")),
            Variable("invoice.due_date", "", date(2026, 12, 15)),

@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 from notif_helpers import save
 
+from backhaul.plugins.notifications.api import notify
 from backhaul.plugins.notifications.models import ChannelConfig, MessageTemplate
 from backhaul.sdk import Money, db
-from backhaul.sdk.notifications import notify
 
 ALL = ["notifications.channels.view", "notifications.channels.manage",
        "notifications.templates.view", "notifications.templates.manage",

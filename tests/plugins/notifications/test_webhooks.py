@@ -8,11 +8,11 @@ import sqlalchemy as sa
 
 from backhaul.core.jobs import sweep
 from backhaul.plugins.notifications import signing
+from backhaul.plugins.notifications.api import notify
 from backhaul.plugins.notifications.channel_store import ChannelInvalid, save_channel
 from backhaul.plugins.notifications.delivery import backoff
 from backhaul.plugins.notifications.models import DeliveryLog, Message
 from backhaul.sdk import Money, db
-from backhaul.sdk.notifications import notify
 
 SECRET = "whsec_test_0123456789abcdef"
 INVOICE = {"invoice": {"number": "INV-7", "total": Money(4999, "USD"),

@@ -1,12 +1,17 @@
-"""Sending notifications from a plugin: declare event types, then ``notify(...)``.
+"""The notifications plugin's public API: declare event types, then ``notify(...)``.
 
-The notifications plugin publishes the hook ``notification_event_types()``; a plugin that has
-something to tell customers (billing: invoice issued, payment failed...) implements it and
+Other plugins import this module (and :mod:`.hookspecs`) only: everything else in the
+package is internal. Declare the dependency in your ``META`` —
+``depends_on=("notifications",)``, or ``optional_depends_on=("notifications",)`` when your
+plugin works without it (``notify`` then does nothing).
+
+The notifications plugin publishes the hook ``notification_event_types()``; a plugin that
+has something to tell customers (billing: invoice issued, payment failed...) implements it and
 returns :class:`EventType` objects with their variable catalogue, so that staff can write a
 template per event and channel and see which variables exist::
 
     from backhaul.sdk import hookimpl
-    from backhaul.sdk.notifications import EventType, Variable, notify
+    from backhaul.plugins.notifications.api import EventType, Variable, notify
 
     @hookimpl
     def notification_event_types():
@@ -30,12 +35,14 @@ from typing import Any
 
 from flask import current_app
 
+from backhaul.sdk.accounts import PREFERENCE_CATEGORIES
+
 log = logging.getLogger("backhaul.notifications")
 
-#: Categories a contact has preferences for (``Contact.preferences[category][channel]``).
-PREFERENCE_CATEGORIES = ("billing", "outages", "jobs", "service")
-#: ``security`` messages are always essential and go to the primary contact.
-CATEGORIES = (*PREFERENCE_CATEGORIES, "security")
+#: The categories of an event type: a contact's preference categories
+#: (``Contact.preferences[category][channel]``, defined once by the account kernel) plus
+#: ``security``, whose messages are always essential and go to the primary contact.
+CATEGORIES: tuple[str, ...] = (*PREFERENCE_CATEGORIES, "security")
 
 #: key under ``app.extensions`` where the enabled notifications plugin registers itself
 EXTENSION_KEY = "backhaul.notifications"
