@@ -107,6 +107,17 @@ def test_dependencies_load_first(make_app, temp_plugin):
     assert row(app, "child")["depends_on"] == ["parent"]
 
 
+def test_an_optional_dependency_loads_first_when_enabled_and_may_be_absent(make_app,
+                                                                           temp_plugin):
+    child = temp_plugin("child", meta=PluginMeta("child", optional_depends_on=("parent",)))
+    parent = temp_plugin("parent")
+    app = make_app(plugins=[], extra_plugins=[child, parent])
+    order = app.extensions["backhaul.plugins"].order
+    assert order.index("parent") < order.index("child")
+    alone = make_app(plugins=[], extra_plugins=[child], strict_plugins=True)
+    assert alone.extensions["backhaul.plugins"].is_enabled("child")
+
+
 def test_missing_dependency_is_fatal_in_strict_mode(make_app, temp_plugin):
     needy = temp_plugin("needy", meta=PluginMeta("needy", depends_on=("nowhere",)))
     with pytest.raises(PluginLoadError, match="needs plugin 'nowhere'"):
