@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from .config import ensure_secret_key, load_config
-from .contributions import collect
+from .contributions import collect, run_startup
 from .db import configure_sqlite, db
 from .jobs import JobBackend
 from .plugins import Plugins
@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
             configure_sqlite(db.engine)
 
     plugins = Plugins(settings).load()
+    plugins.app = app
     app.extensions["backhaul.plugins"] = plugins
     app.extensions["backhaul.jobs"] = JobBackend(settings)
 
@@ -54,4 +55,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["backhaul.contributions"] = collect(plugins, app)
     graphql.init_app(app)
     ui.init_app(app)
+    run_startup(plugins, app)
     return app

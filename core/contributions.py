@@ -154,6 +154,7 @@ def collect(plugins: Plugins, app) -> Contributions:
     for name in list(plugins.order):
         if not plugins.is_enabled(name):
             continue  # failed as a dependent of an earlier failure
+        hook = ""
         try:
             staged = []
             for hook in KINDS:
@@ -161,14 +162,16 @@ def collect(plugins: Plugins, app) -> Contributions:
                     staged.append((hook, _validated(hook, plugin_name, answer,
                                                     contributions)))
             blueprints = []
-            for _, answer in _call_one(plugins, "register_blueprints", name, app=app):
+            hook = "register_blueprints"
+            for _, answer in _call_one(plugins, hook, name, app=app):
                 for bp in answer or ():
                     if not isinstance(bp, Blueprint):
                         raise ContributionError("register_blueprints returned "
                                                 f"{type(bp).__name__}, expected Blueprint")
                     blueprints.append(bp)
         except Exception as exc:
-            plugins.fail(name, f"contribution failed: {type(exc).__name__}: {exc}")
+            plugins.fail(name, f"contribution failed in hook '{hook}': "
+                               f"{type(exc).__name__}: {exc}")
             continue
         for hook, entries in staged:
             for key, item in entries:
@@ -181,6 +184,24 @@ def collect(plugins: Plugins, app) -> Contributions:
             plugins.fail(name, f"blueprint failed: {type(exc).__name__}: {exc}")
     _guard_failed_blueprints(app, plugins, contributions)
     return contributions
+
+
+def run_startup(plugins: Plugins, app) -> None:
+    """Call each enabled plugin's ``startup(app)`` once, in call order, in an app context.
+
+    One that raises is marked failed (reason naming the hook) with its dependents; in strict
+    mode that raises :class:`~backhaul.core.plugins.PluginLoadError`.
+    """
+    with app.app_context():
+        for name in plugins.call_order("startup"):
+            if not plugins.is_enabled(name):
+                continue
+            try:
+                for _ in _call_one(plugins, "startup", name, app=app):
+                    pass
+            except Exception as exc:
+                plugins.fail(name, f"startup failed in hook 'startup': "
+                                   f"{type(exc).__name__}: {exc}")
 
 
 def _guard_failed_blueprints(app, plugins: Plugins, contributions: Contributions) -> None:

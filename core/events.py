@@ -43,7 +43,7 @@ def dispatch(app, event: str, payload: dict) -> None:
     :meth:`Plugins.call`), and the next subscriber runs.
     """
     plugins = app.extensions["backhaul.plugins"]
-    for plugin in list(plugins.order):
+    for plugin in plugins.call_order(event):
         answered = plugins.call(event, plugins=[plugin],
                                 on_error=lambda name, exc: db.session.rollback(),
                                 app=app, **payload)

@@ -4,7 +4,9 @@ Three groups:
 
 * **Contributions** are collected once per app at start-up, plugin by plugin; a plugin whose
   contribution hook raises (or returns something invalid or duplicated) is marked *failed*
-  and none of its contributions are used. ``account_panels``, ``search`` and
+  (the reason names the hook) and none of its contributions are used. Each receives, if it
+  names it, ``context``: a ``backhaul.sdk.PluginContext`` with the plugin's own name, settings
+  and the app. ``startup(app)`` runs once everything is collected. ``account_panels``, ``search`` and
   ``account_timeline`` are called per request; a failure there is contained and reported.
 * **Extension points** return objects implementing a base class from ``backhaul.sdk``.
 * **Events** are called after the transaction that caused them has committed (never for a
@@ -12,101 +14,118 @@ Three groups:
   and does not stop the others. Reactions that touch the outside world enqueue a job.
 
 Hooks only ever evolve by adding arguments; an implementation may accept any subset of a
-spec's arguments (pluggy passes only those it names).
+spec's arguments (pluggy passes only those it names). Implementations run one at a time in
+load order; ``@hookimpl(tryfirst=True)`` runs before the unmarked and ``trylast=True`` after
+(a built-in fallback marked ``trylast`` yields to a third party's answer); wrappers are
+refused.
 """
 from __future__ import annotations
 
-import pluggy
-
-PROJECT = "backhaul"
-hookspec = pluggy.HookspecMarker(PROJECT)
+from backhaul.sdk.markers import PROJECT, hookspec  # noqa: F401  (PROJECT: for the manager)
 
 
 # ============================================================================ contributions
 @hookspec
-def register_blueprints(app):
+def register_blueprints(app, context):
     """Contribute Flask blueprints (staff UI pages, webhooks, portal routes).
 
-    Called once per app while it is created. Build blueprints *inside* the implementation:
-    Flask refuses to set up a blueprint that another app already registered.
+    Called once per app while it is created. A blueprint whose routes are all defined when
+    its module is imported may live at module level and be returned to every app (Flask 3.1
+    registers one blueprint on several apps). Do one-off set-up in ``startup``, not here.
 
     :param app: the Flask app being created.
+    :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
+        ``settings`` and the ``app``.
     :returns: a list of ``flask.Blueprint``; each plugin's URL prefix should be ``/<name>``.
         Every view must check a permission (``backhaul.sdk.permission_required``).
     """
 
 
 @hookspec
-def menu_items():
+def menu_items(context):
     """Contribute entries to the staff navigation.
 
     Called once at start-up.
 
+    :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
+        ``settings`` and the ``app``.
     :returns: a list of ``backhaul.sdk.MenuItem``; each is shown only to users holding its
         ``permission``.
     """
 
 
 @hookspec
-def account_panels():
+def account_panels(context):
     """Contribute panels to the account dashboard.
 
     Called once at start-up; each panel's ``render(account)`` is called per page view.
 
+    :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
+        ``settings`` and the ``app``.
     :returns: a list of ``backhaul.sdk.AccountPanel``.
     """
 
 
 @hookspec
-def graphql_schema():
+def graphql_schema(context):
     """Contribute to the GraphQL schema.
 
     Called once at start-up. The SDL extends the core's types (``extend type Query {...}``);
     names of new types start with the plugin's prefix. Protect fields with the
     ``@requires(permission: "...")`` directive or ``backhaul.sdk.graphql.requires``.
 
+    :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
+        ``settings`` and the ``app``.
     :returns: a ``backhaul.sdk.GraphQLContribution`` (SDL string and Ariadne bindables).
     """
 
 
 @hookspec
-def permissions():
+def permissions(context):
     """Declare the permissions this plugin checks.
 
     Called once at start-up. Names are namespaced ``<plugin>.<object>.<verb>``; a name
     declared by two plugins fails the second one.
 
+    :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
+        ``settings`` and the ``app``.
     :returns: a list of ``backhaul.sdk.Permission``.
     """
 
 
 @hookspec
-def periodic_jobs():
+def periodic_jobs(context):
     """Declare jobs that the scheduler runs periodically.
 
     Called once at start-up by ``backhaul scheduler`` (and the embedded scheduler of
     ``backhaul run``). Each period slot is enqueued once even when two schedulers race.
 
+    :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
+        ``settings`` and the ``app``.
     :returns: a list of ``backhaul.sdk.PeriodicJob``.
     """
 
 
 @hookspec
-def cli_commands():
+def cli_commands(context):
     """Contribute sub-commands to the ``backhaul`` command line.
 
     Called when the CLI starts. Commands run inside an app context.
 
+    :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
+        ``settings`` and the ``app``.
     :returns: a list of ``click.Command`` (or groups); names must not clash with the core's.
     """
 
 
 @hookspec
-def scheduled_action_types():
+def scheduled_action_types(context):
     """Contribute types of scheduled events (future-dated actions on an account).
 
     Called once at start-up. Core types: change status, move-out, switch contact.
 
+    :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
+        ``settings`` and the ``app``.
     :returns: a list of ``backhaul.sdk.ScheduledActionType``.
     """
 
@@ -139,6 +158,22 @@ def account_timeline(account, limit):
 
 
 @hookspec
+def startup(app, context):
+    """Set the plugin up for ``app``, once, after every contribution was collected.
+
+    Called once per app, in load order (dependencies first), inside an app context: keep
+    per-app objects in ``app.extensions["<plugin>..."]``, warm caches, check the outside
+    world. Raising marks the plugin failed (the reason names this hook; fatal in strict mode)
+    and its dependents with it. Do not open connections that must outlive a request here:
+    long-running processes are ``long_running_services``.
+
+    :param app: the Flask app just built.
+    :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
+        ``settings`` and the ``app``.
+    """
+
+
+@hookspec
 def load_demo_data(app):
     """Create demo records for ``backhaul demo load``.
 
@@ -151,41 +186,49 @@ def load_demo_data(app):
 
 # ============================================================================ extension points
 @hookspec
-def service_types():
+def service_types(context):
     """Contribute service types (data, voice, general, recurring non-data...).
 
     Called once at start-up. Keys must be unique across plugins.
 
+    :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
+        ``settings`` and the ``app``.
     :returns: a list of ``backhaul.sdk.ServiceType`` instances.
     """
 
 
 @hookspec
-def payment_gateways():
+def payment_gateways(context):
     """Contribute payment gateways (Stripe, ...).
 
     Called once at start-up.
 
+    :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
+        ``settings`` and the ``app``.
     :returns: a list of ``backhaul.sdk.PaymentGateway`` instances.
     """
 
 
 @hookspec
-def provisioning_backends():
+def provisioning_backends(context):
     """Contribute provisioning backends (MikroTik, Juniper, RADIUS...).
 
     Called once at start-up.
 
+    :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
+        ``settings`` and the ``app``.
     :returns: a list of ``backhaul.sdk.ProvisioningBackend`` instances.
     """
 
 
 @hookspec
-def notification_channels():
+def notification_channels(context):
     """Contribute notification channels (email, SMS, webhook...).
 
     Called once at start-up.
 
+    :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
+        ``settings`` and the ``app``.
     :returns: a list of ``backhaul.sdk.NotificationChannel`` instances.
     """
 
@@ -274,7 +317,7 @@ def device_state_changed(app, device_id, old_state, new_state):
 
 # ============================================================================ groups
 #: Hooks collected once per app at start-up (and the per-request ones listed first above).
-CONTRIBUTIONS = ("register_blueprints", "menu_items", "account_panels", "graphql_schema",
+CONTRIBUTIONS = ("startup", "register_blueprints", "menu_items", "account_panels", "graphql_schema",
                  "permissions", "periodic_jobs", "cli_commands", "scheduled_action_types",
                  "search", "account_timeline", "load_demo_data")
 #: Hooks returning objects that implement a base class from ``backhaul.sdk``.

@@ -8,8 +8,10 @@ start. ``STRICT_PLUGINS`` turns any failure into a fatal :class:`PluginLoadError
 
 Core code never writes ``pm.hook.x(...)``: it calls :meth:`Plugins.call` (every
 implementation, each isolated), :meth:`Plugins.first` or the start-up :class:`Contributions`.
-Implementations are called one at a time in load order (dependencies first) so that a failure
-is attributed to its plugin; pluggy hookwrappers are therefore not supported.
+Implementations are called one at a time so that a failure is attributed to its plugin: those
+marked ``tryfirst`` first, then the unmarked, then ``trylast``, each group in load order
+(dependencies first). Wrappers (``wrapper=True``, ``hookwrapper=True``) cannot be honoured one
+at a time: a plugin declaring one is refused at registration, with the hook named.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from marshmallow import ValidationError
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from backhaul.sdk.plugin import API_VERSION, PluginMeta
+from backhaul.sdk.plugin import API_VERSION, PluginContext, PluginMeta
 
 from . import hookspecs
 from .config import ConfigError
@@ -113,6 +115,8 @@ class Plugins:
         self._recorders: list[list[HookCall]] = list(config.get("HOOK_RECORDERS") or [])
         #: called with a plugin's name when it fails after start-up collection
         self.fail_listeners: list[Callable[[str], None]] = []
+        #: the app these plugins serve (set by ``create_app``), handed over in ``context``
+        self.app: Any = None
 
     # ----------------------------------------------------------------------- loading
     def load(self) -> Plugins:
@@ -291,8 +295,22 @@ class Plugins:
         except Exception as exc:
             self._fail(record, f"registration failed: {type(exc).__name__}: {exc}")
             return
+        wrapped = self._wrapper_hooks(record)
+        if wrapped:
+            self._fail(record, f"registration failed: its implementation of hook "
+                               f"'{wrapped[0]}' is a wrapper (wrapper=True or hookwrapper=True), "
+                               "which Backhaul does not run: each implementation is called on "
+                               "its own so that a failure stays with its plugin. Order it with "
+                               "@hookimpl(tryfirst=True) or (trylast=True) instead")
+            return
         record.status = "enabled"
         self.order.append(record.name)
+
+    def _wrapper_hooks(self, record: PluginRecord) -> list[str]:
+        return sorted(hc.name for hc in self.pm.get_hookcallers(record.obj) or []
+                      for impl in hc.get_hookimpls()
+                      if impl.plugin_name == record.name
+                      and (impl.hookwrapper or getattr(impl, "wrapper", False)))
 
     def _check_unknown_hooks(self) -> None:
         """A hook implementation that matches no spec is a typo unless marked optional.
@@ -382,12 +400,21 @@ class Plugins:
             log.debug("no enabled plugin publishes or implements hook '%s'", hook)
             return
         by_plugin = {impl.plugin_name: impl for impl in caller.get_hookimpls()}
-        for name in (plugins if plugins is not None else self.order):
-            if name in by_plugin:
-                yield name, by_plugin[name]
+        names = [n for n in (plugins if plugins is not None else self.order) if n in by_plugin]
+        for name in sorted(names, key=lambda n: _rank(by_plugin[n])):  # stable: load order
+            yield name, by_plugin[name]
+
+    def call_order(self, hook: str) -> list[str]:
+        """The enabled plugins implementing ``hook``, in the order they are called."""
+        return [name for name, _ in self._impls(hook)]
+
+    def context(self, name: str) -> PluginContext:
+        """The ``context`` argument handed to plugin ``name``'s implementations."""
+        return PluginContext(name=name, settings=self.records[name].settings, app=self.app)
 
     def _invoke(self, hook: str, name: str, impl, kwargs: dict):
-        args = [kwargs[a] for a in impl.argnames]
+        args = [self.context(name) if a == "context" and "context" not in kwargs
+                else kwargs[a] for a in impl.argnames]
         started = time.perf_counter()
         error = None
         result = None
@@ -454,6 +481,11 @@ class Plugins:
                          "essential": r.essential, "depends_on": list(r.depends_on),
                          "hooks": self.hooks_implemented(name)})
         return rows
+
+
+def _rank(impl) -> int:
+    """tryfirst before unmarked before trylast (pluggy's meaning of the markers)."""
+    return 0 if impl.tryfirst else 2 if impl.trylast else 1
 
 
 def _settings_error(plugin: str, schema: Any, exc: ValidationError) -> ConfigError:

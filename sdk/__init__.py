@@ -6,8 +6,6 @@ change without notice. The API version is :data:`API_VERSION`; plugins declare a
 """
 from __future__ import annotations
 
-import pluggy
-
 from . import audit
 from .contributions import (
     AccountPanel,
@@ -30,8 +28,9 @@ from .extensions import (
     ProvisioningResult,
     ServiceType,
 )
+from .markers import hookimpl
 from .money import CurrencyMismatch, Money
-from .plugin import API_VERSION, PluginMeta
+from .plugin import API_VERSION, PluginContext, PluginMeta
 from .runtime import (
     TimestampMixin,
     UTCDateTime,
@@ -54,8 +53,6 @@ from .runtime import (
     utcnow,
 )
 
-hookimpl = pluggy.HookimplMarker("backhaul")
-
 __all__ = [
     "API_VERSION",
     "AccountPanel",
@@ -71,6 +68,7 @@ __all__ = [
     "PaymentStatus",
     "PeriodicJob",
     "Permission",
+    "PluginContext",
     "PluginMeta",
     "ProvisioningBackend",
     "ProvisioningResult",

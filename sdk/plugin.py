@@ -6,6 +6,7 @@ their dependencies and validates settings before a single hook runs.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -50,3 +51,23 @@ class PluginMeta:
     hookspecs: ModuleType | type | None = None
     migrations: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PluginContext:
+    """What a hook implementation knows about its own plugin, handed to it as ``context``.
+
+    Contribution and extension-point hooks (and ``startup``) take a ``context`` argument;
+    name it in your implementation to receive it (``def menu_items(context): ...``). Each
+    plugin gets its own: no need to look up your settings by name or reach for
+    ``current_app``.
+
+    :param name: the plugin's name (``META.name``).
+    :param settings: its validated settings (as ``current_plugin_settings(name)``).
+    :param app: the Flask app being built (``None`` for hooks called outside an app, such as
+        the CLI listing commands before one exists).
+    """
+
+    name: str
+    settings: Mapping[str, Any]
+    app: Any = None

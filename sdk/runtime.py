@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pluggy
 from flask import current_app
 
 from backhaul.core.db import TimestampMixin, UTCDateTime, db, money_columns, utcnow
 from backhaul.core.events import emit
+from backhaul.core.hookspecs import EXTENSION_POINTS
 from backhaul.core.jobs import enqueue
 
-hookspec = pluggy.HookspecMarker("backhaul")
+from .markers import hookspec
 
 
 def current_plugin_settings(name: str) -> dict:
@@ -31,8 +31,7 @@ def registered(kind: str) -> dict:
     ``"notification_channels"``: e.g. ``registered("payment_gateways")["stripe"]``.
     """
     contributions = current_app.extensions["backhaul.contributions"]
-    if kind not in {"service_types", "payment_gateways", "provisioning_backends",
-                    "notification_channels"}:
+    if kind not in EXTENSION_POINTS:
         raise ValueError(f"'{kind}' is not an extension point")
     return getattr(contributions, kind)
 
@@ -54,7 +53,7 @@ def hook_implementers(hook: str) -> list[str]:
     nobody would receive them.
     """
     plugins = current_app.extensions["backhaul.plugins"]
-    return [name for name, _ in plugins._impls(hook)] if plugins.has_hook(hook) else []
+    return plugins.call_order(hook) if plugins.has_hook(hook) else []
 
 
 def may(permission: str) -> bool:

@@ -58,6 +58,12 @@ META = PluginMeta(
 
 # ----------------------------------------------------------------- contributions (start-up)
 @hookimpl
+def startup(app, context):
+    """One-off set-up per app: here, the greeting this app uses (from the plugin's context)."""
+    app.extensions["example.greeting"] = context.settings["greeting"]
+
+
+@hookimpl
 def permissions():
     return [Permission("example.greetings.view", "See greetings (example plugin)")]
 
@@ -70,7 +76,7 @@ def menu_items():
 
 @hookimpl
 def register_blueprints(app):
-    return [views.make_blueprint()]  # built per app: Flask cannot share a blueprint
+    return [views.bp]  # module level: Flask 3.1 registers one blueprint on several apps
 
 
 @hookimpl

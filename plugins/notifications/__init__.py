@@ -77,11 +77,16 @@ def menu_items():
 
 
 @hookimpl
-def register_blueprints(app):
+def startup(app):
     from .messages import NotificationService
-    from .views import build_blueprints
 
     app.extensions[EXTENSION_KEY] = NotificationService()
+
+
+@hookimpl
+def register_blueprints(app):
+    from .views import build_blueprints
+
     return build_blueprints(app)
 
 

@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import types
 
-import pluggy
-
+from backhaul.sdk.markers import PROJECT, hookimpl
 from backhaul.sdk.plugin import PluginMeta
-
-_hookimpl = pluggy.HookimplMarker("backhaul")
 
 
 def make_plugin(name: str, meta: PluginMeta | None = None, **hooks) -> types.SimpleNamespace:
@@ -15,11 +12,12 @@ def make_plugin(name: str, meta: PluginMeta | None = None, **hooks) -> types.Sim
 
     ``make_plugin("demo", permissions=lambda: [Permission("demo.x.view", "...")])``. A hook
     function may take any subset of the spec's arguments, by the spec's names.
+    A function already marked (``hookimpl(tryfirst=True)(func)``) keeps its options.
     """
     ns = types.SimpleNamespace(META=meta or PluginMeta(name=name, description=f"in-test {name}"))
     for hook, func in hooks.items():
         impl = _named(func, hook)
-        setattr(ns, hook, _hookimpl(impl))
+        setattr(ns, hook, impl if hasattr(impl, f"{PROJECT}_impl") else hookimpl(impl))
     return ns
 
 

@@ -63,7 +63,7 @@ def test_plugins_list_text_and_json(make_app, temp_plugin):
     app = make_app(plugins=["example"], strict_plugins=False,
                    extra_plugins=[temp_plugin("broken", permissions=permissions)])
     text = run_cli(app, "plugins", "list").output
-    assert "broken" in text and "failed (contribution failed: RuntimeError" in text
+    assert "broken" in text and "failed (contribution failed in hook 'permissions': RuntimeError" in text
     assert "example" in text and "hooks: account_created" in text
     rows = {r["name"]: r for r in json.loads(run_cli(app, "plugins", "list", "--json").output)}
     assert rows["example"]["status"] == "enabled" and rows["example"]["version"] != "?"

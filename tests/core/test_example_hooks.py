@@ -181,7 +181,12 @@ def trigger_payment(ctx):
 
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
+def trigger_startup(ctx):
+    assert ctx.app.extensions["example.greeting"] == "Hello"  # ran while the app was built
+
+
 TRIGGERS = {
+    "startup": trigger_startup,
     "register_blueprints": trigger_blueprints,
     "menu_items": trigger_menu,
     "account_panels": trigger_panels,
