@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import secrets
 from .config import ensure_secret_key, load_config
 from .contributions import collect, run_startup
 from .db import configure_sqlite, db
@@ -30,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
                 static_url_path="/static")
     app.config.update(settings)
     app.config["SECRET_KEY"] = ensure_secret_key(settings)
+    secrets.init_app(app, settings)
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_CONTENT_LENGTH"]
 

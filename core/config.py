@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "PLUGINS": "all",  # "all" or a list of names
     "DISABLED_PLUGINS": [],  # names taken out of PLUGINS (essential ones cannot be)
     "SECRET_KEY": None,  # generated and kept in <instance>/secret_key on first run
+    "SECRETS_KEYS": [],  # Fernet keys for secrets at rest, newest first (see core/secrets.py)
     "STRICT_PLUGINS": False,  # a plugin that fails to load is fatal
     "TRACE_HOOKS": False,  # log every hook call
     "QUEUE_PREFIX": "backhaul",  # RQ queue names are "<prefix>:<queue>"
@@ -203,6 +204,9 @@ def _normalise(config: dict[str, Any]) -> dict[str, Any]:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError("TIMEZONE", f"'{config['TIMEZONE']}' is not a known time zone",
                           "Use an IANA name such as UTC or Europe/Berlin.") from None
+    from .secrets import parse_keys
+
+    config["SECRETS_KEYS"] = parse_keys(config["SECRETS_KEYS"])
     currency = str(config["DEFAULT_CURRENCY"])
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise ConfigError("DEFAULT_CURRENCY", f"'{currency}' is not an ISO 4217 code",

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from backhaul.sdk import MenuItem, Permission, PluginMeta, hookimpl
 
+from . import instances  # noqa: F401  (registers the core_extension_instance table)
+
 META = PluginMeta(name="core", description="Plugin framework, jobs, UI shell and GraphQL",
                   essential=True)
 
@@ -24,3 +26,10 @@ def menu_items():
         MenuItem("GraphQL explorer", "graphql.explorer", "core.graphql.explore", section="Admin",
                  order=95),
     ]
+
+
+@hookimpl
+def cli_commands():
+    from .secrets_cli import secrets_group
+
+    return [secrets_group]

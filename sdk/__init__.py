@@ -6,7 +6,7 @@ change without notice. The API version is :data:`API_VERSION`; plugins declare a
 """
 from __future__ import annotations
 
-from . import audit
+from . import audit, instances
 from .contributions import (
     AccountPanel,
     GraphQLContribution,
@@ -79,6 +79,7 @@ __all__ = [
     "TimestampMixin",
     "UTCDateTime",
     "audit",
+    "instances",
     "call_hook",
     "csrf_exempt",
     "current_actor",

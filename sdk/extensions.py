@@ -16,11 +16,19 @@ from .money import Money
 
 
 class Extension:
-    """Common shape: identity, label, settings schema."""
+    """Common shape: identity, label, settings schema, secret settings.
+
+    Operators configure *instances* of an extension (``backhaul.sdk.instances``): a name and
+    settings validated by ``settings_schema``. The names in ``secret_fields`` (or schema
+    fields with ``metadata={"secret": True}``) are encrypted at rest, never shown back in a
+    form, never logged and never audited in clear.
+    """
 
     key: ClassVar[str] = ""
     label: ClassVar[str] = ""
     settings_schema: ClassVar[Any] = None
+    #: settings that are secret (passwords, tokens, signing secrets)
+    secret_fields: ClassVar[tuple[str, ...]] = ()
 
     def validate_settings(self, settings: dict) -> dict:
         """Validate and load settings; raises ``marshmallow.ValidationError`` on bad input."""
@@ -159,7 +167,24 @@ class NotificationChannel(Extension):
     ``send`` is called from a job with settings already validated. It returns a result rather
     than raising for a refused message; ``retryable`` says whether trying later can help. It
     must not write to Backhaul's database (the core logs the delivery).
+
+    **Where its settings come from**: staff create a channel on the notifications plugin's
+    Channels page (``/notifications/channels``), picking this channel type; the form is
+    generated from ``settings_schema``, and what they save is a configured instance
+    (``backhaul.sdk.instances``, secrets in ``secret_fields`` encrypted). ``send`` receives
+    that instance's validated settings, secrets decrypted. Nothing comes from the TOML file:
+    several channels of one type (two SMTP servers) may exist.
+
+    **medium**: what kind of message the channel carries, so templates can be shared between
+    channels: templates are written per event and *medium*, and routing picks the medium's
+    default channel. ``"email"`` (recipient: the contact's e-mail address; subject, text and
+    HTML bodies) and ``"sms"`` (the contact's phone number; text body only) are rendered from
+    staff templates. Any other value (or none: the channel's ``key``) is its own medium and
+    receives no templated messages; a webhook-style channel gets the event as JSON instead.
     """
+
+    #: ``"email"``, ``"sms"``, or empty (its own medium, named by ``key``)
+    medium: ClassVar[str] = ""
 
     def send(self, message: OutboundMessage, settings: dict) -> DeliveryResult:
         raise NotImplementedError

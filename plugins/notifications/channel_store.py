@@ -1,8 +1,11 @@
 """Configured channels: save with validated settings, keep secrets, one default per medium.
 
-Settings are validated by the channel's own schema when staff save them (never discovered
-wrong at send time). A secret field (SMTP password, webhook secret, gateway token) left
-blank on edit keeps its stored value, so a form never needs to show a secret back.
+A channel's settings are a configured instance (``backhaul.sdk.instances``, owner
+"notifications", kind "notification_channels"): validated by the channel type's own schema
+when staff save them (never discovered wrong at send time), secret fields (SMTP password,
+webhook secret, gateway token) encrypted at rest and kept when left blank on edit, so a form
+never shows a secret back. This table adds what only notifications needs: the medium, the
+default per medium, the rate limit.
 """
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate
 
 from backhaul.sdk import DeliveryResult, db, registered
+from backhaul.sdk.instances import InstanceInvalid, save_instance
+from backhaul.sdk.instances import secret_fields as _secret_fields
 
 from .channels import medium_of
 from .models import ChannelConfig
@@ -34,7 +39,7 @@ def channel_types() -> dict:
 
 
 def secret_fields(channel) -> tuple[str, ...]:
-    return tuple(getattr(channel, "secret_fields", ()))
+    return _secret_fields(channel)
 
 
 def save_channel(channel_key: str, data: dict, row: ChannelConfig | None = None,
@@ -47,21 +52,20 @@ def save_channel(channel_key: str, data: dict, row: ChannelConfig | None = None,
         loaded = ChannelSchema().load(data)
     except ValidationError as exc:
         raise ChannelInvalid(exc.normalized_messages()) from None
-    raw = dict(loaded["settings"])
-    if row is not None:
-        for name in secret_fields(channel):
-            if not raw.get(name) and row.settings.get(name):
-                raw[name] = row.settings[name]
-    try:
-        settings = channel.validate_settings(raw)
-    except ValidationError as exc:
-        raise ChannelInvalid({"settings": exc.normalized_messages()}) from None
     clash = db.session.scalar(sa.select(ChannelConfig.id).where(
         ChannelConfig.name == loaded["name"],
         ChannelConfig.id != (row.id if row is not None else -1)))
     if clash:
         raise ChannelInvalid({"name": [f"a channel named '{loaded['name']}' exists already"]})
+    try:
+        instance = save_instance("notification_channels", channel_key, owner="notifications",
+                                 name=loaded["name"], settings=loaded["settings"],
+                                 instance_id=row.instance_id if row is not None else None,
+                                 enabled=loaded["enabled"])
+    except InstanceInvalid as exc:
+        raise ChannelInvalid(exc.errors) from None
     row = row or ChannelConfig(channel_key=channel_key, medium=medium_of(channel))
+    row.instance_id = instance.id
     if loaded["is_default"]:
         db.session.execute(sa.update(ChannelConfig).where(
             ChannelConfig.medium == row.medium,
@@ -69,7 +73,6 @@ def save_channel(channel_key: str, data: dict, row: ChannelConfig | None = None,
     row.name, row.enabled = loaded["name"], loaded["enabled"]
     row.is_default, row.rate_limit_per_minute = loaded["is_default"], \
         loaded["rate_limit_per_minute"]
-    row.settings = settings
     db.session.add(row)
     db.session.flush()
     return row

@@ -1,7 +1,8 @@
 """The notifications plugin's tables (prefix ``notifications_``).
 
 * :class:`ChannelConfig` — a configured channel (an SMTP server, an SMS gateway, a webhook
-  endpoint) with validated settings; one *default* per templated medium.
+  endpoint); its settings are a configured instance (``backhaul.sdk.instances``: secrets
+  encrypted at rest, never shown back or audited); one *default* per templated medium.
 * :class:`MessageTemplate` — what staff write, per event type and medium.
 * :class:`Message` — one message to one recipient over one channel: rendered at queue time,
   so what was previewed and logged is what is sent. ``idempotency_key`` is unique per
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backhaul.sdk import TimestampMixin, UTCDateTime, db, utcnow
+from backhaul.sdk.instances import get_instance
 
 MESSAGE_STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
 LOG_EVENTS = ("queued", "sent", "retry", "failed", "cancelled")
@@ -33,11 +35,18 @@ class ChannelConfig(TimestampMixin, db.Model):
     #: the ``key`` of the contributed NotificationChannel ("email_smtp", "webhook"...)
     channel_key: Mapped[str] = mapped_column(sa.String(64))
     medium: Mapped[str] = mapped_column(sa.String(32), index=True)
-    settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: the configured instance holding the channel's settings (secrets encrypted)
+    instance_id: Mapped[int] = mapped_column(sa.ForeignKey("core_extension_instance.id"))
     enabled: Mapped[bool] = mapped_column(default=True)
     is_default: Mapped[bool] = mapped_column(default=False)
     #: messages per minute through this channel; 0 = no limit
     rate_limit_per_minute: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def settings(self) -> dict:
+        """The channel's validated settings, secrets decrypted (keep them out of logs)."""
+        instance = get_instance(self.instance_id) if self.instance_id else None
+        return dict(instance.settings) if instance is not None else {}
 
     __table_args__ = (
         sa.Index("uq_notifications_channel_default", "medium", unique=True,

@@ -43,6 +43,8 @@ def app_environ(app, **extra: str) -> dict[str, str]:
            "BACKHAUL_JOB_STALE_GRACE_SECONDS": str(config["JOB_STALE_GRACE_SECONDS"])}
     if config.get("REDIS_URL"):
         env["BACKHAUL_REDIS_URL"] = config["REDIS_URL"]
+    if config.get("SECRETS_KEYS"):
+        env["BACKHAUL_SECRETS_KEYS"] = ",".join(config["SECRETS_KEYS"])
     env.update(extra)
     return env
 

@@ -28,9 +28,6 @@ class ChannelBase(NotificationChannel):
     processes the delivery job's claim on the message row gives the same guarantee.
     """
 
-    medium: ClassVar[str] = ""
-    #: settings whose values are never shown back or logged
-    secret_fields: ClassVar[tuple[str, ...]] = ()
     remembered: ClassVar[int] = 10_000
 
     def __init__(self):

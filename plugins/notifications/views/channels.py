@@ -5,11 +5,11 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from backhaul.sdk import db, permission_required
+from backhaul.sdk.instances import form_fields, form_values, get_instance, parse_form
 from backhaul.sdk.ui import list_page
 
 from .. import channel_store
 from ..models import ChannelConfig, DeliveryLog, Message
-from . import settings_form
 
 
 def register(bp) -> None:
@@ -74,20 +74,20 @@ def _edit(channel_key: str, row: ChannelConfig | None):
     channel = channel_store.channel_types().get(channel_key)
     if channel is None:
         abort(404)
-    specs = settings_form.describe(channel.settings_schema, channel_store.secret_fields(channel))
+    specs = form_fields(channel)
     errors: dict = {}
     if request.method == "POST":
         data = {"name": request.form.get("name", "").strip(),
                 "enabled": bool(request.form.get("enabled")),
                 "is_default": bool(request.form.get("is_default")),
                 "rate_limit_per_minute": request.form.get("rate_limit_per_minute") or 0,
-                "settings": settings_form.parse(request.form, specs)}
+                "settings": parse_form(request.form, specs)}
         try:
             saved = channel_store.save_channel(channel_key, data, row)
         except channel_store.ChannelInvalid as exc:
             db.session.rollback()
             errors = exc.errors
-            values = {**data, "settings": settings_form.display_values(data["settings"], specs)}
+            values = {**data, "settings": form_values(data["settings"], specs)}
             return _render(channel, row, specs, values, errors), 422
         db.session.commit()
         flash(f"Channel '{saved.name}' saved.", "success")
@@ -95,12 +95,13 @@ def _edit(channel_key: str, row: ChannelConfig | None):
     values = {"name": row.name if row else "", "enabled": row.enabled if row else True,
               "is_default": row.is_default if row else False,
               "rate_limit_per_minute": row.rate_limit_per_minute if row else 0,
-              "settings": settings_form.display_values(row.settings if row else {}, specs)}
+              "settings": form_values(row.settings if row else {}, specs)}
     return _render(channel, row, specs, values, errors)
 
 
 def _render(channel, row, specs, values, errors):
+    instance = get_instance(row.instance_id) if row is not None else None
     return render_template("notifications/channel_edit.html", channel=channel, row=row,
                            specs=specs, values=values, errors=errors,
-                           has_secret={s.name: bool(row and row.settings.get(s.name))
-                                       for s in specs if s.secret})
+                           stored={s.name for s in specs
+                                   if instance is not None and instance.has_secret(s.name)})

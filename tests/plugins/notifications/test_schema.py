@@ -27,7 +27,7 @@ def test_branch_label_and_dependency(app):
     from backhaul.core.migrate import alembic_config
 
     script = ScriptDirectory.from_config(alembic_config(app))
-    assert script.get_revision("notifications@head").revision == "notifications_0002"
+    assert script.get_revision("notifications@head").revision == "notifications_0003_seams"
     base = script.get_revision("notifications_0001")
     assert base.branch_labels == {"notifications"}
     assert base.dependencies == "core_0004"

@@ -1,8 +1,11 @@
-"""A form for any channel's settings, generated from its marshmallow schema.
+"""A form for any extension's settings, generated from its marshmallow schema.
 
-Works for third-party channel types too: strings become text inputs (password inputs for
-secret fields, a textarea for templates), integers number inputs, booleans checkboxes,
-``OneOf`` selects, lists one value per line.
+Used for configured instances (:mod:`backhaul.sdk.instances`) of every kind — channels,
+gateway accounts, devices — third-party ones too: strings become text inputs (password
+inputs for secret fields, a textarea for templates), integers number inputs, booleans
+checkboxes, ``OneOf`` selects, lists one value per line. Render the fields with the
+``settings_fields`` macro of ``macros/forms.html``; a stored secret is never sent back to the
+browser (its input stays empty with the placeholder "unchanged", and blank keeps it).
 """
 from __future__ import annotations
 
@@ -31,7 +34,8 @@ def _default(field) -> Any:
 
 
 def describe(schema_cls, secrets: tuple[str, ...]) -> list[SettingField]:
-    out = []
+    """One :class:`SettingField` per schema field, in declaration order."""
+    out: list[SettingField] = []
     if schema_cls is None:
         return out
     for name, field in schema_cls().fields.items():
@@ -53,6 +57,13 @@ def describe(schema_cls, secrets: tuple[str, ...]) -> list[SettingField]:
                                 bool(field.required), options, name in secrets,
                                 _default(field)))
     return out
+
+
+def fields_for(extension: Any) -> list[SettingField]:
+    """The form fields of an extension's ``settings_schema`` (its secrets marked)."""
+    from backhaul.core.instances import secret_fields
+
+    return describe(getattr(extension, "settings_schema", None), secret_fields(extension))
 
 
 def parse(form, specs: list[SettingField]) -> dict:
