@@ -143,6 +143,27 @@ def worker(state, queues, burst):
         raise click.ClickException(str(exc)) from None
 
 
+@main.command("serve")
+@click.argument("name")
+@click.option("--shard", default=None, metavar="I/N",
+              help="Run shard I of N (e.g. 2/4); the service splits its work by it.")
+@pass_state
+def serve_cmd(state, name, shard):
+    """Run the long-running service NAME until SIGTERM (graceful stop, heartbeats)."""
+    from .services import parse_shard, serve
+
+    app = state.app
+    services = app.extensions["backhaul.contributions"].long_running_services
+    if name not in services:
+        known = ", ".join(sorted(services)) or "none (no enabled plugin contributes one)"
+        raise click.ClickException(f"no service named '{name}'. Services: {known}.")
+    try:
+        part = parse_shard(shard)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    sys.exit(serve(app, services[name], part))
+
+
 @main.command("scheduler")
 @click.option("--interval", default=1.0, show_default=True, type=float)
 @click.option("--once", is_flag=True, help="Run one pass and exit.")

@@ -26,6 +26,7 @@ from backhaul.sdk.extensions import (
     ProvisioningBackend,
     ServiceType,
 )
+from backhaul.sdk.services import Service
 
 from .plugins import Plugins
 
@@ -44,6 +45,7 @@ KINDS: dict[str, _Kind] = {
     "graphql_schema": _Kind(GraphQLContribution, lambda g: id(g), many=False),
     "periodic_jobs": _Kind(PeriodicJob, lambda j: j.name),
     "scheduled_action_types": _Kind(ScheduledActionType, lambda t: t.key),
+    "long_running_services": _Kind(Service, lambda s: s.name),
     "service_types": _Kind(ServiceType, lambda s: s.key),
     "payment_gateways": _Kind(PaymentGateway, lambda g: g.key),
     "provisioning_backends": _Kind(ProvisioningBackend, lambda b: b.key),
@@ -99,6 +101,10 @@ class Contributions:
     @property
     def scheduled_action_types(self) -> dict[str, ScheduledActionType]:
         return {t.key: t for t in self.items("scheduled_action_types")}
+
+    @property
+    def long_running_services(self) -> dict[str, Service]:
+        return {s.name: s for s in self.items("long_running_services")}
 
     @property
     def service_types(self) -> dict[str, ServiceType]:

@@ -119,6 +119,21 @@ def cli_commands(context):
 
 
 @hookspec
+def long_running_services(context):
+    """Contribute long-running processes (a RADIUS server, a NetFlow collector, a poller).
+
+    Called once at start-up. Operators start each with ``backhaul serve NAME [--shard I/N]``;
+    the core handles signals (graceful stop), heartbeats (health on the Plugins page) and
+    sharding. Nothing runs unless an operator starts it.
+
+    :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
+        ``settings`` and the ``app``.
+    :returns: a list of ``backhaul.sdk.services.Service``; names ``<plugin>.<service>``,
+        unique across plugins.
+    """
+
+
+@hookspec
 def scheduled_action_types(context):
     """Contribute types of scheduled events (future-dated actions on an account).
 
@@ -319,6 +334,7 @@ def device_state_changed(app, device_id, old_state, new_state):
 #: Hooks collected once per app at start-up (and the per-request ones listed first above).
 CONTRIBUTIONS = ("startup", "register_blueprints", "menu_items", "account_panels", "graphql_schema",
                  "permissions", "periodic_jobs", "cli_commands", "scheduled_action_types",
+                 "long_running_services",
                  "search", "account_timeline", "load_demo_data")
 #: Hooks returning objects that implement a base class from ``backhaul.sdk``.
 EXTENSION_POINTS = ("service_types", "payment_gateways", "provisioning_backends",

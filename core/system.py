@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from backhaul.sdk import MenuItem, Permission, PluginMeta, hookimpl
 
-from . import instances  # noqa: F401  (registers the core_extension_instance table)
+from . import instances, services  # noqa: F401  (register their tables)
 
 META = PluginMeta(name="core", description="Plugin framework, jobs, UI shell and GraphQL",
                   essential=True)

@@ -52,6 +52,7 @@ from .runtime import (
     user_may,
     utcnow,
 )
+from .services import Service, Shard
 
 __all__ = [
     "API_VERSION",
@@ -74,7 +75,9 @@ __all__ = [
     "ProvisioningResult",
     "ScheduledActionType",
     "SearchResult",
+    "Service",
     "ServiceType",
+    "Shard",
     "TimelineEntry",
     "TimestampMixin",
     "UTCDateTime",

@@ -40,10 +40,15 @@ def build_blueprint() -> Blueprint:
     @bp.get("/plugins")
     @permission_required("core.plugins.view")
     def plugins():
+        from ..services import health_lines
+
         rows = current_app.extensions["backhaul.plugins"].describe()
         counts = {status: sum(1 for r in rows if r["status"] == status)
                   for status in ("enabled", "disabled", "failed")}
-        return render_template("core/plugins.html", plugins=rows, counts=counts)
+        services = health_lines(
+            current_app.extensions["backhaul.contributions"].long_running_services)
+        return render_template("core/plugins.html", plugins=rows, counts=counts,
+                               services=services)
 
     @bp.get("/health")
     @public

@@ -16,6 +16,7 @@ graphql.py         its part of the GraphQL schema
 cli.py             ``backhaul example greet NAME``
 listings.py        search results, timeline entries, an account panel
 actions.py         a scheduled action type
+services.py        a long-running service (``backhaul serve example.greeter``)
 subscribers.py     reactions to domain events
 hookspecs.py       a hook this plugin publishes for other plugins
 =================  ====================================================================
@@ -61,6 +62,13 @@ META = PluginMeta(
 def startup(app, context):
     """One-off set-up per app: here, the greeting this app uses (from the plugin's context)."""
     app.extensions["example.greeting"] = context.settings["greeting"]
+
+
+@hookimpl
+def long_running_services():
+    from .services import Greeter
+
+    return [Greeter()]
 
 
 @hookimpl

@@ -23,7 +23,7 @@ def invoke(app, *args):
 def test_help_lists_core_and_plugin_commands(make_app):
     app = make_app(plugins=["example"])
     result = run_cli(app, "--help")
-    for command in ("run", "worker", "scheduler", "db", "plugins", "jobs", "demo", "hooks",
+    for command in ("run", "worker", "scheduler", "serve", "db", "plugins", "jobs", "demo", "hooks",
                     "example"):
         assert f"  {command}" in result.output
 

@@ -181,12 +181,27 @@ def trigger_payment(ctx):
 
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
+def trigger_services(ctx):
+    import threading
+
+    from backhaul.sdk import Shard
+
+    service = ctx.contributions.long_running_services["example.greeter"]
+    stop = threading.Event()
+    worker = threading.Thread(target=service.run, args=(stop, Shard(1, 1)))
+    worker.start()
+    stop.set()
+    worker.join(timeout=5)
+    assert not worker.is_alive(), "run returns once stop is set"
+
+
 def trigger_startup(ctx):
     assert ctx.app.extensions["example.greeting"] == "Hello"  # ran while the app was built
 
 
 TRIGGERS = {
     "startup": trigger_startup,
+    "long_running_services": trigger_services,
     "register_blueprints": trigger_blueprints,
     "menu_items": trigger_menu,
     "account_panels": trigger_panels,
