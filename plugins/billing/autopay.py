@@ -139,7 +139,8 @@ def _call(row: PaymentAttempt) -> None:
                                   idempotency_key=row.idempotency_key,
                                   description=f"Invoice #{row.invoice_id}",
                                   metadata={"invoice_id": row.invoice_id,
-                                            "attempt": row.attempt_no})
+                                            "attempt": row.attempt_no,
+                                            "idempotency_key": row.idempotency_key})
     except Exception as exc:  # we do not know whether money moved: reconcile later
         log.warning("gateway %s raised on %s: %s", row.gateway, row.idempotency_key,
                     type(exc).__name__)

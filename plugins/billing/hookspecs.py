@@ -2,8 +2,9 @@
 
 A plugin that adds lines to invoices (the usage plugin: data and voice usage) declares
 ``depends_on=("billing",)`` and implements :func:`invoice_lines`. It returns
-:class:`ContributedLine` objects (``from backhaul.plugins.billing.hookspecs import
-ContributedLine``) or plain dicts with the same keys.
+:class:`ContributedLine` objects (``from backhaul.plugins.billing.api import
+ContributedLine, Period``: the published API, the only billing module besides this one a
+dependent may import) or plain dicts with the same keys.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def invoice_lines(account, period):
     ``Decimal``); the amount is rounded once, half-even, by billing.
 
     :param account: the ``Account`` being billed.
-    :param period: a :class:`~backhaul.plugins.billing.cycles.Period` (``start``, ``end``
+    :param period: a :class:`~backhaul.plugins.billing.api.Period` (``start``, ``end``
         exclusive dates) — bill usage from ``[period.start - 1 period, period.start)``, the
         previous period, since service is billed in advance and usage in arrears.
     :returns: a list of :class:`ContributedLine` (or dicts: ``description``, ``unit_price``

@@ -144,13 +144,13 @@ def record_payment(account_id: int, amount: Money | str, *, method: str,
     than the ``max_overpayment`` setting allows (``check_limit=False`` for money a gateway
     already took: it must be recorded whatever it is).
     """
-    if key is not None:
-        existing = db.session.scalar(sa.select(Payment).where(Payment.key == key))
-        if existing is not None:
-            return existing
     defaults = billing_settings.load()
     row = billing_accounts.ensure(account_id, defaults=defaults)
     value = money(amount, row.currency, "amount")
+    if key is not None:
+        existing = db.session.scalar(sa.select(Payment).where(Payment.key == key))
+        if existing is not None:
+            return _replay(existing, account_id, value, method)
     if value.amount <= 0:
         raise invalid("amount", "must be greater than zero (record a refund or a reversal "
                                 "to give money back)")
@@ -187,6 +187,21 @@ def record_payment(account_id: int, amount: Money | str, *, method: str,
 
     reevaluate(account_id)
     return payment
+
+
+def _replay(existing: Payment, account_id: int, value: Money, method: str) -> Payment:
+    """A repeat of a keyed payment: the same facts answer the first payment; different
+    facts are an error (a key is never a way to read another account's payment)."""
+    if existing.account_id != account_id:
+        raise invalid("key", "this key was already used for a payment on another account: "
+                             "use a new key")
+    if existing.currency != value.currency or existing.amount != value.amount:
+        raise invalid("amount", f"this key was already used for a payment of "
+                                f"{existing.money}: use a new key for a new payment")
+    if existing.method != method:
+        raise invalid("method", f"this key was already used for a {existing.method} "
+                                "payment: use a new key for a new payment")
+    return existing
 
 
 def reverse_payment(payment: Payment, reason: str) -> Payment:

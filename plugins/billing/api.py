@@ -1,0 +1,138 @@
+"""Billing's published API: what other plugins may import (declare ``depends_on=("billing",)``).
+
+Everything here is a plain frozen dataclass or a function returning them; no ORM object
+leaks out, so billing may change its tables without breaking a dependent. The rest of the
+billing package is private (the boundary test in ``tests/core`` enforces it).
+
+* **Catalogue and subscriptions** (read-only): the network plugin asks which accounts have
+  a data service and at what speed; a usage plugin asks for allowances.
+* **Payment outcomes**: :func:`record_payment_outcome` is the one road from a payment
+  gateway plugin (a webhook, a late answer, a payment the customer made at the processor)
+  into billing's ledger.
+* **Invoice lines**: :class:`ContributedLine` and :class:`Period` for implementers of
+  billing's ``invoice_lines`` hook (see ``hookspecs.py``).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from backhaul.sdk import Money, PaymentStatus
+
+from .compose import ExtraLine as ContributedLine
+from .cycles import Period
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """A sellable service of the catalogue. ``params`` follow the type's parameter schema
+    (a ``data`` service: ``download_mbps``, ``upload_mbps``, ``allowance_gb``...)."""
+
+    id: int
+    name: str
+    type_key: str
+    params: dict
+    active: bool
+
+
+@dataclass(frozen=True)
+class SubscriptionInfo:
+    """One service line of an account. A package line yields one per item: same ``id``,
+    distinct ``service_id``; ``quantity`` is the line's quantity times the item's."""
+
+    id: int
+    account_id: int
+    service_id: int
+    service_name: str
+    type_key: str
+    params: dict
+    quantity: int
+    start_date: date
+    end_date: date | None
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """What :func:`record_payment_outcome` did.
+
+    ``recorded`` is False for a repeat of an outcome already recorded (idempotent replay)
+    and for an outcome that needs no record (a failed payment billing never asked for).
+    """
+
+    status: str
+    payment_id: int | None
+    account_id: int | None
+    recorded: bool
+    attempt_id: int | None = None
+
+
+def get_service(service_id: int) -> ServiceInfo | None:
+    from .queries import service_info
+
+    return service_info(service_id)
+
+
+def list_services(*, type_key: str | None = None, active_only: bool = True) -> list[ServiceInfo]:
+    from .queries import services
+
+    return services(type_key=type_key, active_only=active_only)
+
+
+def service_type_parameters(type_key: str) -> list[dict]:
+    """``[{name, type, required, label, ...}]`` of a registered service type (``[]`` when it
+    has no parameters). Raises ``ValidationError`` (field ``type``) for an unknown key."""
+    from .catalogue import service_type
+    from .parameters import describe_schema
+
+    return describe_schema(service_type(type_key).parameters_schema)
+
+
+def subscriptions(*, account_ids: Iterable[int] | None = None,
+                  type_keys: Iterable[str] | None = None,
+                  on: date | None = None) -> list[SubscriptionInfo]:
+    """Subscriptions active on ``on`` (default today): started on or before it and not ended
+    (``end_date`` is exclusive). Packages are expanded to their items."""
+    from .queries import subscription_infos
+
+    return subscription_infos(account_ids=account_ids, type_keys=type_keys,
+                              on=on or date.today())
+
+
+def get_subscription(subscription_id: int) -> SubscriptionInfo | None:
+    """The first item of a subscription (its only one, unless it is a package line)."""
+    from .queries import subscription_infos
+
+    found = subscription_infos(subscription_ids=[subscription_id])
+    return found[0] if found else None
+
+
+def record_payment_outcome(gateway: str, key: str, status: PaymentStatus | str, *,
+                           reference: str | None = None, message: str = "",
+                           account_id: int | None = None, amount: Money | None = None,
+                           method: str = "card", received_on: date | None = None,
+                           invoice_id: int | None = None) -> PaymentOutcome:
+    """Record what a payment gateway says happened to a payment; idempotent by ``key``.
+
+    ``key`` is either the idempotency key billing passed to ``PaymentGateway.purchase``
+    (it is also in the call's ``metadata["idempotency_key"]``, so a webhook can carry it
+    back) — then the answer settles that auto-pay attempt, late or not — or, for a payment
+    billing did not start (the customer paid at the processor), the processor's unique id
+    of the payment: then ``account_id`` and ``amount`` are required and a ``processed``
+    outcome records a payment of ``method`` on the account.
+
+    A repeat with the same facts changes nothing. A repeat that contradicts the first
+    (another account, amount, currency or method) raises ``ValidationError`` naming the
+    field; so does a ``gateway`` other than the attempt's. Commits its own unit of work;
+    what follows (delinquency, notices) runs after the commit.
+    """
+    from .gateway_outcomes import record
+
+    return record(gateway, key, PaymentStatus(status), reference=reference, message=message,
+                  account_id=account_id, amount=amount, method=method,
+                  received_on=received_on, invoice_id=invoice_id)
+
+
+__all__ = ["ContributedLine", "PaymentOutcome", "Period", "ServiceInfo", "SubscriptionInfo",
+           "get_service", "get_subscription", "list_services", "record_payment_outcome",
+           "service_type_parameters", "subscriptions"]
