@@ -306,30 +306,6 @@ def payment_received(app, payment_id, account_id, amount):
     """
 
 
-@hookspec
-def usage_recorded(app, account_id, period_start, period_end, bytes_in, bytes_out):
-    """Usage for an account was rolled up. Called after commit.
-
-    :param app: the Flask app.
-    :param account_id: the account's id.
-    :param period_start: start of the rolled-up period (aware ``datetime``).
-    :param period_end: end of the rolled-up period (aware ``datetime``).
-    :param bytes_in: bytes downloaded in the period.
-    :param bytes_out: bytes uploaded in the period.
-    """
-
-
-@hookspec
-def device_state_changed(app, device_id, old_state, new_state):
-    """A monitored device changed state (up, down, degraded). Called after commit.
-
-    :param app: the Flask app.
-    :param device_id: the device's id.
-    :param old_state: the previous state.
-    :param new_state: the new state.
-    """
-
-
 # ============================================================================ groups
 #: Hooks collected once per app at start-up (and the per-request ones listed first above).
 CONTRIBUTIONS = ("startup", "register_blueprints", "menu_items", "account_panels", "graphql_schema",
@@ -341,4 +317,7 @@ EXTENSION_POINTS = ("service_types", "payment_gateways", "provisioning_backends"
                     "notification_channels")
 #: Domain events, called after commit through ``backhaul.sdk.emit``.
 EVENTS = ("account_created", "account_status_changed", "service_changed", "invoice_finalized",
-          "payment_received", "usage_recorded", "device_state_changed")
+          "payment_received")
+#: Events about nouns the core does not own are declared by the plugin that owns the noun, in
+#: its ``hookspecs.py``, at the grain its consumers need: usage by the usage plugin (per
+#: service and source, in batches), device state by the network/monitoring plugin.

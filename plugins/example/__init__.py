@@ -41,11 +41,9 @@ from .settings import ExampleSettings
 from .subscribers import (  # noqa: F401
     account_created,
     account_status_changed,
-    device_state_changed,
     invoice_finalized,
     payment_received,
     service_changed,
-    usage_recorded,
 )
 
 META = PluginMeta(

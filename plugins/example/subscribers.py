@@ -42,13 +42,3 @@ def payment_received(payment_id, account_id, amount):
     greet(f"account {account_id}", account_id=account_id, key=f"thanks:{payment_id}")
     log.info("account %s: payment %s of %s", account_id, payment_id, amount)
 
-
-@hookimpl
-def usage_recorded(account_id, period_start, period_end, bytes_in, bytes_out):
-    log.info("account %s: %s bytes in, %s out (%s to %s)", account_id, bytes_in, bytes_out,
-             period_start, period_end)
-
-
-@hookimpl
-def device_state_changed(device_id, old_state, new_state):
-    log.info("device %s: %s -> %s", device_id, old_state, new_state)

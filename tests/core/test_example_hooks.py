@@ -223,11 +223,6 @@ TRIGGERS = {
                                 change="added"),
     "invoice_finalized": emitting("invoice_finalized", invoice_id=5, account_id=3),
     "payment_received": trigger_payment,
-    "usage_recorded": emitting("usage_recorded", account_id=3, period_start=NOW,
-                               period_end=NOW + timedelta(hours=1), bytes_in=10**9,
-                               bytes_out=10**8),
-    "device_state_changed": emitting("device_state_changed", device_id=2, old_state="up",
-                                     new_state="down"),
 }
 CORE_HOOKS = sorted([*hookspecs.CONTRIBUTIONS, *hookspecs.EXTENSION_POINTS, *hookspecs.EVENTS])
 
