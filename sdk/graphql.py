@@ -21,7 +21,9 @@ without one fails the plugin at start-up. Core types available to your SDL: ``Da
 ``Date``, ``JSON``, ``Money``, ``PageInfo``, ``Connection``, ``Edge``, ``FieldError``,
 ``MutationPayload``.
 
-Resolvers get ``info.context.principal`` (who asks) and ``info.context.loader``.
+Resolvers get ``info.context.principal`` (who asks) and ``info.context.loader``. Name fields
+in camelCase over snake_case attributes with ``set_aliases(obj, "createdAt", ...)`` and read
+``ID`` arguments with ``parse_id(value, "accountId")`` (a field error for a bad id).
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ from ariadne import (
 from backhaul.core.graphql.errors import GraphQLUserError, PermissionDenied
 from backhaul.core.graphql.execution import Context
 from backhaul.core.graphql.loaders import Loader, current_loader, load, load_many, load_related
+from backhaul.core.graphql.names import camel, parse_id, set_aliases, snake
 from backhaul.core.graphql.pagination import Connection, apply_filters, paginate
 from backhaul.core.graphql.payloads import FieldErrors, mutation_payload, payload
 from backhaul.core.graphql.permissions import requires
@@ -60,6 +63,7 @@ __all__ = [
     "ScalarType",
     "UnionType",
     "apply_filters",
+    "camel",
     "current_loader",
     "date_scalar",
     "datetime_scalar",
@@ -69,6 +73,9 @@ __all__ = [
     "load_related",
     "mutation_payload",
     "paginate",
+    "parse_id",
     "payload",
     "requires",
+    "set_aliases",
+    "snake",
 ]

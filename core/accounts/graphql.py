@@ -6,7 +6,6 @@ as a page of 5. Every type and root field carries ``@requires`` (see ``schema.gr
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -17,10 +16,14 @@ from backhaul.sdk.graphql import (
     GraphQLUserError,
     ObjectType,
     QueryType,
+    camel,  # noqa: F401  (used by graphql_mutations)
     load,
     load_many,
     load_related,
     paginate,
+    parse_id,
+    set_aliases,
+    snake,  # noqa: F401
 )
 
 from .accounts import search_accounts
@@ -54,18 +57,7 @@ call_type = ObjectType("Call")
 event_type = ObjectType("ScheduledEvent")
 
 
-def snake(name: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(w.capitalize() for w in rest)
-
-
-def _alias(object_type: ObjectType, *names: str) -> None:
-    for name in names:
-        object_type.set_alias(name, snake(name))
+_alias = set_aliases
 
 
 _alias(account_type, "accountType", "createdAt", "updatedAt")
@@ -81,11 +73,7 @@ _alias(event_type, "dueAt", "maxAttempts", "nextAttemptAt", "lastError", "create
        "cancelledBy", "finishedAt")
 
 
-def int_id(value, field: str = "id") -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise GraphQLUserError(f"'{value}' is not a valid {field}.") from None
+int_id = parse_id  # (one definition: backhaul.sdk.graphql.parse_id)
 
 
 def _float(value):

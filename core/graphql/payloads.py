@@ -9,11 +9,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 
+from .errors import GraphQLUserError
 
-class FieldErrors(Exception):
+
+class FieldErrors(GraphQLUserError):
     """Input problems by field: ``FieldErrors({"email": ["Already taken."]})``.
 
-    Use the key ``None`` (or ``"_schema"``) for a problem with the input as a whole.
+    Use the key ``None`` (or ``"_schema"``) for a problem with the input as a whole. Inside a
+    :func:`mutation_payload` resolver it becomes ``ok: false``; raised elsewhere (a query's
+    bad argument) the client reads its message as a ``BAD_USER_INPUT`` error.
     """
 
     def __init__(self, errors: Mapping[str | None, list[str] | str]):

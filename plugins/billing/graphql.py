@@ -20,6 +20,8 @@ from backhaul.sdk.graphql import (
     load,
     load_related,
     paginate,
+    parse_id,
+    set_aliases,
 )
 
 from . import accounts as billing_accounts
@@ -69,15 +71,9 @@ for obj, aliases in {
                "triggeredBy": "triggered_by", "startedAt": "started_at",
                "finishedAt": "finished_at"},
 }.items():
-    for field, attr in aliases.items():
-        obj.set_alias(field, attr)
+    set_aliases(obj, **aliases)
 
 
-def parse_id(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise FieldErrors({"id": [f"'{value}' is not an id"]}) from None
 
 
 def get_or_error(model, value, field: str):

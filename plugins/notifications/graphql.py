@@ -16,6 +16,8 @@ from backhaul.sdk.graphql import (
     apply_filters,
     mutation_payload,
     paginate,
+    parse_id,
+    set_aliases,
 )
 
 from . import authoring, catalogue, delivery
@@ -37,9 +39,7 @@ preview_type = ObjectType("NotificationsPreview")
 
 
 def _aliases(obj: ObjectType, names: str) -> None:
-    for pair in names.split():
-        gql, _, py = pair.partition("=")
-        obj.set_alias(gql, py)
+    set_aliases(obj, **dict(pair.split("=", 1) for pair in names.split()))
 
 
 _aliases(message_type, "eventKey=event_key accountId=account_id maxAttempts=max_attempts "
@@ -74,7 +74,7 @@ def resolve_messages(_obj, _info, first=None, after=None, filter=None):
 
 @query.field("notificationsMessage")
 def resolve_message(_obj, _info, id):
-    return db.session.get(Message, int(id))
+    return db.session.get(Message, parse_id(id))
 
 
 @query.field("notificationsEventTypes")
@@ -138,7 +138,7 @@ def resolve_save_template(_obj, _info, eventKey, medium, input):  # noqa: N803
 @mutation.field("notificationsRetryMessage")
 @mutation_payload
 def resolve_retry(_obj, _info, id):
-    message = db.session.get(Message, int(id))
+    message = db.session.get(Message, parse_id(id))
     if message is None:
         raise FieldErrors({"id": [f"There is no message {id}."]})
     if not delivery.retry_now(message):
