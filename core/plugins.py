@@ -37,6 +37,9 @@ log = logging.getLogger("backhaul.plugins")
 trace_log = logging.getLogger("backhaul.hooks")
 
 ENTRY_POINT_GROUP = "backhaul.plugins"
+#: plugins installed through this group are enabled only when configuration names them
+#: (``all`` leaves them out): examples, demos, diagnostics
+OPT_IN_GROUP = "backhaul.plugins.opt_in"
 
 #: The core's own features are plugins too (essential, always first, not entry points): they
 #: contribute through exactly the hooks a third party uses.
@@ -66,6 +69,7 @@ class PluginRecord:
     settings: dict = field(default_factory=dict)
     loader: Callable[[], Any] | None = None
     module: str | None = None  # the module the entry point names (found without importing)
+    opt_in: bool = False  # installed through OPT_IN_GROUP: ``all`` does not enable it
 
     @property
     def description(self) -> str:
@@ -94,10 +98,11 @@ class HookCall:
 def discover() -> dict[str, PluginRecord]:
     """Installed plugins by name, not yet imported."""
     found: dict[str, PluginRecord] = {}
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        version = ep.dist.version if ep.dist is not None else "?"
-        found[ep.name] = PluginRecord(name=ep.name, version=version, loader=ep.load,
-                                      module=ep.module)
+    for group in (OPT_IN_GROUP, ENTRY_POINT_GROUP):  # a plain entry point wins a name clash
+        for ep in metadata.entry_points(group=group):
+            version = ep.dist.version if ep.dist is not None else "?"
+            found[ep.name] = PluginRecord(name=ep.name, version=version, loader=ep.load,
+                                          module=ep.module, opt_in=group == OPT_IN_GROUP)
     return found
 
 
@@ -176,12 +181,16 @@ class Plugins:
             if name not in self.records:
                 raise ConfigError("DISABLED_PLUGINS", f"unknown plugin '{name}'", hint)
         if chosen == "all":
-            chosen = installed
+            chosen = [n for n in installed if not self.records[n].opt_in]
         else:
             unknown = [n for n in chosen if n not in self.records]
             if unknown:
                 raise ConfigError("PLUGINS", f"unknown plugin '{unknown[0]}'", hint)
         chosen = [n for n in [*chosen, *extra] if n not in core and n not in disabled]
+        for name in installed:
+            if self.records[name].opt_in and name not in chosen:
+                self.records[name].reason = ("opt-in: enabled only when named in "
+                                             "BACKHAUL_PLUGINS")
         return list(dict.fromkeys([*core, *chosen]))
 
     def _check_settings_targets(self) -> None:
@@ -479,6 +488,7 @@ class Plugins:
             rows.append({"name": name, "version": r.version, "status": r.status,
                          "reason": r.reason, "description": r.description, "source": r.source,
                          "essential": r.essential, "depends_on": list(r.depends_on),
+                         "opt_in": r.opt_in,
                          "hooks": self.hooks_implemented(name)})
         return rows
 

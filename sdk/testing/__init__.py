@@ -1,13 +1,15 @@
 """Backhaul's test kit for plugin authors (registered as a pytest plugin: ``-p backhaul``).
 
 Fixtures: ``make_app`` (an app with chosen plugins on SQLite or PostgreSQL, migrated),
-``app``, ``db_session``, ``client``, ``cli``, ``hook_recorder`` (every hook call of the
-test's apps, start-up included), ``temp_plugin``, ``redis_url``, ``rq_burst``, and the
-sign-in helpers of :mod:`.auth`. Functions: :func:`make_plugin`, :func:`run_cli` (the
+``backhaul_app``, ``backhaul_db_session``, ``backhaul_client``, ``backhaul_cli`` (prefixed,
+so your own ``app``/``client`` fixtures never collide with the kit's), ``hook_recorder``
+(every hook call of the test's apps, start-up included), ``temp_plugin``, ``redis_url``,
+``rq_burst``, and the sign-in helpers of :mod:`.auth`. Functions: :func:`make_plugin`, :func:`run_cli` (the
 command line against any app), :func:`app_environ` (the environment for a real ``backhaul``
 subprocess), :func:`free_port` (a loopback port for a test peer). Contract tests for each
-extension point live in
-:mod:`backhaul.sdk.testing.contracts`; protocol simulators in ``backhaul.sdk.testing.sim*``.
+extension point live in :mod:`backhaul.sdk.testing.contracts`; the import rule in
+:mod:`backhaul.sdk.testing.boundaries`; a check of a plugin's migrations against its models
+in :mod:`backhaul.sdk.testing.migrations`.
 
 Environment:
 

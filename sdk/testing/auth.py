@@ -217,7 +217,7 @@ def staff_user():
 
 
 @pytest.fixture
-def admin_user(app):
+def admin_user(backhaul_app):
     """A user holding the built-in Administrator role (every permission)."""
     return make_staff_user(superuser=True, name="Test Administrator")
 

@@ -93,7 +93,8 @@ def installed_plugin_modules() -> dict[str, str]:
     """Installed plugins (entry points of ``backhaul.plugins``) by name: their module."""
     from importlib import metadata
 
-    return {ep.name: ep.module for ep in metadata.entry_points(group="backhaul.plugins")}
+    return {ep.name: ep.module for group in ("backhaul.plugins.opt_in", "backhaul.plugins")
+            for ep in metadata.entry_points(group=group)}
 
 
 def plugin_import_offences(plugin: ModuleType,

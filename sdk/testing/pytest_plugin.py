@@ -147,6 +147,10 @@ def make_app(backhaul_base_config, _backhaul_migrated, hook_recorder):
     prefix = f"{backhaul_base_config['QUEUE_PREFIX']}-{uuid.uuid4().hex[:8]}"
 
     def factory(plugins="all", extra_plugins=(), **config):
+        if plugins == "all":  # in tests, opt-in plugins (the example) are installed too
+            from backhaul.core.plugins import discover
+
+            plugins = sorted(discover())
         cfg = dict(backhaul_base_config)
         cfg.update(PLUGINS=plugins, EXTRA_PLUGINS=list(extra_plugins), QUEUE_PREFIX=prefix,
                    HOOK_RECORDERS=[hook_recorder])
@@ -182,8 +186,12 @@ def _empty_queues(app) -> None:
         pass
 
 
+# The kit's fixtures are prefixed so that a plugin author's own ``app``, ``client``... win
+# without surprises; alias them in your conftest if you like the short names:
+#     @pytest.fixture
+#     def app(backhaul_app): return backhaul_app
 @pytest.fixture
-def app(make_app):
+def backhaul_app(make_app):
     """An app with every installed plugin enabled (strict), inside an app context."""
     application = make_app()
     with application.app_context():
@@ -191,15 +199,17 @@ def app(make_app):
 
 
 @pytest.fixture
-def db_session(app):
+def backhaul_db_session(backhaul_app):
+    """The SQLAlchemy session of :func:`backhaul_app`."""
     from backhaul.core.db import db
 
     return db.session
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def backhaul_client(backhaul_app):
+    """A test client of :func:`backhaul_app`."""
+    return backhaul_app.test_client()
 
 
 def run_cli(app, *args: str, input: str | None = None):
@@ -215,12 +225,12 @@ def run_cli(app, *args: str, input: str | None = None):
 
 
 @pytest.fixture
-def cli(app):
-    """``cli("plugins", "list", "--json")`` runs the ``backhaul`` command against ``app``
-    (for another app: ``backhaul.sdk.testing.run_cli(app, ...)``)."""
+def backhaul_cli(backhaul_app):
+    """``backhaul_cli("plugins", "list", "--json")`` runs the ``backhaul`` command against
+    :func:`backhaul_app` (for another app: ``backhaul.sdk.testing.run_cli(app, ...)``)."""
 
     def invoke(*args, input=None):
-        return run_cli(app, *args, input=input)
+        return run_cli(backhaul_app, *args, input=input)
 
     return invoke
 

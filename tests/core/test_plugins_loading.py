@@ -412,3 +412,17 @@ def test_a_submodule_named_like_a_hook_fails_the_plugin_with_a_clear_reason(make
     record = app.extensions["backhaul.plugins"].records["shadowing"]
     assert record.status == "failed"
     assert "submodule 'permissions'" in record.reason and "rename" in record.reason
+
+
+def test_an_opt_in_plugin_is_installed_but_enabled_only_when_named(backhaul_base_config,
+                                                                  _backhaul_migrated):
+    """The example plugin must not greet customers on a production install ("all")."""
+    from backhaul.core.app import create_app
+
+    everything = create_app({**backhaul_base_config, "PLUGINS": "all"})
+    records = everything.extensions["backhaul.plugins"].records
+    assert records["example"].status == "disabled" and "opt-in" in records["example"].reason
+    assert records["billing"].status == "enabled"
+    named = create_app({**backhaul_base_config, "PLUGINS": ["example"]})
+    assert named.extensions["backhaul.plugins"].is_enabled("example")
+
