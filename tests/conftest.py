@@ -29,6 +29,11 @@ def db_session(app):
 
 
 @pytest.fixture
+def live_server(app, make_live_server):
+    return make_live_server(app)
+
+
+@pytest.fixture
 def cli(app):
     def invoke(*args, input=None):
         return run_cli(app, *args, input=input)

@@ -2,8 +2,8 @@
 
 Fixtures (loaded with the ``backhaul`` pytest plugin):
 
-* ``live_server`` — the ``app`` fixture served over HTTP on a free 127.0.0.1 port by
-  werkzeug in a background thread; ``live_server.url("/plugins")`` builds addresses.
+* ``backhaul_live_server`` — ``backhaul_app`` served over HTTP on a free 127.0.0.1 port by
+  werkzeug in a background thread; ``.url("/plugins")`` builds addresses.
   ``make_live_server(app)`` serves an app of your own (``make_app(plugins=[...])``).
 * ``chromium_path`` — the browser to drive: ``$BACKHAUL_TEST_CHROMIUM``, else ``chromium``
   on the ``PATH``. Missing: the test is skipped, or fails with
@@ -88,8 +88,9 @@ def make_live_server() -> Iterator:
 
 
 @pytest.fixture
-def live_server(app, make_live_server) -> LiveServer:
-    return make_live_server(app)
+def backhaul_live_server(backhaul_app, make_live_server) -> LiveServer:
+    """:func:`backhaul_app` served on a loopback port (``make_live_server(app)`` for another)."""
+    return make_live_server(backhaul_app)
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from .auth import admin_user, api_token, csrf_token, login, matrix_principals, staff_user  # noqa: F401
 from .browser import (  # noqa: F401
+    backhaul_live_server,
     browser_context,
     chromium_path,
-    live_server,
     make_live_server,
     page,
     playwright_driver,
