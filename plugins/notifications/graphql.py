@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
+from marshmallow import ValidationError
 from sqlalchemy.orm import joinedload, selectinload
 
 from backhaul.sdk import GraphQLContribution, current_actor, db
@@ -19,8 +20,9 @@ from backhaul.sdk.graphql import (
     parse_id,
     set_aliases,
 )
+from backhaul.sdk.instances import get_instance
 
-from . import authoring, catalogue, delivery
+from . import authoring, catalogue, channel_store, delivery
 from .models import ChannelConfig, Message, MessageTemplate
 
 SDL = (Path(__file__).parent / "schema.graphql").read_text()
@@ -133,6 +135,36 @@ def resolve_save_template(_obj, _info, eventKey, medium, input):  # noqa: N803
     except authoring.TemplateInvalid as exc:
         raise FieldErrors({FIELD_NAMES.get(k, k): v for k, v in exc.errors.items()}) from None
     return {"template": row}
+
+
+@channel_type.field("settings")
+def resolve_channel_settings(channel, _info):
+    instance = get_instance(channel.instance_id)
+    return instance.redacted() if instance is not None else {}
+
+
+@mutation.field("notificationsSaveChannel")
+@mutation_payload
+def resolve_save_channel(_obj, _info, channelKey, input, id=None):  # noqa: N803, A002
+    row = None
+    if id is not None:
+        row = db.session.get(ChannelConfig, parse_id(id))
+        if row is None or row.channel_key != channelKey:
+            raise FieldErrors({"id": [f"There is no {channelKey} channel {id}."]})
+    data = {"name": input["name"], "enabled": input.get("enabled", True) is not False,
+            "is_default": bool(input.get("isDefault")),
+            "rate_limit_per_minute": input.get("rateLimitPerMinute") or 0,
+            "settings": dict(input.get("settings") or {})}
+    try:
+        saved = channel_store.save_channel(channelKey, data, row)
+    except channel_store.ChannelInvalid as exc:
+        errors = FieldErrors.from_marshmallow(ValidationError(exc.errors)).errors
+        raise FieldErrors({CHANNEL_FIELDS.get(k, k): v for k, v in errors.items()}) from None
+    return {"channel": saved}
+
+
+CHANNEL_FIELDS = {"is_default": "isDefault", "rate_limit_per_minute": "rateLimitPerMinute",
+                  "channel_key": "channelKey", "extension_key": "channelKey"}
 
 
 @mutation.field("notificationsRetryMessage")

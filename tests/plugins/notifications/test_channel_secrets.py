@@ -157,3 +157,41 @@ def test_rotation_with_a_missing_key_changes_nothing(keyed_app):
     assert result.exit_code != 0 and "cannot be decrypted" in result.output
     with app.app_context():
         assert db.session.scalar(sa.text("SELECT secrets FROM core_extension_instance")) == before
+
+
+SAVE = """mutation($id: ID, $input: NotificationsChannelInput!) {
+  notificationsSaveChannel(id: $id, channelKey: "webhook", input: $input) {
+    ok errors { field messages } channel { id name settings }
+  }
+}"""
+
+
+def _gql(client, token, query, **variables):
+    return client.post("/graphql", json={"query": query, "variables": variables},
+                       headers={"Authorization": f"Bearer {token}"}).get_json()
+
+
+def test_the_channel_mutation_keeps_and_never_returns_the_secret(app, staff_user, api_token):
+    client = app.test_client()
+    token = api_token(staff_user(MANAGE), "full")
+    hook = {"name": "Hook", "settings": {"url": "https://example.net/h",
+                                         "secret": "0123456789abcdefSECRET"}}
+    body = _gql(client, token, SAVE, input=hook)
+    saved = body["data"]["notificationsSaveChannel"]
+    assert saved["ok"], body
+    assert saved["channel"]["settings"]["secret"] == "***"
+    assert "SECRET" not in json.dumps(body)
+    renamed = _gql(client, token, SAVE, id=saved["channel"]["id"], input={
+        "name": "Hook 2", "settings": {"url": "https://example.net/h", "secret": "unchanged"}})
+    assert renamed["data"]["notificationsSaveChannel"]["ok"], renamed
+    row = db.session.get(ChannelConfig, int(saved["channel"]["id"]))
+    db.session.refresh(row)
+    assert (row.name, row.settings["secret"]) == ("Hook 2", "0123456789abcdefSECRET")
+
+    bad = _gql(client, token, SAVE, input={"name": "Bad", "settings": {"url": "ftp://x"}})
+    result = bad["data"]["notificationsSaveChannel"]
+    assert not result["ok"] and any(e["field"] == "settings.url" for e in result["errors"])
+
+    viewer = api_token(staff_user(["notifications.channels.view"]), "full")
+    denied = _gql(client, viewer, SAVE, input=hook)
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN", denied
