@@ -70,7 +70,7 @@ def test_plugins_list_text_and_json(make_app, temp_plugin):
     assert rows["example"]["source"] == "entry point" and rows["core"]["source"] == "core"
     assert rows["broken"]["source"] == "in-test"
     assert set(rows["example"]) == {"name", "version", "status", "reason", "description",
-                                    "source", "essential", "depends_on", "hooks"}
+                                    "source", "essential", "depends_on", "hooks", "opt_in"}
 
 
 def test_db_upgrade_reports_the_branches(make_app):
