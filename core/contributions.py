@@ -23,9 +23,9 @@ from backhaul.sdk.contributions import (
 from backhaul.sdk.extensions import (
     NotificationChannel,
     PaymentGateway,
-    ProvisioningBackend,
     ServiceType,
 )
+from backhaul.sdk.provisioning import ProvisioningBackend
 from backhaul.sdk.services import Service
 
 from .plugins import Plugins

@@ -226,9 +226,11 @@ def payment_gateways(context):
 
 @hookspec
 def provisioning_backends(context):
-    """Contribute provisioning backends (MikroTik, Juniper, RADIUS...).
+    """Contribute provisioning backends (MikroTik, Juniper, Kea...).
 
-    Called once at start-up.
+    A backend keeps the Backhaul-owned part of a device equal to the desired state the
+    network plugin computes: ``render`` / ``read`` / ``apply``, see
+    ``backhaul.sdk.provisioning``. Called once at start-up.
 
     :param context: a ``backhaul.sdk.PluginContext``: your plugin's ``name``, its
         ``settings`` and the ``app``.

@@ -24,13 +24,22 @@ from .extensions import (
     PaymentGateway,
     PaymentResult,
     PaymentStatus,
-    ProvisioningBackend,
-    ProvisioningResult,
     ServiceType,
 )
+from . import provisioning
 from .markers import hookimpl
 from .money import CurrencyMismatch, Money
 from .plugin import API_VERSION, PluginContext, PluginMeta
+from .provisioning import (
+    Change,
+    DesiredState,
+    DeviceRef,
+    ProvisioningBackend,
+    ProvisioningError,
+    Secret,
+    Subscriber,
+    SubscriberState,
+)
 from .runtime import (
     TimestampMixin,
     UTCDateTime,
@@ -72,7 +81,14 @@ __all__ = [
     "PluginContext",
     "PluginMeta",
     "ProvisioningBackend",
-    "ProvisioningResult",
+    "ProvisioningError",
+    "Change",
+    "DesiredState",
+    "DeviceRef",
+    "Secret",
+    "Subscriber",
+    "SubscriberState",
+    "provisioning",
     "ScheduledActionType",
     "SearchResult",
     "Service",

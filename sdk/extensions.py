@@ -113,32 +113,7 @@ class PaymentGateway(Extension):
 
 
 # --------------------------------------------------------------------------- provisioning
-@dataclass(frozen=True)
-class ProvisioningResult:
-    ok: bool
-    changed: bool = False
-    message: str = ""
-    details: dict = field(default_factory=dict)
-
-
-class ProvisioningBackend(Extension):
-    """Pushes a subscriber's desired state to a device (MikroTik, Juniper, RADIUS...).
-
-    ``apply`` is called from a job, never inside a web request, with the *complete* desired
-    state of one subscriber; it must be idempotent (applying the same state twice changes
-    nothing the second time) and must not write to Backhaul's database.
-    """
-
-    def apply(self, device: dict, subscriber: dict) -> ProvisioningResult:
-        raise NotImplementedError
-
-    def remove(self, device: dict, subscriber: dict) -> ProvisioningResult:
-        """Remove everything ``apply`` created for this subscriber. Idempotent."""
-        raise NotImplementedError
-
-    def read(self, device: dict, subscriber: dict) -> dict:
-        """Return the state actually on the device, for drift checks. Read-only."""
-        raise NotImplementedError
+# The desired-state provisioning contract lives in ``backhaul.sdk.provisioning``.
 
 
 # --------------------------------------------------------------------------- notifications

@@ -21,9 +21,16 @@ from backhaul.sdk import (
     PaymentGateway,
     PaymentResult,
     PaymentStatus,
-    ProvisioningBackend,
-    ProvisioningResult,
     ServiceType,
+)
+from backhaul.sdk.provisioning import (
+    ApplyResult,
+    Change,
+    ChangeAction,
+    ConnectionResult,
+    DeviceRef,
+    ProvisioningBackend,
+    Subscriber,
 )
 
 log = logging.getLogger("backhaul.plugins.example")
@@ -79,39 +86,43 @@ class LogChannel(NotificationChannel):
 
 # --------------------------------------------------------------------------- provisioning
 class FileBackend(ProvisioningBackend):
-    """Keeps each subscriber's desired state as a JSON file in the device's ``path`` folder.
-
-    A stand-in for a router: ``apply`` is idempotent (same state, no write, ``changed``
-    False), ``remove`` too, and nothing touches Backhaul's database.
+    """A stand-in for a router: each subscriber is a JSON file ``<key>.json`` in the device's
+    ``path`` folder. Only files named ``sub-*.json`` are Backhaul's (the marker); anything
+    else in the folder is someone else's and never read or removed. Nothing touches
+    Backhaul's database; ``apply`` is idempotent (a file is written atomically).
     """
 
     key = "example.file"
     label = "JSON files (example)"
+    marker = "sub-"
 
-    def _file(self, device: dict, subscriber: dict) -> Path:
-        return Path(device["path"]) / f"subscriber-{int(subscriber['id'])}.json"
+    def _folder(self, device: DeviceRef) -> Path:
+        return Path(device.settings["path"])
 
-    def apply(self, device: dict, subscriber: dict) -> ProvisioningResult:
-        path = self._file(device, subscriber)
-        wanted = json.dumps(subscriber, sort_keys=True, indent=2)
-        if path.exists() and path.read_text() == wanted:
-            return ProvisioningResult(ok=True, changed=False, message="already applied")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(wanted)
-        tmp.replace(path)  # atomic: a reader never sees half a file
-        return ProvisioningResult(ok=True, changed=True, message=f"wrote {path.name}")
+    def test_connection(self, device: DeviceRef) -> ConnectionResult:
+        ok = self._folder(device).is_dir()
+        return ConnectionResult(ok, "folder exists" if ok else "no such folder")
 
-    def remove(self, device: dict, subscriber: dict) -> ProvisioningResult:
-        path = self._file(device, subscriber)
-        if not path.exists():
-            return ProvisioningResult(ok=True, changed=False, message="nothing to remove")
-        path.unlink()
-        return ProvisioningResult(ok=True, changed=True, message=f"removed {path.name}")
+    def render(self, device: DeviceRef, subscriber: Subscriber) -> dict:
+        return {"username": subscriber.username, "state": str(subscriber.state),
+                "rate": f"{subscriber.download_kbps}k/{subscriber.upload_kbps}k"}
 
-    def read(self, device: dict, subscriber: dict) -> dict:
-        path = self._file(device, subscriber)
-        return json.loads(path.read_text()) if path.exists() else {}
+    def read(self, device: DeviceRef, keys=None) -> dict[str, dict]:
+        found = {p.stem: json.loads(p.read_text())
+                 for p in self._folder(device).glob(f"{self.marker}*.json")}
+        return found if keys is None else {k: v for k, v in found.items() if k in keys}
+
+    def apply(self, device: DeviceRef, changes: list[Change]) -> ApplyResult:
+        folder = self._folder(device)
+        for change in changes:
+            path = folder / f"{change.key}.json"
+            if change.action == ChangeAction.DELETE:
+                path.unlink(missing_ok=True)
+                continue
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(change.after, sort_keys=True))
+            tmp.replace(path)  # atomic: a reader never sees half a file
+        return ApplyResult(applied=tuple(changes))
 
 
 # --------------------------------------------------------------------------- payments

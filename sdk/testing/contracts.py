@@ -31,11 +31,16 @@ from backhaul.sdk.extensions import (
     PaymentGateway,
     PaymentResult,
     PaymentStatus,
-    ProvisioningBackend,
-    ProvisioningResult,
     ServiceType,
 )
 from backhaul.sdk.money import Money
+from backhaul.sdk.provisioning import (
+    ApplyResult,
+    ChangeAction,
+    ConnectionResult,
+    ProvisioningBackend,
+    diff,
+)
 
 __all__ = ["NotificationChannelContract", "PaymentGatewayContract",
            "ProvisioningBackendContract", "ServiceTypeContract"]
@@ -206,42 +211,84 @@ class NotificationChannelContract(_Identity):
 
 # --------------------------------------------------------------------------- provisioning
 class ProvisioningBackendContract(_Identity):
-    """Provide the fixtures ``backend`` and ``device`` (a device the backend can reach: a
-    simulator or a temporary folder), and ``subscriber`` / ``changed_subscriber`` (two
-    desired states of the same subscriber)."""
+    """Provide the fixtures ``backend``, ``device`` (a ``DeviceRef`` the backend can reach: a
+    simulator or a temporary folder, starting with no Backhaul-owned objects) and
+    ``subscriber`` / ``changed_subscriber`` (two desired states of the same ``key``).
+
+    Optionally override :meth:`make_unowned_object` to create something by hand on the
+    device (not carrying the marker), proving ``read`` and ``apply`` never touch it.
+    """
 
     extension_fixture = "backend"
+
+    def make_unowned_object(self, device) -> None:
+        pytest.skip("make_unowned_object not provided")
+
+    def reconcile(self, backend, device, *subscribers):
+        """What the network plugin does: render, read, diff, apply; returns the changes."""
+        desired = {s.key: backend.render(device, s) for s in subscribers}
+        changes = diff(desired, backend.read(device), {s.key: s for s in subscribers})
+        if changes:
+            result = backend.apply(device, changes)
+            assert isinstance(result, ApplyResult) and result.ok, result.failed
+        return changes
 
     def test_is_a_provisioning_backend(self, backend):
         assert isinstance(backend, ProvisioningBackend)
 
-    def test_apply_twice_is_idempotent(self, backend, device, subscriber):
-        first = backend.apply(device, subscriber)
-        assert isinstance(first, ProvisioningResult) and first.ok, first.message
-        assert first.changed
-        second = backend.apply(device, subscriber)
-        assert second.ok and not second.changed, "applying the same state changes nothing"
+    def test_connection_to_a_reachable_device(self, backend, device):
+        result = backend.test_connection(device)
+        assert isinstance(result, ConnectionResult) and result.ok, result.message
 
-    def test_read_shows_what_was_applied(self, backend, device, subscriber):
-        backend.apply(device, subscriber)
-        state = backend.read(device, subscriber)
-        assert isinstance(state, dict) and state
+    def test_render_is_pure_and_keeps_secrets_out(self, backend, device, subscriber):
+        first = backend.render(device, subscriber)
+        assert first == backend.render(device, subscriber)
+        assert isinstance(first, dict) and first
+        if subscriber.password:
+            assert subscriber.password.reveal() not in repr(first), "render shows a secret"
 
-    def test_a_new_state_is_applied(self, backend, device, subscriber, changed_subscriber):
-        backend.apply(device, subscriber)
-        before = backend.read(device, subscriber)
-        result = backend.apply(device, changed_subscriber)
-        assert result.ok and result.changed
-        assert backend.read(device, changed_subscriber) != before
+    def test_starts_with_nothing_owned(self, backend, device):
+        assert backend.read(device) == {}
 
-    def test_remove_is_idempotent(self, backend, device, subscriber):
-        backend.apply(device, subscriber)
-        first = backend.remove(device, subscriber)
-        assert first.ok and first.changed
-        second = backend.remove(device, subscriber)
-        assert second.ok and not second.changed, "removing twice changes nothing"
-        assert not backend.read(device, subscriber)
+    def test_create_then_read_back_equals_render(self, backend, device, subscriber):
+        changes = self.reconcile(backend, device, subscriber)
+        assert [c.action for c in changes] == [ChangeAction.CREATE]
+        assert backend.read(device) == {subscriber.key: backend.render(device, subscriber)}
 
-    def test_remove_of_unknown_subscriber_succeeds(self, backend, device, subscriber):
-        result = backend.remove(device, subscriber)
-        assert result.ok and not result.changed
+    def test_reconcile_with_nothing_to_change_applies_nothing(self, backend, device, subscriber):
+        self.reconcile(backend, device, subscriber)
+        assert self.reconcile(backend, device, subscriber) == []
+
+    def test_a_changed_state_is_an_update(self, backend, device, subscriber, changed_subscriber):
+        assert changed_subscriber.key == subscriber.key
+        self.reconcile(backend, device, subscriber)
+        changes = self.reconcile(backend, device, changed_subscriber)
+        assert [c.action for c in changes] == [ChangeAction.UPDATE]
+        assert backend.read(device, [subscriber.key]) == {
+            subscriber.key: backend.render(device, changed_subscriber)}
+
+    def test_removal_deletes_and_is_idempotent(self, backend, device, subscriber):
+        self.reconcile(backend, device, subscriber)
+        changes = self.reconcile(backend, device)
+        assert [c.action for c in changes] == [ChangeAction.DELETE]
+        assert backend.read(device) == {}
+        again = backend.apply(device, changes)  # deleting what is gone succeeds
+        assert again.ok
+
+    def test_applying_a_create_twice_is_harmless(self, backend, device, subscriber):
+        changes = diff({subscriber.key: backend.render(device, subscriber)}, {},
+                       {subscriber.key: subscriber})
+        assert backend.apply(device, changes).ok
+        assert backend.apply(device, changes).ok
+        assert backend.read(device) == {subscriber.key: backend.render(device, subscriber)}
+
+    def test_hand_made_objects_are_never_read_or_removed(self, backend, device, subscriber):
+        self.make_unowned_object(device)
+        assert backend.read(device) == {}
+        self.reconcile(backend, device, subscriber)
+        self.reconcile(backend, device)
+        assert backend.read(device) == {}
+        self.assert_unowned_object_intact(device)
+
+    def assert_unowned_object_intact(self, device) -> None:
+        """Override with :meth:`make_unowned_object`: check the hand-made object is there."""

@@ -2,6 +2,8 @@
 ``backhaul.sdk.testing.contracts`` (subclass, provide the fixtures, run pytest)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from marshmallow import ValidationError
 
@@ -12,7 +14,7 @@ from backhaul.plugins.example.extensions import (
     LogChannel,
 )
 from backhaul.plugins.example.greetings import compose
-from backhaul.sdk import Money, PaymentStatus
+from backhaul.sdk import DeviceRef, Money, PaymentStatus, Subscriber
 from backhaul.sdk.testing.contracts import (
     NotificationChannelContract,
     PaymentGatewayContract,
@@ -76,15 +78,25 @@ class TestFileBackend(ProvisioningBackendContract):
 
     @pytest.fixture
     def device(self, tmp_path):
-        return {"path": str(tmp_path / "router")}
+        (tmp_path / "router").mkdir()
+        return DeviceRef(id=1, name="r1", backend="example.file",
+                         settings={"path": str(tmp_path / "router")})
 
     @pytest.fixture
     def subscriber(self):
-        return {"id": 7, "username": "ada", "rate": "100M/20M"}
+        return Subscriber(key="sub-7", account_number="A-7", username="ada",
+                          password="pw", download_kbps=100_000, upload_kbps=20_000)
 
     @pytest.fixture
     def changed_subscriber(self):
-        return {"id": 7, "username": "ada", "rate": "300M/50M"}
+        return Subscriber(key="sub-7", account_number="A-7", username="ada",
+                          password="pw", download_kbps=300_000, upload_kbps=50_000)
+
+    def make_unowned_object(self, device):
+        (Path(device.settings["path"]) / "hand-made.json").write_text("{}")
+
+    def assert_unowned_object_intact(self, device):
+        assert (Path(device.settings["path"]) / "hand-made.json").read_text() == "{}"
 
 
 # ----------------------------------------------------------------------------- domain logic
