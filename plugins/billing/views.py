@@ -118,15 +118,24 @@ def make_blueprint() -> Blueprint:
     @bp.get("/accounts/<int:account_id>")
     @permission_required("billing.invoice.view")
     def account(account_id: int):
-        summary = account_summary(account_id) or abort(404)
+        summary = account_summary(account_id)
+        if summary is None:
+            from backhaul.sdk.accounts import get_account
+
+            get_account(account_id) or abort(404)
+            row = billing_accounts.ensure(account_id)  # billing settings exist from the start
+            db.session.commit()
+            summary = account_summary(row.account_id)
         txs = db.session.scalars(sa.select(Transaction).where(
             Transaction.account_id == account_id).order_by(Transaction.id.desc())
             .limit(100)).all()
         docs = db.session.scalars(sa.select(Invoice).where(Invoice.account_id == account_id)
                                   .order_by(Invoice.id.desc()).limit(100)).all()
+        from .views_ui import account_page_context
+
         return render_template("billing/account.html", summary=summary, transactions=txs,
-                               invoices=docs, methods=PAYMENT_METHODS, may=may,
-                               today=date.today())
+                               invoices=docs, methods=PAYMENT_METHODS, today=date.today(),
+                               **account_page_context(account_id))
 
     @bp.post("/accounts/<int:account_id>/payments")
     @permission_required("billing.payment.record")
@@ -220,6 +229,9 @@ def make_blueprint() -> Blueprint:
             flash(_refused(exc), "error")
         return redirect(url_for("billing.catalogue_page"))
 
+    from .views_ui import register
+
+    register(bp)
     return bp
 
 
