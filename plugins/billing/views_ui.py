@@ -218,16 +218,39 @@ def reverse_with_reason(payment: Payment, reason: str) -> Payment:
     return ledger.reverse_payment(payment, reason_required(reason))
 
 
-def bill_now(account_id: int, run_date: date | None, actor: str):
-    """Bill one account now (a run limited to it); returns the run."""
+def _account_run(account_id: int, run_date: date | None, actor: str):
     from .models import Run
 
     who = account_identity(account_id)
     started = Run(run_date=run_date or date.today(),
                   triggered_by=f"{actor} (account {who['number'] if who else account_id})")
     db.session.add(started)
+    db.session.flush()
+    return started
+
+
+def bill_now(account_id: int, run_date: date | None, actor: str):
+    """Bill one account now (a run of its own, limited to it) and return the finished run."""
+    started = _account_run(account_id, run_date, actor)
     db.session.commit()
     return run.execute(started, account_ids=[account_id])
+
+
+def bill_now_in_background(account_id: int, run_date: date | None, actor: str):
+    """The same, carried out by a job after the caller's transaction commits (GraphQL)."""
+    from backhaul.sdk import enqueue
+
+    started = _account_run(account_id, run_date, actor)
+    enqueue(bill_account_job, started.id, account_id, queue="billing")
+    return started
+
+
+def bill_account_job(run_id: int, account_id: int) -> None:
+    from .models import Run
+
+    row = db.session.get(Run, run_id)
+    if row is not None and row.status == "running":
+        run.execute(row, account_ids=[account_id])
 
 
 # ------------------------------------------------------------------------------ views
