@@ -76,8 +76,11 @@ def make_blueprint() -> Blueprint:
             .where(Allocation.invoice_id == doc.id).order_by(Allocation.id)).all()
         notes = db.session.scalars(sa.select(Invoice).where(
             Invoice.credited_invoice_id == doc.id).order_by(Invoice.id)).all()
+        credit_ids = [a.credit_note_id for a, _ in allocations if a.credit_note_id]
+        credit_numbers = {i.id: i.display_number for i in db.session.scalars(
+            sa.select(Invoice).where(Invoice.id.in_(credit_ids)))} if credit_ids else {}
         return render_template("billing/invoice.html", invoice=doc, allocations=allocations,
-                               notes=notes, may=may,
+                               notes=notes, may=may, credit_numbers=credit_numbers,
                                credit_left=doc.money(doc.total_amount
                                                      - invoices.credited_so_far(doc)))
 
@@ -164,9 +167,17 @@ def make_blueprint() -> Blueprint:
         page = list_page(sa.select(Run), sortable={"id": Run.id, "date": Run.run_date},
                          default_sort="-id")
         run_date = _date_arg("date") or date.today()
-        due, preview = run.preview(run_date, limit=20)
+        account_query = (request.args.get("account") or "").strip()
+        account_ids = None
+        if account_query:
+            from backhaul.sdk.accounts import Account, search_accounts
+
+            account_ids = list(db.session.scalars(
+                search_accounts(account_query).with_only_columns(Account.id).limit(50)))
+        due, preview = run.preview(run_date, limit=20, account_ids=account_ids)
         return render_template("billing/runs.html", page=page, due=due, preview=preview,
-                               run_date=run_date, may=may)
+                               run_date=run_date, may=may, account_query=account_query,
+                               account_ids=account_ids)
 
     @bp.post("/runs")
     @permission_required("billing.run.manage")
@@ -183,7 +194,10 @@ def make_blueprint() -> Blueprint:
         failures = db.session.scalars(sa.select(RunItem).where(
             RunItem.run_id == run_id, RunItem.status == "failed")
             .order_by(RunItem.account_id)).all()
-        return render_template("billing/run.html", run=row, failures=failures, may=may)
+        run_invoices = db.session.scalars(sa.select(Invoice).where(Invoice.run_id == run_id)
+                                          .order_by(Invoice.id).limit(1000)).all()
+        return render_template("billing/run.html", run=row, failures=failures, may=may,
+                               run_invoices=run_invoices)
 
     @bp.post("/runs/<int:run_id>/retry")
     @permission_required("billing.run.manage")

@@ -159,3 +159,25 @@ def test_account_actions(app, db, shop, make_account, office):
     assert actions["billing.account_settings"]["reason"] == "housing association"
     page = office.get(base).get_data(as_text=True)
     assert "account #" not in page.lower() and f">#{jane.id}<" not in page
+
+
+def test_lists_show_account_number_and_name(app, db, shop, make_account, office):
+    from backhaul.plugins.billing import run
+
+    jane = make_account("Jane Doe")
+    bob = make_account("Bob Smith")
+    for who in (jane, bob):
+        subs.subscribe(who.id, service=shop.fiber, start_date=date(2026, 3, 1))
+    db.session.commit()
+    preview = office.get("/billing/runs?date=2026-03-01&account=Bob").get_data(as_text=True)
+    assert f"{bob.number} · Bob Smith" in preview and "Jane Doe" not in preview
+    done = run.run_billing(date(2026, 3, 1))
+    page = office.get(f"/billing/runs/{done.id}").get_data(as_text=True)
+    assert "INV-000001" in page and "INV-000002" in page
+    assert f"{jane.number} · Jane Doe" in page and f"{bob.number} · Bob Smith" in page
+    listing = office.get("/billing/invoices").get_data(as_text=True)
+    invoice = office.get("/billing/invoices/1").get_data(as_text=True)
+    for text in (listing, invoice, page):
+        assert f">#{jane.id}<" not in text and f">#{bob.id}<" not in text
+    assert f"{jane.number} · Jane Doe" in listing
+    assert ("Jane Doe" in invoice) != ("Bob Smith" in invoice)
