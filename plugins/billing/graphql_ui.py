@@ -85,6 +85,14 @@ def _with_params_prefix(type_key: str, params: dict) -> dict:
     return views_ui.validate_params(type_key, params)
 
 
+@mutation.field("billingCreateTaxClass")
+@mutation_payload
+def resolve_create_tax_class(_obj, _info, key, name, rate):
+    if not key.strip() or not name.strip():
+        raise FieldErrors({"key" if not key.strip() else "name": ["is required"]})
+    return {"taxClass": catalogue.create_tax_class(key.strip(), name.strip(), rate.strip())}
+
+
 @mutation.field("billingUpdateService")
 @mutation_payload
 def resolve_update_service(_obj, _info, id, input):  # noqa: A002

@@ -48,7 +48,8 @@ def _refused(exc: ValidationError) -> str:
 
 
 def make_blueprint() -> Blueprint:
-    bp = Blueprint("billing", __name__, url_prefix="/billing", template_folder="templates")
+    bp = Blueprint("billing", __name__, url_prefix="/billing", template_folder="templates",
+                   static_folder="static", static_url_path="/static")
 
     @bp.app_template_global("billing_money")
     def billing_money(amount: int, currency: str) -> str:

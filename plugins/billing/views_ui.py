@@ -333,6 +333,22 @@ def register(bp) -> None:  # noqa: C901  (one place for the routes of these page
               "success")
         return redirect(url_for("billing.catalogue_page"))
 
+    @bp.post("/catalogue/tax-classes")
+    @permission_required("billing.catalogue.manage")
+    def tax_class_new():
+        form = request.form
+        try:
+            key = (form.get("key") or "").strip()
+            name = (form.get("name") or "").strip()
+            if not key or not name:
+                raise ValidationError({"key" if not key else "name": ["is required"]})
+            tax = catalogue.create_tax_class(key, name, (form.get("rate") or "").strip())
+            db.session.commit()
+            flash(f"Tax class '{tax.key}' created.", "success")
+        except ValidationError as exc:
+            flash(_refusal(exc), "error")
+        return redirect(url_for("billing.catalogue_page"))
+
     def package_form(package: Package | None, values=None, errors=None, status: int = 200):
         services = db.session.scalars(sa.select(Service).where(Service.active)
                                       .order_by(Service.name)).all()

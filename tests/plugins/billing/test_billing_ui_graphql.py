@@ -108,3 +108,19 @@ def test_subscription_changes_runs_and_names(app, db, shop, make_account, staff_
                  {"a": str(jane.id)})["billingBillAccountNow"]
     assert queued["ok"] and queued["run"]["status"] == "running"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Subscription)) == 1
+
+
+def test_tax_class_from_graphql_and_form(app, db, staff_user, api_token, login, csrf_token):
+    token = api_token(staff_user(PERMS), "full")
+    made = gql(app, token, """mutation { billingCreateTaxClass(key: "reduced", name: "Reduced",
+        rate: "7.5") { ok taxClass { key rate } } }""")["billingCreateTaxClass"]
+    assert made == {"ok": True, "taxClass": {"key": "reduced", "rate": "7.5"}}
+    bad = gql(app, token, """mutation { billingCreateTaxClass(key: "x", name: "X",
+        rate: "120") { ok errors { field } } }""")["billingCreateTaxClass"]
+    assert bad == {"ok": False, "errors": [{"field": "rate"}]}
+    client = app.test_client()
+    login(client, staff_user(PERMS))
+    client.post("/billing/catalogue/tax-classes", data={
+        "key": "std", "name": "Standard", "rate": "20", "csrf_token": csrf_token(client)})
+    page = client.get("/billing/catalogue").get_data(as_text=True)
+    assert "std — Standard: 20 %" in page and "reduced — Reduced: 7.5 %" in page
