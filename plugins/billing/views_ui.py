@@ -9,7 +9,7 @@ take money back or end something require a reason, recorded in the audit trail.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, request, url_for
@@ -256,6 +256,8 @@ def bill_account_job(run_id: int, account_id: int) -> None:
 # ------------------------------------------------------------------------------ views
 def register(bp) -> None:  # noqa: C901  (one place for the routes of these pages)
     bp.add_app_template_global(account_link, "billing_account")
+    # periods are stored end-exclusive; people read the last day they cover
+    bp.add_app_template_filter(lambda day: day - timedelta(days=1), "billing_last_day")
 
     def types():
         return registered("service_types")
