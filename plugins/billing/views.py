@@ -123,13 +123,16 @@ def make_blueprint() -> Blueprint:
     @permission_required("billing.invoice.view")
     def account(account_id: int):
         summary = account_summary(account_id)
-        if summary is None:
+        if summary is None:  # nothing billed yet: an empty summary (a GET writes nothing)
             from backhaul.sdk.accounts import get_account
 
             get_account(account_id) or abort(404)
-            row = billing_accounts.ensure(account_id)  # billing settings exist from the start
-            db.session.commit()
-            summary = account_summary(row.account_id)
+            currency = billing_accounts.billing_settings.load().currency
+            zero = Money(0, currency)
+            summary = {"accountId": account_id, "currency": currency, "balance": zero,
+                       "amountDue": zero, "credit": zero, "delinquency": "current",
+                       "billingDay": None, "nextPeriodStart": None, "autopay": False,
+                       "subscriptions": []}
         txs = db.session.scalars(sa.select(Transaction).where(
             Transaction.account_id == account_id).order_by(Transaction.id.desc())
             .limit(100)).all()

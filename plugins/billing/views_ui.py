@@ -542,6 +542,11 @@ def account_page_context(account_id: int) -> dict:
     packages = db.session.scalars(sa.select(Package).where(Package.active)
                                   .order_by(Package.name)).all()
     row = billing_accounts.get(account_id)
+    if row is None:  # the settings form shows the ISP defaults until something is saved
+        from types import SimpleNamespace
+
+        row = SimpleNamespace(billing_day="", due_days=None, autopay=None, delivery=None,
+                              tax_exempt=False)
     payments = db.session.scalars(sa.select(Payment).where(Payment.account_id == account_id)
                                   .order_by(Payment.id.desc()).limit(50)).all()
     recurring = [s for s in services if not catalogue.is_one_time(s)]
