@@ -273,7 +273,8 @@ def register(bp) -> None:  # noqa: C901  (one place for the routes of these page
         return render_template(
             "billing/service_form.html", service=service, stype=stype, params=params,
             current=current, values=values, errors=errors or {}, taxes=taxes(),
-            val=_valuer(values)), status
+            val=_valuer(values), currency=service.currency if service else
+            billing_accounts.billing_settings.load().currency), status
 
     @bp.route("/catalogue/services/new", methods=["GET", "POST"])
     @permission_required("billing.catalogue.manage")
