@@ -115,3 +115,33 @@ def test_book_next_tenant_into_a_unit_with_a_pending_move_out(app, court, office
     bob = db.session.get(Account, bob.id)
     assert bob.address_id == unit.id and bob.status.key == "active"
     assert addresses.current_tenant(db.session.get(Address, unit.id)).id == bob.id
+
+
+def test_units_over_graphql(app, court, staff_user, api_token):
+    from accounts_gql import ALL_PERMISSIONS, Gql
+
+    gql = Gql(app.test_client(), api_token(staff_user(ALL_PERMISSIONS), "full"))
+    ids = [str(_unit(u).id) for u in ("101", "102")]
+    done = gql("""mutation($b: ID!, $ids: [ID!]!) { setUnitsServiceability(buildingId: $b,
+        addressIds: $ids, input: {serviceable: true, technology: "fiber", maxDownMbps: 500}) {
+        ok errors { field messages } units { unit serviceable technology } } }""",
+               b=str(court.id), ids=ids)["setUnitsServiceability"]
+    assert done["units"] == [{"unit": "101", "serviceable": True, "technology": "fiber"},
+                             {"unit": "102", "serviceable": True, "technology": "fiber"}]
+    bad = gql("""mutation($b: ID!, $ids: [ID!]!) { setUnitsServiceability(buildingId: $b,
+        addressIds: $ids, input: {maxDownMbps: -5}) { ok errors { field } } }""",
+              b=str(court.id), ids=ids)["setUnitsServiceability"]
+    assert bad == {"ok": False, "errors": [{"field": "maxDownMbps"}]}
+    notes = gql("""mutation($a: ID!) { setUnitAccessNotes(addressId: $a, notes: "Gate 4321") {
+        ok address { accessNotes } } }""", a=ids[0])["setUnitAccessNotes"]
+    assert notes == {"ok": True, "address": {"accessNotes": "Gate 4321"}}
+    jane = moves.onboard_tenant({"name": "Jane Doe", "email": "jane@example.com",
+                                 "address_id": int(ids[0])})
+    on = date.today() + timedelta(days=5)
+    moves.schedule_move_out(jane, {"on": on.isoformat()})
+    db.session.commit()
+    booked = gql("""mutation($a: ID!, $on: Date!) { bookNextTenant(input: {addressId: $a,
+        name: "Bob Roe", email: "bob@example.com", on: $on}) { ok errors { field messages }
+        account { name } event { action } } }""", a=ids[0], on=on.isoformat())["bookNextTenant"]
+    assert booked == {"ok": True, "errors": [], "account": {"name": "Bob Roe"},
+                      "event": {"action": "move_in"}}
