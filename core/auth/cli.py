@@ -103,6 +103,9 @@ def ensure_admin():
             password = passwords.generate_password()
             user = create_user(ADMIN_EMAIL, "Administrator", password, [role], _min_length(app))
             _write_secret_file(path, password)
+            from .staff import require_password_change
+
+            require_password_change(user)  # the first sign-in must replace it
             db.session.commit()
             click.echo(f"created the initial administrator; its password is kept in {path}")
         else:
