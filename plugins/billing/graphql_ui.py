@@ -190,6 +190,14 @@ def resolve_bill_now(_obj, info, accountId, runDate=None):  # noqa: N803
                                                    _who(info))}
 
 
+@mutation.field("billingRetryRun")
+@mutation_payload
+def resolve_retry_run(_obj, _info, id):  # noqa: A002
+    from . import run
+
+    return {"run": run.retry_failed(get_or_error(Run, id, "id"))}
+
+
 BINDABLES = (query, mutation, stype, invoice, preview_item, candidate, run_obj, package_obj)
 
 __all__ = ["BINDABLES", "SDL"]
