@@ -348,8 +348,10 @@ def resolve_action_types(_obj, _info):
 
 
 def contribution() -> GraphQLContribution:
+    from . import graphql_units
     from .graphql_mutations import mutation
 
-    return GraphQLContribution(SDL, (query, mutation, account_type, status_type, address_type,
-                                     building_type, occupancy_type, contact_type, note_type,
-                                     call_type, event_type))
+    return GraphQLContribution(SDL + "\n" + graphql_units.SDL, (
+        query, mutation, account_type, status_type, address_type, building_type,
+        occupancy_type, contact_type, note_type, call_type, event_type,
+        *graphql_units.BINDABLES))

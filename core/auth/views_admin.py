@@ -85,6 +85,26 @@ def _apply_user(user: User | None, data: dict) -> User:
     return user
 
 
+def apply_role(role: Role | None, data: dict) -> Role:
+    """Create (``role=None``) or update a role from validated data; raises RoleError."""
+    held, is_super = _granter()
+    if role is not None:  # nobody edits a role that grants more than they hold
+        rolelib.check_may_assign([role], held, is_super, known_permissions())
+    name_clash = db.session.scalar(sa.select(Role.id).where(
+        Role.name == data["name"].strip(), Role.id != (role.id if role else -1)))
+    if name_clash:
+        raise rolelib.RoleError("A role with this name exists already.")
+    if role is None:
+        role = Role(name=data["name"].strip())
+        db.session.add(role)
+    elif role.builtin and data["name"].strip() != role.name:
+        raise rolelib.RoleError("The built-in role cannot be renamed.")
+    role.name, role.description = data["name"].strip(), data["description"]
+    rolelib.set_role_permissions(role, data["permissions"], known_permissions(),
+                                 None if is_super else held)
+    return role
+
+
 def register(bp: Blueprint) -> None:
     # ------------------------------------------------------------------------ users
     @bp.get("/auth/users")
@@ -183,22 +203,7 @@ def register(bp: Blueprint) -> None:
     def _save_role(role: Role | None):
         raw = form_data(request.form, lists=("permissions",))
         try:
-            data = RoleSchema().load(raw)
-            held, is_super = _granter()
-            if role is not None:  # nobody edits a role that grants more than they hold
-                rolelib.check_may_assign([role], held, is_super, known_permissions())
-            name_clash = db.session.scalar(sa.select(Role.id).where(
-                Role.name == data["name"].strip(), Role.id != (role.id if role else -1)))
-            if name_clash:
-                raise rolelib.RoleError("A role with this name exists already.")
-            if role is None:
-                role = Role(name=data["name"].strip())
-                db.session.add(role)
-            elif role.builtin and data["name"].strip() != role.name:
-                raise rolelib.RoleError("The built-in role cannot be renamed.")
-            role.name, role.description = data["name"].strip(), data["description"]
-            rolelib.set_role_permissions(role, data["permissions"], known_permissions(),
-                                         None if is_super else held)
+            role = apply_role(role, RoleSchema().load(raw))
         except ValidationError as exc:
             return _role_form(role, exc.messages, raw, 400)
         except rolelib.RoleError as exc:

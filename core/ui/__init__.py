@@ -156,6 +156,9 @@ def _security_headers(response):
 def init_app(app: Flask) -> None:
     """Install the shell on ``app`` (after auth and the plugins' blueprints)."""
     app.after_request(_security_headers)
+    from ..auth.staff import localtime
+
+    app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals.update(ui_shell=ui_shell, url_or_none=url_or_none,
                                  bh_field_errors=field_errors, bh_cell=cell,
                                  render_account_panels=render_account_panels)

@@ -243,8 +243,9 @@ def resolve_runs(_obj, _info, first=None, after=None):
 
 
 @query.field("billingRunPreview")
-def resolve_run_preview(_obj, _info, runDate=None, limit=20):  # noqa: N803
-    due, items = run.preview(runDate or date.today(), limit=max(1, min(limit or 20, 100)))
+def resolve_run_preview(_obj, _info, runDate=None, limit=20, accountId=None):  # noqa: N803
+    due, items = run.preview(runDate or date.today(), limit=max(1, min(limit or 20, 100)),
+                             account_ids=None if accountId is None else [parse_id(accountId)])
     out = []
     for item in items:
         draft = item.draft
@@ -294,11 +295,12 @@ def resolve_suspension_preview(_obj, _info, day=None, includeSpared=False):  # n
 
 
 def contribution() -> GraphQLContribution:
+    from . import graphql_ui
     from .graphql_mutations import mutation
 
-    return GraphQLContribution(SDL, (query, mutation, service_type, package_type,
-                                     subscription_type, invoice_type, line_type,
-                                     transaction_type, payment_type, run_type, tax_type))
+    return GraphQLContribution(SDL + "\n" + graphql_ui.SDL, (
+        query, mutation, service_type, package_type, subscription_type, invoice_type,
+        line_type, transaction_type, payment_type, run_type, tax_type, *graphql_ui.BINDABLES))
 
 
 __all__ = ["SDL", "account_summary", "contribution"]
