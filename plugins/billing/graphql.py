@@ -27,7 +27,6 @@ from backhaul.sdk.graphql import (
 from . import accounts as billing_accounts
 from . import delinquency, ledger, run
 from .models import (
-    Delinquency,
     Invoice,
     InvoiceLine,
     Package,
@@ -193,7 +192,6 @@ def account_summary(account_id: int) -> dict | None:
     row = billing_accounts.get(account_id)
     if row is None:
         return None
-    state = db.session.get(Delinquency, account_id)
     autopay = row.autopay if row.autopay is not None else \
         billing_accounts.billing_settings.load().autopay
     has_method = db.session.scalar(sa.select(PaymentMethod.id).where(
@@ -202,7 +200,7 @@ def account_summary(account_id: int) -> dict | None:
             "balance": billing_accounts.balance(account_id, row.currency),
             "amountDue": ledger.amount_due(account_id, row.currency),
             "credit": ledger.available_credit(account_id, row.currency),
-            "delinquency": state.state if state else "current",
+            "delinquency": delinquency.standing(account_id),
             "billingDay": row.billing_day, "nextPeriodStart": row.next_period_start,
             "autopay": bool(autopay and has_method),
             "subscriptions": db.session.scalars(sa.select(Subscription).where(

@@ -6,7 +6,7 @@ billed for the whole month who leaves on day ``d`` of a 31-day month is owed
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
