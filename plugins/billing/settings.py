@@ -62,6 +62,10 @@ class BillingSettings(Schema):
     #: days after a failed auto-pay attempt to try again
     dunning_schedule = fields.List(fields.Integer(validate=validate.Range(min=0)),
                                    load_default=lambda: [1, 3, 7])
+    #: what a move-out does to a period billed in advance: "prorate" credits the unused
+    #: days of prorated services, "none" lets the lines run to where they are billed
+    move_out_credit = fields.String(load_default="prorate",
+                                    validate=validate.OneOf(["prorate", "none"]))
     #: accounts per transaction in the billing run
     run_chunk_size = fields.Integer(load_default=1000, validate=validate.Range(min=1,
                                                                                 max=20000))
