@@ -197,14 +197,8 @@ def test_a_buildings_month_in_the_browser(server, page):  # noqa: PLR0915  (one 
     page.reload()
     expect(page.locator(".page-lead")).to_contain_text("Moved out")
 
-    # the next run bills the moved-out tenant nothing (billfix: move-out ends services and
-    # credits the unused part per the ISP's setting)
-    # TODO(lead): drop this try/except once billfix's defect-1 fix (move-out ends every
-    # subscription and credits the unused part) is on main; until then this part xfails.
-    try:
-        check_nothing_billed_after_move_out(page, account_url, next_first, balance_before)
-    except AssertionError as exc:
-        pytest.xfail(f"move-out does not end services yet (issue 10 defect 1, billfix): {exc}")
+    # the next run bills the moved-out tenant nothing and credits the unused days
+    check_nothing_billed_after_move_out(page, account_url, next_first, balance_before)
 
 
 def check_nothing_billed_after_move_out(page, account_url, next_first, balance_before):
@@ -213,12 +207,19 @@ def check_nothing_billed_after_move_out(page, account_url, next_first, balance_b
     page.get_by_label("Account (number or name)").fill("Jane")
     page.get_by_role("button", name="Preview").click()
     preview = page.locator("#run-preview")
-    expect(preview).not_to_contain_text("Fiber 300")
-    expect(preview).not_to_contain_text("Parking")
+    month = next_first.strftime("%d %b %Y")
+    # nothing of the next month is charged ...
+    expect(preview).not_to_contain_text(f"Fiber 300, {month}")
+    expect(preview).not_to_contain_text(f"Parking - space 12, {month}")
+    # ... and the unused days already billed are credited (move_out_credit: prorate)
+    expect(preview).to_contain_text("Credit: Fiber 300, unused")
+    expect(preview).to_contain_text("Credit: Parking - space 12, unused")
+    page.get_by_role("button", name=f"Start the run of {next_first.isoformat()}").click()
+    expect(page.locator("#run-status")).to_contain_text("1 invoiced")
     page.goto(account_url)
     page.locator("#billing-open").click()
     subscriptions = page.locator("#account-subscriptions")
     expect(subscriptions).not_to_contain_text("open-ended")
     balance_after = page.locator("[data-billing-balance]").first.inner_text()
-    # the unused days were credited (or, with crediting off, nothing changed)
-    assert float(balance_after.split()[0]) <= float(balance_before.split()[0])
+    # the unused days were credited: the tenant owes less than before the move-out
+    assert float(balance_after.split()[0]) < float(balance_before.split()[0])
