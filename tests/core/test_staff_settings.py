@@ -74,3 +74,23 @@ def test_time_zone_defaults_to_the_isps_and_is_the_staff_members_own(app, staff_
     from backhaul.core.auth.staff import zone_name_of
 
     assert zone_name_of(db.session.get(User, user.id)) == "Europe/Paris"
+
+
+def test_times_typed_are_the_staff_members_dates_are_the_isps(app, staff_user):
+    from datetime import date
+
+    from backhaul.core.accounts.fields import DueTime, LocalDateTime
+    from backhaul.core.auth.staff import set_time_zone
+    from backhaul.core.auth import identity
+
+    user = staff_user([])
+    set_time_zone(user, "Asia/Tokyo")
+    db.session.commit()
+    with app.test_request_context():
+        from flask import g
+
+        g.backhaul_principal = identity.Principal(user=user)
+        typed = LocalDateTime().deserialize("2027-01-10T09:00")
+        assert typed == datetime(2027, 1, 10, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo
+        day = DueTime().deserialize(date(2030, 12, 31).isoformat())
+        assert day == datetime(2030, 12, 31, 5, 0, tzinfo=UTC)  # midnight in Toronto

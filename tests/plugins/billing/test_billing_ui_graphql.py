@@ -125,3 +125,22 @@ def test_tax_class_from_graphql_and_form(app, db, staff_user, api_token, login, 
         "key": "std", "name": "Standard", "rate": "20", "csrf_token": csrf_token(client)})
     page = client.get("/billing/catalogue").get_data(as_text=True)
     assert "std — Standard: 20 %" in page and "reduced — Reduced: 7.5 %" in page
+
+
+def test_mutation_errors_name_fields_as_the_schema_does(app, db, shop, make_account,
+                                                        staff_user, api_token):
+    token = api_token(staff_user(PERMS), "full")
+    jane = make_account("Jane Doe")
+    db.session.commit()
+    sub = gql(app, token, """mutation($a: ID!, $s: ID!) { billingSubscribe(input: {
+        accountId: $a, serviceId: $s, startDate: "2026-03-01", priceOverride: "abc"}) {
+        ok errors { field } } }""", {"a": str(jane.id), "s": str(shop.fiber.id)})
+    assert sub["billingSubscribe"] == {"ok": False, "errors": [{"field": "priceOverride"}]}
+    charge = gql(app, token, """mutation($a: ID!) { billingAddCharge(input: {accountId: $a,
+        description: "Router", unitPrice: "x", chargeDate: "2026-03-01"}) {
+        ok errors { field } } }""", {"a": str(jane.id)})
+    assert charge["billingAddCharge"] == {"ok": False, "errors": [{"field": "unitPrice"}]}
+    package = gql(app, token, """mutation { billingCreatePackage(input: {name: "P",
+        price: "1", items: [{serviceId: "99999"}]}) { ok errors { field } } }""")
+    assert package["billingCreatePackage"] == {"ok": False,
+                                               "errors": [{"field": "items.0.serviceId"}]}
