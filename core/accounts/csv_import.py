@@ -14,10 +14,9 @@ under that building (created from the row's street address when it does not exis
 """
 from __future__ import annotations
 
-import unicodedata
-
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
