@@ -55,3 +55,22 @@ def test_no_ok_true_in_a_rolled_back_mutation(app, db, make_account):
     assert response["data"]["good"]["ok"] is False
     assert response["data"]["good"]["errors"][0]["field"] == "_schema"
     assert db.session.scalar(sa.select(sa.func.count(Payment.id))) == 0
+
+
+def test_a_payment_key_never_answers_for_another_account_or_other_facts(
+        app, db, client, token, make_account):
+    """Issue 11 #6: reusing a key on another account answered ok: true with the other
+    account's payment and recorded nothing."""
+    ann, bob = make_account("Ann"), make_account("Bob")
+    db.session.commit()
+    first = {"accountId": str(ann.id), "amount": "25.00", "method": "cash", "key": "BANK-1"}
+    assert post(client, token, PAY, {"i": first})["data"]["billingRecordPayment"]["ok"]
+    again = post(client, token, PAY, {"i": first})["data"]["billingRecordPayment"]
+    assert again["ok"] is True  # a true replay answers the first payment
+    for change, field in (({"accountId": str(bob.id)}, "key"), ({"amount": "26.00"}, "amount"),
+                          ({"method": "cheque"}, "method")):
+        answer = post(client, token, PAY, {"i": {**first, **change}})["data"][
+            "billingRecordPayment"]
+        assert answer["ok"] is False and answer["errors"][0]["field"] == field, answer
+        assert answer["payment"] is None
+    assert db.session.scalar(sa.select(sa.func.count(Payment.id))) == 1
