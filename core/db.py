@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-
 import logging
 from datetime import UTC, datetime
 from typing import Any

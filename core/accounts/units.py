@@ -22,8 +22,8 @@ from backhaul.core.db import db
 from .accounts import create_account, move_in
 from .addresses import current_occupancy
 from .contacts import add_contact
-from .models import Account, Address, Building, ScheduledEvent, UnitAccess
 from .fields import BaseSchema
+from .models import Account, Address, Building, ScheduledEvent, UnitAccess
 from .schemas import OnboardSchema, ServiceabilitySchema
 from .statuses import default_status, first_with_meaning, set_status
 

@@ -11,8 +11,14 @@ from flask import Blueprint, flash, redirect, request, url_for
 from backhaul.sdk import permission_required
 
 from . import addresses, units
-from .forms import BUILDING_FIELDS, ONBOARD_FIELDS, SERVICEABILITY_FIELDS, FormField, labelled
-from .forms import posted
+from .forms import (
+    BUILDING_FIELDS,
+    ONBOARD_FIELDS,
+    SERVICEABILITY_FIELDS,
+    FormField,
+    labelled,
+    posted,
+)
 from .models import ACCOUNT_TYPES, Address, Building
 from .views import attempt, get_or_404, show_form
 

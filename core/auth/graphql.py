@@ -11,8 +11,14 @@ from datetime import UTC, datetime
 from marshmallow import ValidationError
 
 from backhaul.sdk import GraphQLContribution
-from backhaul.sdk.graphql import FieldErrors, MutationType, ObjectType, QueryType
-from backhaul.sdk.graphql import mutation_payload, parse_id
+from backhaul.sdk.graphql import (
+    FieldErrors,
+    MutationType,
+    ObjectType,
+    QueryType,
+    mutation_payload,
+    parse_id,
+)
 
 from ..db import db
 from . import roles as rolelib

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from backhaul.sdk import audit, db
 
 from .catalogue import _frequency, _tax_class, money, service_type
-from .errors import invalid
+from .errors import clean_text, invalid
 from .models import Package, PackageItem, Service
 from .parameters import describe_schema
 
@@ -44,9 +44,7 @@ def params_from_form(type_key: str, form: Mapping[str, str], prefix: str = "para
 
 
 def _name(name: str, ignore: int | None, model) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise invalid("name", "is required")
+    name = clean_text("name", name, max_length=200)
     query = sa.select(model.id).where(model.name == name)
     if ignore is not None:
         query = query.where(model.id != ignore)

@@ -12,8 +12,14 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from backhaul.sdk import db, registered
-from backhaul.sdk.graphql import FieldErrors, MutationType, ObjectType, QueryType
-from backhaul.sdk.graphql import mutation_payload, parse_id
+from backhaul.sdk.graphql import (
+    FieldErrors,
+    MutationType,
+    ObjectType,
+    QueryType,
+    mutation_payload,
+    parse_id,
+)
 
 from . import accounts as billing_accounts
 from . import catalogue, catalogue_edit, views_ui

@@ -14,7 +14,7 @@ Idempotent: a second call finds nothing open.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -42,7 +42,11 @@ def end_date_for(sub: Subscription, on: date, policy: str) -> date | None:
     """Where ``sub`` ends for a move-out on ``on`` under ``policy`` (see the module);
     ``None``: the line never started and was never billed, so it is removed."""
     if sub.start_date >= on:
-        return sub.billed_through  # a line billed ahead of its start keeps what was billed
+        if sub.billed_through is None:
+            return None
+        # billed ahead of its start: the shortest line there is (its first day) under
+        # "prorate", what was billed under "none"
+        return sub.billed_through if policy == "none" else sub.start_date + timedelta(days=1)
     if policy == "none" and sub.billed_through and sub.billed_through > on:
         return sub.billed_through
     return on

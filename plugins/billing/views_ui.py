@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from marshmallow import ValidationError
 from markupsafe import Markup, escape
+from marshmallow import ValidationError
 
 from backhaul.sdk import audit, db, may, permission_required, registered
 from backhaul.sdk.ui import form_errors

@@ -100,7 +100,8 @@ def render_content(content: Content, context: Mapping, medium: str) -> Content:
     """Render subject, text and HTML; raises :class:`templates.TemplateProblem`."""
     subject = templates.one_line(templates.render(content.subject, context, "subject")) \
         if content.subject else ""
-    text = templates.render(content.body_text, context, "body_text")
+    text = templates.render(content.body_text, context, "body_text",
+                            limit=templates.OUTPUT_LIMITS["sms"] if medium == "sms" else None)
     html = templates.render(content.body_html, context, "body_html", html=True) \
         if medium == "email" and content.body_html else None
     url = context.get("unsubscribe_url")

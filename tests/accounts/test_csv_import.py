@@ -87,3 +87,18 @@ def test_building_name_clash_is_a_row_error(app):
     assert err.value.errors[0].field == "building" and "Maple" in err.value.errors[0].message
     result = import_addresses(b"building,street,unit,city\nmaple,1 Maple St,2,X\n")
     assert result.created[0].building.name == "Maple" and not result.buildings_created
+
+
+def test_existing_building_with_a_non_ascii_capital_is_matched(app):
+    """Issue 10 defect 7: SQLite's lower() folds ASCII only, so "RÉSIDENCE LES ÉRABLES" in
+    a file did not find "Résidence Les Érables" (and then clashed on its street address)."""
+    first = (HEADER + "Résidence Les Érables,12 Rue des Érables,101,Montréal,QC,H2X 1Y4,CA,"
+                      "yes,fiber,1000,1000\n")
+    import_addresses(first.encode())
+    db.session.commit()
+    second = (HEADER + "RÉSIDENCE  LES ÉRABLES,12 Rue des Érables,102,Montréal,QC,H2X 1Y4,CA,"
+                       "yes,fiber,1000,1000\n")
+    result = import_addresses(second.encode())
+    db.session.commit()
+    assert result.buildings_created == []
+    assert count(Building) == 1 and len(db.session.scalar(sa.select(Building)).addresses) == 2

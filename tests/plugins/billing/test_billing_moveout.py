@@ -6,7 +6,7 @@ billed for the whole month who leaves on day ``d`` of a 31-day month is owed
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -87,3 +87,18 @@ def test_other_status_changes_leave_services_alone(tenant, db):
     sub = db.session.scalars(sa.select(Subscription).where(
         Subscription.account_id == tenant.id)).one()
     assert sub.end_date is None
+
+
+def test_moving_out_on_the_first_billed_day_keeps_one_day(app, db, shop, make_account,
+                                                          monkeypatch):
+    acct = make_account("In And Out")
+    subscriptions.subscribe(acct.id, service=shop.fiber, start_date=MONTH)
+    db.session.commit()
+    run.run_billing(MONTH)
+    _move_out_on(acct, MONTH, monkeypatch)
+    sub = db.session.scalars(sa.select(Subscription).where(
+        Subscription.account_id == acct.id)).one()
+    assert sub.end_date == date(2026, 12, 2)
+    run.run_billing(NEXT)
+    # 30 of 31 days credited: 50.00 * 30/31 = 48.39, tax 4.84 -> 53.23
+    assert [abs(i.total_amount) for i in _invoices(acct.id)] == [5500, 5323]
