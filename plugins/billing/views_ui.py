@@ -256,6 +256,7 @@ def bill_account_job(run_id: int, account_id: int) -> None:
 # ------------------------------------------------------------------------------ views
 def register(bp) -> None:  # noqa: C901  (one place for the routes of these pages)
     bp.add_app_template_global(account_link, "billing_account")
+    bp.add_app_template_global(account_identity, "billing_account_identity")
     # periods are stored end-exclusive; people read the last day they cover
     bp.add_app_template_filter(lambda day: day - timedelta(days=1), "billing_last_day")
 

@@ -183,3 +183,17 @@ def test_lists_show_account_number_and_name(app, db, shop, make_account, office)
         assert f">#{jane.id}<" not in text and f">#{bob.id}<" not in text
     assert f"{jane.number} · Jane Doe" in listing
     assert ("Jane Doe" in invoice) != ("Bob Smith" in invoice)
+
+
+def test_filtered_preview_offers_billing_only_that_account(app, db, shop, make_account,
+                                                           office):
+    jane, bob = make_account("Jane Doe"), make_account("Bob Smith")
+    for who in (jane, bob):
+        subs.subscribe(who.id, service=shop.fiber, start_date=date(2026, 3, 1))
+    db.session.commit()
+    page = office.get("/billing/runs?date=2026-03-01&account=Bob").get_data(as_text=True)
+    assert f"Bill {bob.number} now" in page and f"Bill {jane.number} now" not in page
+    done = office.post_form(f"/billing/accounts/{bob.id}/bill-now", date="2026-03-01")
+    assert "1 invoice(s) issued" in done.get_data(as_text=True)
+    billed = {i.account_id for i in db.session.scalars(sa.select(Invoice))}
+    assert billed == {bob.id}
