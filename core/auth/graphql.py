@@ -105,13 +105,16 @@ extend type Query {
 
 extend type Mutation {
   createStaffUser(input: StaffUserInput!): StaffUserPayload! @requires(permission: "auth.users.manage")
-  updateStaffUser(id: ID!, input: StaffUserInput!): StaffUserPayload!
+  "Setting a password needs currentPassword: the acting administrator's own."
+  updateStaffUser(id: ID!, input: StaffUserInput!, currentPassword: String): StaffUserPayload!
     @requires(permission: "auth.users.manage")
   setStaffUserActive(id: ID!, active: Boolean!): StaffUserPayload!
     @requires(permission: "auth.users.manage")
   unlockStaffUser(id: ID!): StaffUserPayload! @requires(permission: "auth.users.manage")
   signOutStaffUser(id: ID!): StaffUserPayload! @requires(permission: "auth.users.manage")
-  resetStaffUserTwoFactor(id: ID!): StaffUserPayload! @requires(permission: "auth.users.manage")
+  "Needs currentPassword: the acting administrator's own."
+  resetStaffUserTwoFactor(id: ID!, currentPassword: String!): StaffUserPayload!
+    @requires(permission: "auth.users.manage")
   createStaffRole(input: StaffRoleInput!): StaffRolePayload! @requires(permission: "auth.roles.manage")
   updateStaffRole(id: ID!, input: StaffRoleInput!): StaffRolePayload!
     @requires(permission: "auth.roles.manage")
@@ -142,6 +145,25 @@ token_type.set_field("status", lambda t, _i: tokens.status(t))
 token_type.set_field("expiresAt", lambda t, _i: t.expires_at)
 token_type.set_field("owner", lambda t, _i: t.user.email)
 token_type.set_field("permissions", lambda t, _i: list(t.permissions or []))
+
+
+def _interactive() -> None:
+    """Users, roles and tokens are managed from a signed-in session (the web page or its
+    explorer), never with an API token: a token must not mint tokens or take over accounts."""
+    if current_principal().token is not None:
+        raise FieldErrors({None: ["API tokens cannot manage users, roles or tokens: sign in "
+                                  "to the web interface (or its GraphQL explorer)."]})
+
+
+def _step_up(password: str | None) -> None:
+    from .reauth import ReauthFailed, confirm_current_password
+
+    try:
+        confirm_current_password(current_principal().user, password, "currentPassword")
+    except ReauthFailed as exc:
+        refusal = FieldErrors({"currentPassword": [str(exc)]})
+        refusal.after_rollback = exc.record  # the failure is kept though the field's work is not
+        raise refusal from None
 
 
 def _me() -> User:
@@ -213,6 +235,7 @@ def _user_data(input: dict) -> dict:  # noqa: A002
 @mutation.field("createStaffUser")
 @mutation_payload
 def resolve_create_user(_obj, _info, input):  # noqa: A002
+    _interactive()
     from .schemas import UserSchema
     from .views_admin import _apply_user
 
@@ -224,7 +247,10 @@ def resolve_create_user(_obj, _info, input):  # noqa: A002
 
 @mutation.field("updateStaffUser")
 @mutation_payload
-def resolve_update_user(_obj, _info, id, input):  # noqa: A002
+def resolve_update_user(_obj, _info, id, input, currentPassword=None):  # noqa: A002, N803
+    _interactive()
+    if input.get("password"):
+        _step_up(currentPassword)
     from .schemas import UserSchema
     from .views_admin import _apply_user
 
@@ -246,6 +272,7 @@ def _user_action(id, action):  # noqa: A002
 @mutation.field("setStaffUserActive")
 @mutation_payload
 def resolve_set_active(_obj, _info, id, active):  # noqa: A002
+    _interactive()
     def act(user):
         if not active:
             rolelib.check_keeps_an_administrator(user, False, user.roles)
@@ -256,6 +283,7 @@ def resolve_set_active(_obj, _info, id, active):  # noqa: A002
 @mutation.field("unlockStaffUser")
 @mutation_payload
 def resolve_unlock(_obj, _info, id):  # noqa: A002
+    _interactive()
     from .throttle import unlock
 
     return _user_action(id, unlock)
@@ -264,12 +292,15 @@ def resolve_unlock(_obj, _info, id):  # noqa: A002
 @mutation.field("signOutStaffUser")
 @mutation_payload
 def resolve_sign_out(_obj, _info, id):  # noqa: A002
+    _interactive()
     return _user_action(id, lambda u: sessions.revoke_all(u, "signed out by admin"))
 
 
 @mutation.field("resetStaffUserTwoFactor")
 @mutation_payload
-def resolve_reset_totp(_obj, _info, id):  # noqa: A002
+def resolve_reset_totp(_obj, _info, id, currentPassword):  # noqa: A002, N803
+    _interactive()
+    _step_up(currentPassword)
     return _user_action(id, totp.disable)
 
 
@@ -284,6 +315,7 @@ def _role_data(input: dict) -> dict:  # noqa: A002
 @mutation.field("createStaffRole")
 @mutation_payload
 def resolve_create_role(_obj, _info, input):  # noqa: A002
+    _interactive()
     from .views_admin import apply_role
 
     return {"role": _domain(lambda: apply_role(None, _role_data(input)))}
@@ -292,6 +324,7 @@ def resolve_create_role(_obj, _info, input):  # noqa: A002
 @mutation.field("updateStaffRole")
 @mutation_payload
 def resolve_update_role(_obj, _info, id, input):  # noqa: A002
+    _interactive()
     from .views_admin import apply_role
 
     role = _get(Role, id)
@@ -301,6 +334,7 @@ def resolve_update_role(_obj, _info, id, input):  # noqa: A002
 @mutation.field("deleteStaffRole")
 @mutation_payload
 def resolve_delete_role(_obj, _info, id):  # noqa: A002
+    _interactive()
     from .views_admin import _granter
 
     role = _get(Role, id)
@@ -317,6 +351,7 @@ def resolve_delete_role(_obj, _info, id):  # noqa: A002
 @mutation.field("revokeApiToken")
 @mutation_payload
 def resolve_revoke(_obj, _info, id):  # noqa: A002
+    _interactive()
     row = _get(ApiToken, id)
     tokens.revoke(row)
     return {"apiToken": row}
@@ -325,6 +360,7 @@ def resolve_revoke(_obj, _info, id):  # noqa: A002
 @mutation.field("createMyApiToken")
 @mutation_payload
 def resolve_create_my_token(_obj, _info, input):  # noqa: A002
+    _interactive()
     user = _me()
     expires = input.get("expiresAt")
     if isinstance(expires, datetime) and expires.tzinfo is None:
@@ -338,6 +374,7 @@ def resolve_create_my_token(_obj, _info, input):  # noqa: A002
 @mutation.field("revokeMyApiToken")
 @mutation_payload
 def resolve_revoke_my_token(_obj, _info, id):  # noqa: A002
+    _interactive()
     row = _get(ApiToken, id)
     if row.user_id != _me().id:
         raise FieldErrors({"id": ["not one of your tokens"]})

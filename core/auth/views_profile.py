@@ -15,7 +15,6 @@ from . import sessions, tokens, totp, users
 from .decorators import session_required
 from .identity import current_principal, known_permissions
 from .models import ApiToken
-from .passwords import verify_password
 from .roles import is_read_permission
 from .schemas import CodeSchema, PasswordChangeSchema, PasswordSchema, TokenSchema, form_data
 from .views import no_store
@@ -58,10 +57,16 @@ def _password_problem(user):
         data = PasswordSchema().load(form_data(request.form))
     except ValidationError as exc:
         return _profile_page({"totp_password": exc.messages["current_password"]}, 400)
-    if not verify_password(user.password_hash, data["current_password"]):
-        current_app.logger.warning("wrong current password from user %s (two-factor change)",
-                                   user.id)
-        return _profile_page({"totp_password": ["The current password is not correct."]}, 400)
+    from .reauth import ReauthFailed, confirm_current_password
+
+    try:
+        confirm_current_password(user, data["current_password"])
+    except ReauthFailed as exc:
+        exc.record_and_commit()
+        if exc.ended:
+            flash(str(exc), "error")
+            return redirect(url_for("auth.login"))
+        return _profile_page({"totp_password": [str(exc)]}, 400)
     return None
 
 

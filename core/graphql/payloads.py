@@ -99,6 +99,9 @@ def mutation_payload(resolver: Callable) -> Callable:
             result = resolver(obj, info, **kwargs)
         except (FieldErrors, ValidationError) as exc:
             savepoint.rollback()
+            follow_up = getattr(exc, "after_rollback", None)
+            if follow_up is not None:  # e.g. recording a failed re-authentication
+                follow_up()
             errors = exc if isinstance(exc, FieldErrors) else FieldErrors.from_marshmallow(exc)
             return payload(schema_names(errors))
         except BaseException:

@@ -25,6 +25,23 @@ def gql(app, token, query, **variables):
     return body["data"]
 
 
+class Session:
+    """A signed-in browser session speaking GraphQL (the explorer's way), used like a token."""
+
+    def __init__(self, app, login, csrf_token, user):
+        self.client = app.test_client()
+        login(self.client, user)
+        self.csrf = csrf_token(self.client)
+
+
+def gql_session(session: Session, query, **variables):
+    response = session.client.post("/graphql", json={"query": query, "variables": variables},
+                                   headers={"X-CSRFToken": session.csrf})
+    body = response.get_json()
+    assert response.status_code == 200 and "errors" not in body, body
+    return body["data"]
+
+
 def test_tokens_create_cli_prints_a_working_token_once(app, cli, staff_user):
     user = staff_user(["auth.users.manage"], email="ops@example.test")
     result = cli("tokens", "create", "--email", "ops@example.test", "--name", "export",
@@ -48,9 +65,32 @@ def test_tokens_create_cli_prints_a_working_token_once(app, cli, staff_user):
     assert row.revoked_at is not None
 
 
-def test_users_roles_and_tokens_over_graphql(app, staff_user, api_token):
+def test_tokens_never_manage_users_roles_or_tokens(app, staff_user, api_token):
+    """Issue 11 #5: a full-scope token of a user manager could set another user's password
+    and switch off their 2FA. Tokens manage nothing of the kind; each attempt is refused."""
     boss = staff_user(["auth.users.manage", "auth.roles.manage", "auth.tokens.manage"])
+    victim = staff_user([], email="victim@example.test")
     token = api_token(boss, "full")
+    before = victim.password_hash
+    for mutation in (
+            f'updateStaffUser(id: "{victim.id}", input: {{email: "victim@example.test", '
+            f'name: "V", password: "an attacker chosen one"}})',
+            f'resetStaffUserTwoFactor(id: "{victim.id}", currentPassword: "x")',
+            'createStaffRole(input: {name: "R", permissions: []})',
+            'createMyApiToken(input: {name: "more", scope: "full"})'):
+        answer = gql(app, token, f"mutation {{ m: {mutation} {{ ok errors {{ messages }} }} }}")
+        assert answer["m"]["ok"] is False
+        assert "API tokens cannot manage" in answer["m"]["errors"][0]["messages"][0]
+    db.session.refresh(victim)
+    assert victim.password_hash == before
+
+
+def test_users_roles_and_tokens_over_graphql(app, staff_user, login, csrf_token):
+    boss = staff_user(["auth.users.manage", "auth.roles.manage", "auth.tokens.manage"])
+    token = Session(app, login, csrf_token, boss)
+    def gql(_app, session, query, **variables):  # the same calls, through the session
+        return gql_session(session, query, **variables)
+
     role = gql(app, token, """mutation { createStaffRole(input: {name: "Front desk",
         permissions: ["auth.users.manage"]}) { ok errors { field messages }
         role { id name permissions } } }""")["createStaffRole"]
@@ -74,7 +114,8 @@ def test_users_roles_and_tokens_over_graphql(app, staff_user, api_token):
     mine = gql(app, token, """mutation { createMyApiToken(input: {name: "cron", scope: "read"})
         { ok token apiToken { id scope status owner } } }""")["createMyApiToken"]
     assert mine["ok"] and mine["token"].startswith(mine["apiToken"]["id"] and "")
-    assert gql(app, mine["token"], "{ viewer { readOnly } }")["viewer"]["readOnly"] is True
+    assert globals()["gql"](app, mine["token"], "{ viewer { readOnly } }")["viewer"][
+        "readOnly"] is True
     revoked = gql(app, token, """mutation($id: ID!) { revokeApiToken(id: $id) {
         ok apiToken { status } } }""", id=mine["apiToken"]["id"])["revokeApiToken"]
     assert revoked == {"ok": True, "apiToken": {"status": "revoked"}}

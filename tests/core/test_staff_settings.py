@@ -80,8 +80,8 @@ def test_times_typed_are_the_staff_members_dates_are_the_isps(app, staff_user):
     from datetime import date
 
     from backhaul.core.accounts.fields import DueTime, LocalDateTime
-    from backhaul.core.auth.staff import set_time_zone
     from backhaul.core.auth import identity
+    from backhaul.core.auth.staff import set_time_zone
 
     user = staff_user([])
     set_time_zone(user, "Asia/Tokyo")
