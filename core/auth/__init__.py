@@ -124,7 +124,7 @@ def _forced_password_change(principal, view):
     from flask import flash, redirect, url_for
 
     if request.path.startswith("/graphql"):
-        response = jsonify({"error": "password_change_required",
+        response = jsonify({"error": "password_change_required", "permission": None,
                             "message": "Change the printed password on the profile page first."})
         response.status_code = 403
         return response

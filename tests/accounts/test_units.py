@@ -72,6 +72,8 @@ def test_access_notes_stay_when_tenants_change(app, court, office):
     db.session.commit()
     page = office.get(f"/accounts/addresses/{unit.id}").get_data(as_text=True)
     assert "Key box 4321 by the gate" in page and "Bob Roe" in page
+    tenant_page = office.get(f"/accounts/{bob.id}").get_data(as_text=True)
+    assert 'id="unit-access-notes"' in tenant_page and "Key box 4321" in tenant_page
     assert units.access_notes(db.session.get(Address, unit.id)) == "Key box 4321 by the gate"
     assert bob.id != jane.id
 

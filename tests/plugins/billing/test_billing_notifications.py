@@ -118,3 +118,13 @@ def test_invoices_are_emailed_by_default(billing_app, request, db, smtp):
         assert "Hello Pat Payer" in body and "Amount due: 55.00 USD" in body
         assert "Please quote INV-000001" in body
         assert [a.get_filename() for a in message.iter_attachments()] == ["INV-000001.pdf"]
+
+
+def test_template_page_starts_from_the_shipped_invoice_email(billing_app, staff_user, login):
+    app = billing_app(plugins=("billing", "notifications"))
+    with app.app_context():
+        client = app.test_client()
+        login(client, staff_user(["notifications.templates.view"]))
+        page = client.get("/notifications/templates/billing.invoice_issued/email")
+        assert page.status_code == 200
+        assert "Please quote {{ invoice.number }}" in page.get_data(as_text=True)
