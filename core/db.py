@@ -180,6 +180,24 @@ def _begin_statement() -> str:
     return "BEGIN"
 
 
+def _private_files(database: str | None) -> None:
+    """The database file and its WAL companions readable by their owner only."""
+    if not database or database == ":memory:":
+        return
+    import os
+    from pathlib import Path
+
+    path = Path(database)
+    for candidate in (path, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        if not candidate.exists():
+            if candidate == path:  # created by the connection: owner-only from the start
+                candidate.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(candidate, os.O_CREAT | os.O_WRONLY, 0o600))
+            continue
+        if candidate.stat().st_mode & 0o077:
+            candidate.chmod(0o600)
+
+
 def configure_sqlite(engine) -> None:
     """Make pysqlite honour transactions (BEGIN, SAVEPOINT), enforce foreign keys and let
     writers queue for SQLite's single write lock (see :func:`_begin_statement`).
@@ -189,6 +207,7 @@ def configure_sqlite(engine) -> None:
     """
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
+        _private_files(engine.url.database)
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -199,6 +218,16 @@ def configure_sqlite(engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _begin(conn):
         conn.exec_driver_sql(_begin_statement())
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with ``%``, ``_`` and the escape character
+    taken literally (use with ``.ilike(pattern, escape="\\")``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+LIKE_ESCAPE = "\\"
 
 
 def utcnow() -> datetime:

@@ -145,9 +145,18 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+#: on responses served over HTTPS (directly or behind a proxy that says so): browsers keep
+#: to HTTPS for a year
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def _security_headers(response):
+    from flask import request
+
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     return response

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from marshmallow import ValidationError
 
 from backhaul.sdk import Money, current_actor, db, may, permission_required, registered
-from backhaul.sdk.ui import Filter, form_errors, list_page
+from backhaul.sdk.ui import Filter, form_errors, list_page, safe_next
 
 from . import accounts as billing_accounts
 from . import catalogue, delinquency, invoices, ledger, run
@@ -162,8 +162,8 @@ def make_blueprint() -> Blueprint:
                   f"{billing_accounts.balance(account_id)}.", "success")
         except ValidationError as exc:
             flash(_refused(exc), "error")
-        return redirect(request.form.get("next") or url_for("billing.account",
-                                                             account_id=account_id))
+        return redirect(safe_next(request.form.get("next")) or url_for(
+            "billing.account", account_id=account_id))  # never off-site (issue 11 #11)
 
     @bp.get("/runs")
     @permission_required("billing.run.view")

@@ -118,3 +118,18 @@ def test_nan_percentage_discount_is_a_field_error(app, db, client, token, accoun
         "accountId": str(account.id), "mode": "percent", "percent": "NaN",
         "startDate": TODAY.isoformat()}})
     assert answer["ok"] is False and answer["errors"][0]["field"] == "percent"
+
+
+def test_the_payment_form_never_redirects_off_site(app, db, account, staff_user, login,
+                                                     csrf_token):
+    """Issue 11 #11: ``next`` on the payment form redirected anywhere."""
+    web = app.test_client()
+    login(web, staff_user(["billing.payment.record", "billing.invoice.view"]))
+    for target, expected in (("https://evil.example/phish", f"/billing/accounts/{account.id}"),
+                             ("//evil.example", f"/billing/accounts/{account.id}"),
+                             ("/accounts/", "/accounts/")):
+        answer = web.post(f"/billing/accounts/{account.id}/payments", data={
+            "amount": "1.00", "method": "cash", "next": target,
+            "csrf_token": csrf_token(web)})
+        assert answer.status_code == 302
+        assert answer.headers["Location"].endswith(expected), answer.headers["Location"]
