@@ -163,8 +163,10 @@ class BaseSchema(Schema):
     def _clean(self, data, **kwargs):
         if not hasattr(data, "items"):
             return data
-        out = {}
+        out, nul = {}, {}
         for key, value in data.items():
+            if isinstance(value, str) and "\x00" in value:
+                nul[key] = ["Must not contain NUL characters."]
             if isinstance(value, str):
                 value = value.strip()
                 field = self.fields.get(key) or next(
@@ -174,4 +176,6 @@ class BaseSchema(Schema):
                 if value == "" and isinstance(field, (Email, Phone, Country)):
                     value = None
             out[key] = value
+        if nul:  # text with NUL cannot be stored on PostgreSQL and is never meant
+            raise ValidationError(nul)
         return out
