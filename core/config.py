@@ -226,6 +226,15 @@ def _parse_names(name: str, value: Any) -> str | list[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
+def private_folder(folder: Path) -> Path:
+    """Create ``folder`` for its owner only (0700) and tighten it if it exists: the instance
+    folder holds the secret key and the SQLite database (issue 11, finding 11)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)
+    return folder
+
+
 def ensure_secret_key(config: dict[str, Any]) -> str:
     """Return the configured secret key, or one generated once and kept in the instance folder.
 
@@ -235,9 +244,9 @@ def ensure_secret_key(config: dict[str, Any]) -> str:
     if config.get("SECRET_KEY"):
         return str(config["SECRET_KEY"])
     path = Path(config["INSTANCE_PATH"]) / "secret_key"
+    private_folder(path.parent)
     if path.exists():
         return _read_secret_key(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:

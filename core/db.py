@@ -6,6 +6,8 @@ PostgreSQL and Alembic can compare them.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -141,24 +143,91 @@ db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True},
                 session_options={"class_": Session})
 
 
+#: requests that only read: their transactions start deferred, so readers never queue
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_writer: contextvars.ContextVar[bool] = contextvars.ContextVar("backhaul_writer", default=False)
+
+
+@contextlib.contextmanager
+def writing():
+    """Mark a unit of work outside a request (a job, the scheduler's pass) as a writer: on
+    SQLite its transactions take the write lock at BEGIN (see :func:`_begin_statement`).
+    Use it only where the session is closed at the end, or readers would wait for it."""
+    token = _writer.set(True)
+    try:
+        yield
+    finally:
+        _writer.reset(token)
+
+
+def _begin_statement() -> str:
+    """``BEGIN IMMEDIATE`` for units of work that may write, plain ``BEGIN`` for readers.
+
+    SQLite has one writer. A deferred transaction that reads first and writes later cannot
+    wait for the lock when another writer committed meanwhile (its snapshot is stale): it
+    fails at once with "database is locked", whatever the busy timeout. Taking the write
+    lock at BEGIN makes writers queue for it (up to ``busy_timeout``) instead. Requests that
+    only read (GET) keep deferred transactions and, under WAL, never wait for writers; so do
+    the CLI and tests, whose sessions may stay open. Jobs and the scheduler run inside
+    :func:`writing`.
+    """
+    from flask import has_request_context, request
+
+    if _writer.get():
+        return "BEGIN IMMEDIATE"
+    if has_request_context() and request.method not in READ_ONLY_METHODS:
+        return "BEGIN IMMEDIATE"
+    return "BEGIN"
+
+
+def _private_files(database: str | None) -> None:
+    """The database file and its WAL companions readable by their owner only."""
+    if not database or database == ":memory:":
+        return
+    import os
+    from pathlib import Path
+
+    path = Path(database)
+    for candidate in (path, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        if not candidate.exists():
+            if candidate == path:  # created by the connection: owner-only from the start
+                candidate.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(candidate, os.O_CREAT | os.O_WRONLY, 0o600))
+            continue
+        if candidate.stat().st_mode & 0o077:
+            candidate.chmod(0o600)
+
+
 def configure_sqlite(engine) -> None:
-    """Make pysqlite honour transactions (BEGIN, SAVEPOINT) and enforce foreign keys.
+    """Make pysqlite honour transactions (BEGIN, SAVEPOINT), enforce foreign keys and let
+    writers queue for SQLite's single write lock (see :func:`_begin_statement`).
 
     pysqlite's legacy mode starts transactions lazily on its own and breaks SAVEPOINT; the
     SQLAlchemy-documented fix is to disable that and emit BEGIN ourselves.
     """
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
+        _private_files(engine.url.database)
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(_begin_statement())
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with ``%``, ``_`` and the escape character
+    taken literally (use with ``.ilike(pattern, escape="\\")``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+LIKE_ESCAPE = "\\"
 
 
 def utcnow() -> datetime:

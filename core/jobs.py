@@ -28,7 +28,7 @@ from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from .actor import Actor, acting_as
-from .db import after_commit, db, utcnow
+from .db import after_commit, db, utcnow, writing
 from .models import JobIntent
 
 log = logging.getLogger("backhaul.jobs")
@@ -214,7 +214,8 @@ class JobBackend:
 def rq_entry(intent_id: int) -> None:
     """What RQ runs: the worker process has pushed an app context (``backhaul worker``)."""
     try:
-        run_intent(intent_id)
+        with writing():
+            run_intent(intent_id)
     finally:
         db.session.remove()
 

@@ -29,6 +29,22 @@ def _check_currency(currency: str) -> str:
     return currency
 
 
+#: the largest amount accepted as input, in minor units (10 trillion in a two-decimal
+#: currency): far below the 64-bit columns, so sums of many never overflow
+MAX_INPUT_MINOR = 10 ** 15
+
+
+def iso_currency(code: str) -> str:
+    """``code`` if it is an ISO 4217 currency in use (``pycountry``'s table), else
+    ``ValueError``. For input at the edge; amounts read back from the database are trusted."""
+    import pycountry
+
+    _check_currency(code)
+    if pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"'{code}' is not an ISO 4217 currency code (such as USD, EUR)")
+    return code
+
+
 _GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
@@ -77,7 +93,7 @@ class Money:
         if isinstance(value, float | bool):
             raise TypeError(f"refusing a {type(value).__name__} amount: pass a string, int "
                             "or Decimal")
-        exp = exponent(_check_currency(currency))
+        exp = exponent(iso_currency(currency))
         text = value if isinstance(value, Decimal) else _plain(str(value), currency)
         try:
             dec = Decimal(text)
@@ -88,6 +104,9 @@ class Money:
         minor = dec.scaleb(exp)
         if minor != minor.to_integral_value():
             raise ValueError(f"{value!r} has more than {exp} decimal places for {currency}")
+        if abs(minor) > MAX_INPUT_MINOR:
+            raise ValueError(f"{value!r} is too large: at most "
+                             f"{Decimal(MAX_INPUT_MINOR).scaleb(-exp):,f} {currency}")
         return cls(int(minor), currency)
 
     # -- arithmetic -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ import time
 
 from rq import SimpleWorker
 
-from .db import db
+from .db import db, writing
 from .jobs import enqueue_periodic, sweep
 
 log = logging.getLogger("backhaul.scheduler")
@@ -21,7 +21,7 @@ log = logging.getLogger("backhaul.scheduler")
 def tick(app) -> int:
     """One pass: enqueue due periodic slots, then sweep the outbox. Returns intents dispatched."""
     contributions = app.extensions["backhaul.contributions"]
-    with app.app_context():
+    with app.app_context(), writing():
         try:
             for job in contributions.periodic_jobs:
                 try:

@@ -6,7 +6,7 @@ change without notice. The API version is :data:`API_VERSION`; plugins declare a
 """
 from __future__ import annotations
 
-from . import audit, instances
+from . import audit, instances, provisioning
 from .contributions import (
     AccountPanel,
     GraphQLContribution,
@@ -26,7 +26,6 @@ from .extensions import (
     PaymentStatus,
     ServiceType,
 )
-from . import provisioning
 from .markers import hookimpl
 from .money import CurrencyMismatch, Money
 from .plugin import API_VERSION, PluginContext, PluginMeta

@@ -31,6 +31,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError
 
+from backhaul.core.auth.decorators import safe_next
 from backhaul.core.ui.lists import Filter, ListPage, list_page
 from backhaul.core.ui.panels import render_account_panels
 
@@ -75,4 +76,5 @@ def _items(data: Mapping):
 
 
 __all__ = ["Filter", "ListPage", "form_errors", "list_page", "render_account_panels",
+           "safe_next",
            "validate_form"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from marshmallow import ValidationError
 
-from backhaul.core.db import db, utcnow
+from backhaul.core.db import LIKE_ESCAPE, contains_pattern, db, utcnow
 from backhaul.core.events import emit
 
 from .addresses import current_occupancy
@@ -153,11 +153,11 @@ def search_accounts(text: str = "", *, status: str | None = None, account_type: 
     """A select of accounts for lists and the GraphQL connection."""
     stmt = sa.select(Account)
     if text:
-        like = f"%{text.strip()}%"
+        like = contains_pattern(text.strip())
         contact_match = sa.select(Contact.id).where(
             Contact.account_id == Account.id,
-            sa.or_(Contact.name.ilike(like), Contact.email.ilike(like), Contact.phone.ilike(like)))
-        stmt = stmt.where(sa.or_(Account.name.ilike(like), Account.number.ilike(like),
+            sa.or_(Contact.name.ilike(like, escape=LIKE_ESCAPE), Contact.email.ilike(like, escape=LIKE_ESCAPE), Contact.phone.ilike(like, escape=LIKE_ESCAPE)))
+        stmt = stmt.where(sa.or_(Account.name.ilike(like, escape=LIKE_ESCAPE), Account.number.ilike(like, escape=LIKE_ESCAPE),
                                  contact_match.exists()))
     if status or meaning:
         stmt = stmt.join(AccountStatus, Account.status_id == AccountStatus.id)

@@ -76,6 +76,18 @@ def _move_out(event, params: dict) -> dict:
     return execute_move_out(event.account, params.get("status"), params.get("note", ""))
 
 
+def _move_in_params():
+    from .units import MoveInParams
+
+    return MoveInParams
+
+
+def _move_in(event, params: dict) -> dict:
+    from .units import execute_move_in
+
+    return execute_move_in(event, params)
+
+
 def _switch_primary(event, params: dict) -> dict:
     contact = contact_of(event.account, params["contact_id"])
     return {"contact_id": contact.id, "changed": set_primary(contact)}
@@ -92,6 +104,8 @@ def core_action_types() -> list[ScheduledActionType]:
         ScheduledActionType("change_status", "Change account status", ChangeStatusParams,
                             _change_status),
         ScheduledActionType("move_out", "Move-out", MoveOutParams, _move_out),
+        ScheduledActionType("move_in", "Move-in (a booked next tenant)", _move_in_params(),
+                            _move_in),
         ScheduledActionType("switch_primary_contact", "Switch primary contact", ContactParams,
                             _switch_primary),
         ScheduledActionType("switch_financial_contact", "Switch financial contact",

@@ -13,7 +13,7 @@ import unicodedata
 import sqlalchemy as sa
 from marshmallow import ValidationError
 
-from backhaul.core.db import db
+from backhaul.core.db import LIKE_ESCAPE, contains_pattern, db
 
 from .fields import default_country
 from .models import Account, Address, AddressOccupancy, Building
@@ -191,9 +191,9 @@ def search_addresses(text: str = "", *, building_id: int | None = None,
     stmt = sa.select(Address)
     if text:
         for word in _fold(text).split():
-            like = f"%{word}%"
-            stmt = stmt.where(sa.or_(Address.key.ilike(like), Address.street.ilike(like),
-                                     Address.unit.ilike(like), Address.city.ilike(like)))
+            like = contains_pattern(word)
+            stmt = stmt.where(sa.or_(Address.key.ilike(like, escape=LIKE_ESCAPE), Address.street.ilike(like, escape=LIKE_ESCAPE),
+                                     Address.unit.ilike(like, escape=LIKE_ESCAPE), Address.city.ilike(like, escape=LIKE_ESCAPE)))
     if building_id is not None:
         stmt = stmt.where(Address.building_id == building_id)
     if serviceable is not None:
@@ -211,6 +211,6 @@ def search_buildings(text: str = ""):
     stmt = sa.select(Building)
     if text:
         for word in _fold(text).split():
-            like = f"%{word}%"
-            stmt = stmt.where(sa.or_(Building.name.ilike(like), Building.key.ilike(like)))
+            like = contains_pattern(word)
+            stmt = stmt.where(sa.or_(Building.name.ilike(like, escape=LIKE_ESCAPE), Building.key.ilike(like, escape=LIKE_ESCAPE)))
     return stmt.order_by(Building.name, Building.id)

@@ -52,6 +52,8 @@ def parse_unit_pattern(pattern: str) -> list[str]:
             labels.append(token)
         else:
             raise ValueError(f"'{token}' is not a unit, a range such as 101-124, or A-D")
+        if len(labels) > MAX_UNITS:  # checked as it grows: never expand past the limit
+            break
     if len(labels) > MAX_UNITS:
         raise ValueError(f"the pattern gives {len(labels)} units; the limit is {MAX_UNITS}")
     return list(dict.fromkeys(labels))
@@ -67,6 +69,8 @@ def parse_floors(floors: str) -> list[int]:
             lo, hi = int(match[1]), int(match[2])
             if lo > hi:
                 raise ValueError(f"floors '{token}' run backwards")
+            if hi - lo + 1 > MAX_FLOORS or len(out) > MAX_FLOORS:
+                raise ValueError(f"more than {MAX_FLOORS} floors")
             out.extend(range(lo, hi + 1))
         elif token.isdigit():
             out.append(int(token))
@@ -75,15 +79,49 @@ def parse_floors(floors: str) -> list[int]:
     return list(dict.fromkeys(out))
 
 
+MAX_FLOORS = 300
+#: ``{floor}`` or ``{unit}``, optionally zero-padded to a small width: ``{unit:02d}``
+_PLACEHOLDER = re.compile(r"\{(floor|unit)(?::0([1-6])d)?\}")
+_LITERAL = re.compile(r"[A-Za-z0-9 .\-/#]*")
+
+
+def compile_unit_format(unit_format: str):
+    """A unit-label function from a format such as ``{floor}{unit:02d}``.
+
+    Not Python's ``str.format``: that would let staff read attributes
+    (``{floor.__class__.__mro__}``) and pad to a million characters (``{unit:>1000000}``).
+    Only ``{floor}`` and ``{unit}`` with an optional zero-padded width up to 6, and plain
+    letters, digits, spaces and ``.-/#`` between them.
+    """
+    parts, pos = [], 0
+    for match in _PLACEHOLDER.finditer(unit_format):
+        literal = unit_format[pos:match.start()]
+        if not _LITERAL.fullmatch(literal):
+            break
+        parts += [literal, (match[1], int(match[2] or 0))]
+        pos = match.end()
+    tail = unit_format[pos:]
+    if not _LITERAL.fullmatch(tail) or "{" in tail or "}" in tail or len(unit_format) > 40 \
+            or not any(isinstance(p, tuple) and p[0] == "unit" for p in parts):
+        raise ValueError(f"unit format '{unit_format[:40]}' is invalid; use {{floor}} and "
+                         "{unit} (optionally zero-padded, e.g. {unit:02d}), such as "
+                         "{floor}{unit:02d}")
+    parts.append(tail)
+
+    def label(floor: int, unit: int) -> str:
+        values = {"floor": floor, "unit": unit}
+        return "".join(p if isinstance(p, str) else f"{values[p[0]]:0{p[1]}d}" for p in parts)
+
+    return label
+
+
 def floor_units(floors: str, per_floor: int, unit_format: str = "{floor}{unit:02d}") -> list[str]:
-    labels = []
-    for floor in parse_floors(floors):
-        for unit in range(1, per_floor + 1):
-            try:
-                labels.append(unit_format.format(floor=floor, unit=unit))
-            except (KeyError, IndexError, ValueError) as exc:
-                raise ValueError(f"unit format '{unit_format}' is invalid ({exc}); use "
-                                 "{floor} and {unit}, e.g. {floor}{unit:02d}") from None
+    label = compile_unit_format(unit_format)
+    floor_numbers = parse_floors(floors)
+    if len(floor_numbers) * per_floor > MAX_UNITS:  # before generating any of them
+        raise ValueError(f"that gives {len(floor_numbers) * per_floor} units; the limit is "
+                         f"{MAX_UNITS}")
+    labels = [label(floor, unit) for floor in floor_numbers for unit in range(1, per_floor + 1)]
     if len(labels) > MAX_UNITS:
         raise ValueError(f"that gives {len(labels)} units; the limit is {MAX_UNITS}")
     return list(dict.fromkeys(labels))

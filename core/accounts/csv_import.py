@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -175,14 +176,29 @@ def _existing_keys(keys: list[str]) -> dict[str, int]:
     return found
 
 
+def name_key(name: str) -> str:
+    """How building names compare: Unicode-aware case folding, the same on every database
+    (SQLite's ``lower()`` folds ASCII only: "Résidence Les Érables" never matched)."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _known_buildings(keys: set[str]) -> dict[str, Building]:
+    """Existing buildings whose name folds to one of ``keys`` (compared in Python)."""
+    ids = [id_ for id_, name in db.session.execute(sa.select(Building.id, Building.name))
+           if name_key(name) in keys]
+    if not ids:
+        return {}
+    return {name_key(b.name): b for b in db.session.scalars(
+        sa.select(Building).where(Building.id.in_(ids)))}
+
+
 def _buildings(valid: list[tuple[int, dict]]) -> tuple[dict[str, Building], list[RowError]]:
     """Existing buildings by name, new ones from their first row; conflicts are row errors."""
     wanted = {}
     for line, loaded in valid:
         if loaded["building"]:
-            wanted.setdefault(loaded["building"].lower(), (line, loaded))
-    known = {b.name.lower(): b for b in db.session.scalars(
-        sa.select(Building).where(sa.func.lower(Building.name).in_(list(wanted))))} if wanted else {}
+            wanted.setdefault(name_key(loaded["building"]), (line, loaded))
+    known = _known_buildings(set(wanted)) if wanted else {}
     out, errors = {}, []
     for name, (line, loaded) in wanted.items():
         if name in known:
@@ -225,7 +241,7 @@ def import_addresses(data: bytes | str) -> ImportResult:
     for _, loaded in valid:
         name = loaded.pop("building")
         loaded.pop("building_id", None)
-        result.created.append(Address(building=buildings.get(name.lower()) if name else None,
+        result.created.append(Address(building=buildings.get(name_key(name)) if name else None,
                                       **loaded))
     db.session.add_all(result.created)
     db.session.flush()

@@ -36,11 +36,19 @@ def default_country() -> str:
 
 
 def local_zone() -> ZoneInfo:
+    """The ISP's zone: "on 31 December" is that day where the ISP is."""
     name = current_app.config.get("TIMEZONE", "UTC") if has_app_context() else "UTC"
     try:
         return ZoneInfo(name)
     except Exception:
         return ZoneInfo("UTC")
+
+
+def staff_zone() -> ZoneInfo:
+    """The zone a staff member types times in (their own, default the ISP's)."""
+    from ..auth.staff import staff_zone as zone
+
+    return zone()
 
 
 def normalise_email(value: str) -> str:
@@ -120,7 +128,7 @@ class DueTime(fields.Field):
                                       "later date.")
             moment = max(datetime.combine(moment, time(0), zone).astimezone(UTC), now)
         elif moment.tzinfo is None:
-            moment = moment.replace(tzinfo=zone)
+            moment = moment.replace(tzinfo=staff_zone())  # a time: the staff member's
         moment = moment.astimezone(UTC)
         if moment < now - PAST_GRACE:
             raise ValidationError(f"{moment.isoformat(timespec='minutes')} is in the past: "
@@ -129,7 +137,7 @@ class DueTime(fields.Field):
 
 
 class LocalDateTime(fields.Field):
-    """An ISO date and time; without an offset it is read in the configured time zone."""
+    """An ISO date and time; without an offset it is read in the staff member's time zone."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, datetime):
@@ -141,7 +149,7 @@ class LocalDateTime(fields.Field):
                 raise ValidationError(f"'{value}' is not a date and time "
                                       "(2026-12-31T09:00).") from None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=local_zone())
+            moment = moment.replace(tzinfo=staff_zone())
         return moment.astimezone(UTC)
 
 
@@ -155,8 +163,10 @@ class BaseSchema(Schema):
     def _clean(self, data, **kwargs):
         if not hasattr(data, "items"):
             return data
-        out = {}
+        out, nul = {}, {}
         for key, value in data.items():
+            if isinstance(value, str) and "\x00" in value:
+                nul[key] = ["Must not contain NUL characters."]
             if isinstance(value, str):
                 value = value.strip()
                 field = self.fields.get(key) or next(
@@ -166,4 +176,6 @@ class BaseSchema(Schema):
                 if value == "" and isinstance(field, (Email, Phone, Country)):
                     value = None
             out[key] = value
+        if nul:  # text with NUL cannot be stored on PostgreSQL and is never meant
+            raise ValidationError(nul)
         return out

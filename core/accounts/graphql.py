@@ -11,6 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
+from backhaul.core.db import LIKE_ESCAPE, contains_pattern
 from backhaul.sdk import GraphQLContribution, db
 from backhaul.sdk.graphql import (
     GraphQLUserError,
@@ -269,9 +270,9 @@ def resolve_contacts_list(_obj, _info, filter=None, first=None, after=None):  # 
     if f.get("accountId"):
         stmt = stmt.where(Contact.account_id == int_id(f["accountId"], "accountId"))
     if f.get("search"):
-        like = f"%{f['search'].strip()}%"
-        stmt = stmt.where(sa.or_(Contact.name.ilike(like), Contact.email.ilike(like),
-                                 Contact.phone.ilike(like)))
+        like = contains_pattern(f["search"].strip())
+        stmt = stmt.where(sa.or_(*(column.ilike(like, escape=LIKE_ESCAPE) for column in (
+            Contact.name, Contact.email, Contact.phone))))
     if f.get("isFinancial") is not None:
         stmt = stmt.where(Contact.is_financial.is_(f["isFinancial"]))
     if f.get("isPrimary") is not None:
@@ -348,8 +349,10 @@ def resolve_action_types(_obj, _info):
 
 
 def contribution() -> GraphQLContribution:
+    from . import graphql_units
     from .graphql_mutations import mutation
 
-    return GraphQLContribution(SDL, (query, mutation, account_type, status_type, address_type,
-                                     building_type, occupancy_type, contact_type, note_type,
-                                     call_type, event_type))
+    return GraphQLContribution(SDL + "\n" + graphql_units.SDL, (
+        query, mutation, account_type, status_type, address_type, building_type,
+        occupancy_type, contact_type, note_type, call_type, event_type,
+        *graphql_units.BINDABLES))

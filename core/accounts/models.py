@@ -187,6 +187,17 @@ class Account(TimestampMixin, db.Model):
         return f"<Account {self.number}>"
 
 
+class UnitAccess(TimestampMixin, db.Model):
+    """How to get into a unit (key box, gate code, superintendent...). Belongs to the address,
+    not to a tenant, so it stays when tenants change."""
+
+    __tablename__ = "core_unit_access"
+
+    address_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("core_address.id", ondelete="CASCADE"), primary_key=True)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+
 class AddressOccupancy(db.Model):
     """Who lived at an address and when. ``ended_at IS NULL`` is the current tenant."""
 

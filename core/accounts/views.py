@@ -52,6 +52,12 @@ def show_form(title: str, action: str, fields, values=None, errors=None, back=No
                            submit=submit, lead=lead), status
 
 
+def _unit_access(account) -> str:
+    from .units import access_notes
+
+    return access_notes(account.address) if account.address is not None else ""
+
+
 def attempt(work, on_error):
     """Run ``work()`` and commit; on ``ValidationError`` roll back and ``on_error(messages)``."""
     try:
@@ -128,6 +134,7 @@ def register(bp: Blueprint) -> None:
             pinned=notes.pinned_notes(account), timeline=build_timeline(account, 100),
             events=scheduling.events_for(account), statuses=status_options(),
             move_out=moves.pending_move_out(account),
+            access_notes=_unit_access(account),
             action_types=sorted(scheduling.action_types().values(), key=lambda t: t.label),
             fields={"note": NOTE_FIELDS, "call": _call_fields(account),
                     "contact": CONTACT_FIELDS, "move_out": MOVE_OUT_FIELDS})

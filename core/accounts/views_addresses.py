@@ -42,6 +42,10 @@ def _tenants(address_ids: list[int]) -> dict[int, Account]:
 
 
 def register(bp: Blueprint) -> None:
+    from . import views_units
+
+    views_units.register(bp)
+
     @bp.get("/addresses/")
     @permission_required("accounts.address.view")
     def address_list():
@@ -86,9 +90,14 @@ def register(bp: Blueprint) -> None:
     @permission_required("accounts.address.view")
     def address_show(address_id: int):
         address = get_or_404(Address, address_id)
+        from . import units
+
+        leaving, booked = units.unit_moves([address.id])
         return render_template("accounts/address.html", address=address,
                                tenant=addresses.current_tenant(address),
-                               history=addresses.occupancy_history(address))
+                               history=addresses.occupancy_history(address),
+                               access_notes=units.access_notes(address),
+                               leaving=leaving.get(address.id), booked=booked.get(address.id))
 
     @bp.route("/addresses/<int:address_id>/edit", methods=["GET", "POST"])
     @permission_required("accounts.address.edit")
@@ -163,10 +172,15 @@ def register(bp: Blueprint) -> None:
     @permission_required("accounts.address.view")
     def building_show(building_id: int):
         building = get_or_404(Building, building_id)
+        from .units import unit_moves
+
         units = list(building.addresses)
+        leaving, booked = unit_moves([u.id for u in units])
         return render_template("accounts/building.html", building=building, units=units,
                                tenants=_tenants([u.id for u in units]), unit_fields=UNIT_FIELDS,
-                               values={"unit_format": "{floor}{unit:02d}"}, errors={})
+                               values={"unit_format": "{floor}{unit:02d}"}, errors={},
+                               leaving=leaving, booked=booked,
+                               serviceability_fields=SERVICEABILITY_FIELDS)
 
     @bp.post("/buildings/<int:building_id>/units")
     @permission_required("accounts.address.edit")
@@ -176,10 +190,14 @@ def register(bp: Blueprint) -> None:
 
         def failed(errors):
             units = list(building.addresses)
+            from .units import unit_moves
+
+            leaving, booked = unit_moves([u.id for u in units])
             return render_template("accounts/building.html", building=building, units=units,
                                    tenants=_tenants([u.id for u in units]),
                                    unit_fields=UNIT_FIELDS, values=request.form,
-                                   errors=errors), 422
+                                   errors=errors, leaving=leaving, booked=booked,
+                                   serviceability_fields=SERVICEABILITY_FIELDS), 422
 
         result, error = attempt(lambda: buildings.generate_units(building, data), failed)
         if error:

@@ -103,7 +103,33 @@ def _before_request():
             "Your session has ended. Sign in again." if ended else None)
     if principal.token is None and not getattr(view, "backhaul_csrf_exempt", False):
         current_app.extensions["csrf"].protect(apply_exemptions=True)
-    return None
+    return _forced_password_change(principal, view)
+
+
+#: what a staff member signed in with a printed password may still open
+PASSWORD_CHANGE_ENDPOINTS = {"auth.profile", "auth.change_password", "auth.logout"}
+
+
+def _forced_password_change(principal, view):
+    """Signed in with a printed/initial password: only the profile page until it is changed."""
+    if principal.token is not None or principal.user is None or is_public(request.endpoint,
+                                                                         view):
+        return None
+    if request.endpoint in PASSWORD_CHANGE_ENDPOINTS:
+        return None
+    from .staff import must_change_password
+
+    if not must_change_password(principal.user):
+        return None
+    from flask import flash, redirect, url_for
+
+    if request.path.startswith("/graphql"):
+        response = jsonify({"error": "password_change_required", "permission": None,
+                            "message": "Change the printed password on the profile page first."})
+        response.status_code = 403
+        return response
+    flash("You signed in with a printed password: choose your own before you go on.", "warning")
+    return redirect(url_for("auth.profile"))
 
 
 def _no_shared_caching(response):

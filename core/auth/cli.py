@@ -103,6 +103,9 @@ def ensure_admin():
             password = passwords.generate_password()
             user = create_user(ADMIN_EMAIL, "Administrator", password, [role], _min_length(app))
             _write_secret_file(path, password)
+            from .staff import require_password_change
+
+            require_password_change(user)  # the first sign-in must replace it
             db.session.commit()
             click.echo(f"created the initial administrator; its password is kept in {path}")
         else:
@@ -164,3 +167,70 @@ def reset_2fa(email):
         sessions.revoke_all(user, "2fa reset")
         db.session.commit()
     click.echo(f"two-factor sign-in of {email} is off; they can enrol again from their profile")
+
+
+@click.group()
+def tokens():
+    """API tokens (for integrations: send as 'Authorization: Bearer ...')."""
+
+
+@tokens.command("create")
+@click.option("--email", required=True, help="The staff user the token acts as.")
+@click.option("--name", required=True, help="What uses it (e.g. 'accounting export').")
+@click.option("--scope", type=click.Choice(["read", "custom", "full"]), default="read",
+              show_default=True, help="read: queries only; full: everything the user may; "
+                                      "custom: the --permission names only.")
+@click.option("--permission", "permission_names", multiple=True,
+              help="With --scope custom; repeatable (e.g. --permission billing.invoice.view).")
+@click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Expiry date (YYYY-MM-DD); omit for none.")
+@click.option("--network", "networks", multiple=True,
+              help="Only from this CIDR network; repeatable (e.g. 192.0.2.0/24).")
+def create_token(email, name, scope, permission_names, expires, networks):
+    """Create an API token and print it (once: it is stored hashed)."""
+    from datetime import UTC
+
+    from .identity import known_permissions
+    from .tokens import TokenError, create
+
+    app = _app()
+    with app.app_context():
+        user = _user_or_fail(email)
+        try:
+            plaintext, row = create(
+                user, name, scope, permission_names, known_permissions(app),
+                expires_at=expires.replace(tzinfo=UTC) if expires else None,
+                networks=list(networks) or None)
+        except TokenError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"created token '{row.name}' ({row.scope}) for {user.email}; it is shown "
+                   "only now:")
+        click.echo(plaintext)
+
+
+@tokens.command("list")
+def list_tokens():
+    """Every API token: id, owner, name, scope, state (never the secret)."""
+    from .tokens import status, tokens_of
+
+    with _app().app_context():
+        for row in tokens_of():
+            click.echo(f"{row.id:>4}  {row.user.email:<32} {row.name:<28} {row.scope:<7} "
+                       f"{status(row)}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+def revoke_token(token_id):
+    """Revoke a token by id (see `backhaul tokens list`)."""
+    from .models import ApiToken
+    from .tokens import revoke
+
+    with _app().app_context():
+        row = db.session.get(ApiToken, token_id)
+        if row is None:
+            raise click.ClickException(f"no token with id {token_id}")
+        revoke(row)
+        db.session.commit()
+    click.echo(f"token {token_id} revoked")

@@ -61,6 +61,18 @@ class User(TimestampMixin, db.Model):
         return any(role.is_superuser for role in self.roles)
 
 
+class UserSetting(db.Model):
+    """A staff member's own settings: time zone (None: the ISP's) and whether the next
+    sign-in must change the password (a printed or initial password)."""
+
+    __tablename__ = "auth_user_setting"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("auth_user.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+
+
 class Role(TimestampMixin, db.Model):
     """A named set of permissions. ``is_superuser`` roles hold every known permission."""
 

@@ -7,6 +7,7 @@ store a fresh hash while it still holds the plaintext.
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 
 from argon2 import PasswordHasher
@@ -71,7 +72,29 @@ def policy_problems(password: str, min_length: int = DEFAULT_MIN_LENGTH,
         problems.append("The password cannot be only spaces.")
     elif email and password.strip().lower() == email.strip().lower():
         problems.append("The password cannot be your e-mail address.")
+    elif not problems and guessable(password, email):
+        problems.append("This password is too easy to guess (a common password, a word with "
+                        "a few digits, a keyboard or number run, repeated characters): use a "
+                        "few unrelated words instead.")
     return problems
+
+
+def guessable(password: str, email: str | None = None) -> bool:
+    """Whether ``password`` is among the most common ones or a trivial pattern.
+
+    zxcvbn (Dropbox's estimator, with its list of the 30,000 most common passwords and
+    detectors for keyboard runs, sequences, repeats and dates) scores it; below 3 ("safely
+    unguessable" at 10^8 guesses) it is refused. Only the first 64 characters are scored:
+    the estimate's cost grows with length, and a longer password is not weak by pattern.
+    """
+    from zxcvbn import zxcvbn
+
+    inputs: list[str] = []
+    if email:
+        local = email.split("@")[0]
+        parts = [p for p in re.split(r"[._+-]", local) if p]
+        inputs = [email, local, "".join(parts), *parts]
+    return zxcvbn(password[:64], user_inputs=inputs)["score"] < 3
 
 
 def generate_password() -> str:

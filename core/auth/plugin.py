@@ -37,9 +37,9 @@ def register_blueprints(app):
 
 @hookimpl
 def cli_commands():
-    from .cli import users
+    from .cli import tokens, users
 
-    return [users]
+    return [users, tokens]
 
 
 @hookimpl
@@ -53,3 +53,10 @@ def purge_expired() -> None:
 
     sessions.purge()
     throttle.purge()
+
+
+@hookimpl
+def graphql_schema():
+    from .graphql import contribution
+
+    return contribution()

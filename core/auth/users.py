@@ -63,8 +63,13 @@ def set_password(user: User, password: str, min_length: int,
 
 def change_own_password(user: User, current: str, new: str, min_length: int,
                         keep: AuthSession | None = None) -> int:
-    if not passwords.verify_password(user.password_hash, current):
-        raise UserError("The current password is not correct.", "current_password")
+    from .reauth import ReauthFailed, confirm_current_password
+
+    try:
+        confirm_current_password(user, current)
+    except ReauthFailed as exc:
+        exc.record_and_commit()
+        raise UserError(str(exc), exc.field) from None
     if passwords.verify_password(user.password_hash, new):
         raise UserError("Choose a password different from the current one.", "new_password")
     try:

@@ -13,9 +13,10 @@ from marshmallow import ValidationError
 from ..db import db, utcnow
 from . import roles as rolelib
 from . import sessions, tokens, totp, users
-from .decorators import permission_required
+from .decorators import permission_required, session_required
 from .identity import current_principal, known_permissions
 from .models import ApiToken, Role, User
+from .reauth import ReauthFailed, confirm_current_password
 from .schemas import RoleSchema, UserSchema, form_data
 from .security import audit
 from .throttle import unlock
@@ -54,6 +55,11 @@ def _manageable(user: User) -> None:
     rolelib.check_may_manage(user, held, is_super, known_permissions())
 
 
+def _step_up(password: str | None) -> None:
+    """The acting administrator's current password (see :mod:`.reauth`)."""
+    confirm_current_password(current_principal().user, password)
+
+
 def _user_form(user: User | None, errors=None, values=None, status=200):
     return render_template("auth/user_form.html", user=user, roles=_all_roles(),
                            errors=errors or {}, values=values or {}, status_of=tokens.status,
@@ -85,15 +91,37 @@ def _apply_user(user: User | None, data: dict) -> User:
     return user
 
 
+def apply_role(role: Role | None, data: dict) -> Role:
+    """Create (``role=None``) or update a role from validated data; raises RoleError."""
+    held, is_super = _granter()
+    if role is not None:  # nobody edits a role that grants more than they hold
+        rolelib.check_may_assign([role], held, is_super, known_permissions())
+    name_clash = db.session.scalar(sa.select(Role.id).where(
+        Role.name == data["name"].strip(), Role.id != (role.id if role else -1)))
+    if name_clash:
+        raise rolelib.RoleError("A role with this name exists already.")
+    if role is None:
+        role = Role(name=data["name"].strip())
+        db.session.add(role)
+    elif role.builtin and data["name"].strip() != role.name:
+        raise rolelib.RoleError("The built-in role cannot be renamed.")
+    role.name, role.description = data["name"].strip(), data["description"]
+    rolelib.set_role_permissions(role, data["permissions"], known_permissions(),
+                                 None if is_super else held)
+    return role
+
+
 def register(bp: Blueprint) -> None:
     # ------------------------------------------------------------------------ users
     @bp.get("/auth/users")
     @permission_required(USERS)
+    @session_required
     def users_list():
         return render_template("auth/users.html", users=users.all_users(), now=utcnow())
 
     @bp.route("/auth/users/new", methods=["GET", "POST"])
     @permission_required(USERS)
+    @session_required
     def user_new():
         if request.method == "GET":
             return _user_form(None, values={"is_active": True})
@@ -111,31 +139,45 @@ def register(bp: Blueprint) -> None:
 
     @bp.route("/auth/users/<int:user_id>", methods=["GET", "POST"])
     @permission_required(USERS)
+    @session_required
     def user_edit(user_id: int):
         user = _get(User, user_id)
         if request.method == "GET":
             return _user_form(user)
         raw = form_data(request.form, lists=("roles",))
         try:
+            if raw.get("password"):  # someone else's credential: the admin's own password
+                _step_up(raw.pop("current_password", None))
             _apply_user(user, UserSchema().load(raw))
         except ValidationError as exc:
             return _user_form(user, exc.messages, raw, 400)
-        except (users.UserError, rolelib.RoleError) as exc:
+        except (users.UserError, rolelib.RoleError, ReauthFailed) as exc:
             db.session.rollback()
+            if isinstance(exc, ReauthFailed):
+                exc.record_and_commit()
+            if getattr(exc, "ended", False):
+                flash(str(exc), "error")
+                return redirect(url_for("auth.login"))
             return _user_form(_get(User, user_id), {getattr(exc, "field", "_schema"): [str(exc)]},
                               raw, 400)
         db.session.commit()
         flash(f"User {user.email} was saved.", "success")
         return redirect(url_for("auth.user_edit", user_id=user.id))
 
-    def _user_action(user_id: int, action, done: str):
+    def _user_action(user_id: int, action, done: str, step_up: bool = False):
         user = _get(User, user_id)
         try:
+            if step_up:
+                _step_up(request.form.get("current_password"))
             _manageable(user)
             action(user)
-        except rolelib.RoleError as exc:
+        except (rolelib.RoleError, ReauthFailed) as exc:
             db.session.rollback()
+            if isinstance(exc, ReauthFailed):
+                exc.record_and_commit()
             flash(str(exc), "error")
+            if getattr(exc, "ended", False):
+                return redirect(url_for("auth.login"))
             return redirect(url_for("auth.user_edit", user_id=user_id))
         db.session.commit()
         current_app.logger.info("%s: %s (user %s)", current_principal().actor, done, user.id)
@@ -144,6 +186,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.post("/auth/users/<int:user_id>/deactivate")
     @permission_required(USERS)
+    @session_required
     def user_deactivate(user_id: int):
         def act(user):
             rolelib.check_keeps_an_administrator(user, False, user.roles)
@@ -152,16 +195,19 @@ def register(bp: Blueprint) -> None:
 
     @bp.post("/auth/users/<int:user_id>/activate")
     @permission_required(USERS)
+    @session_required
     def user_activate(user_id: int):
         return _user_action(user_id, lambda u: users.set_active(u, True), "activated")
 
     @bp.post("/auth/users/<int:user_id>/unlock")
     @permission_required(USERS)
+    @session_required
     def user_unlock(user_id: int):
         return _user_action(user_id, unlock, "sign-in unlocked")
 
     @bp.post("/auth/users/<int:user_id>/sign-out")
     @permission_required(USERS)
+    @session_required
     def user_sign_out(user_id: int):
         def act(user):
             count = sessions.revoke_all(user, "signed out by admin")
@@ -170,8 +216,10 @@ def register(bp: Blueprint) -> None:
 
     @bp.post("/auth/users/<int:user_id>/reset-2fa")
     @permission_required(USERS)
+    @session_required
     def user_reset_totp(user_id: int):
-        return _user_action(user_id, totp.disable, "two-factor sign-in turned off")
+        return _user_action(user_id, totp.disable, "two-factor sign-in turned off",
+                            step_up=True)
 
     # ------------------------------------------------------------------------ roles
     def _role_form(role: Role | None, errors=None, values=None, status=200):
@@ -183,22 +231,7 @@ def register(bp: Blueprint) -> None:
     def _save_role(role: Role | None):
         raw = form_data(request.form, lists=("permissions",))
         try:
-            data = RoleSchema().load(raw)
-            held, is_super = _granter()
-            if role is not None:  # nobody edits a role that grants more than they hold
-                rolelib.check_may_assign([role], held, is_super, known_permissions())
-            name_clash = db.session.scalar(sa.select(Role.id).where(
-                Role.name == data["name"].strip(), Role.id != (role.id if role else -1)))
-            if name_clash:
-                raise rolelib.RoleError("A role with this name exists already.")
-            if role is None:
-                role = Role(name=data["name"].strip())
-                db.session.add(role)
-            elif role.builtin and data["name"].strip() != role.name:
-                raise rolelib.RoleError("The built-in role cannot be renamed.")
-            role.name, role.description = data["name"].strip(), data["description"]
-            rolelib.set_role_permissions(role, data["permissions"], known_permissions(),
-                                         None if is_super else held)
+            role = apply_role(role, RoleSchema().load(raw))
         except ValidationError as exc:
             return _role_form(role, exc.messages, raw, 400)
         except rolelib.RoleError as exc:
@@ -211,6 +244,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/auth/roles")
     @permission_required(ROLES)
+    @session_required
     def roles():
         roles, known = _all_roles(), known_permissions()
         granted = {r.id: len(r.permission_names & known) for r in roles}
@@ -218,17 +252,20 @@ def register(bp: Blueprint) -> None:
 
     @bp.route("/auth/roles/new", methods=["GET", "POST"])
     @permission_required(ROLES)
+    @session_required
     def role_new():
         return _role_form(None) if request.method == "GET" else _save_role(None)
 
     @bp.route("/auth/roles/<int:role_id>", methods=["GET", "POST"])
     @permission_required(ROLES)
+    @session_required
     def role_edit(role_id: int):
         role = _get(Role, role_id)
         return _role_form(role) if request.method == "GET" else _save_role(role)
 
     @bp.post("/auth/roles/<int:role_id>/delete")
     @permission_required(ROLES)
+    @session_required
     def role_delete(role_id: int):
         role = _get(Role, role_id)
         try:
@@ -245,12 +282,14 @@ def register(bp: Blueprint) -> None:
     # ------------------------------------------------------------------------ tokens
     @bp.get("/auth/tokens")
     @permission_required(TOKENS)
+    @session_required
     def tokens_admin():
         return render_template("auth/tokens_admin.html", tokens=tokens.tokens_of(),
                                status_of=tokens.status)
 
     @bp.post("/auth/tokens/<int:token_id>/revoke")
     @permission_required(TOKENS)
+    @session_required
     def token_revoke(token_id: int):
         token = _get(ApiToken, token_id)
         tokens.revoke(token)

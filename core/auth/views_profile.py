@@ -15,7 +15,6 @@ from . import sessions, tokens, totp, users
 from .decorators import session_required
 from .identity import current_principal, known_permissions
 from .models import ApiToken
-from .passwords import verify_password
 from .roles import is_read_permission
 from .schemas import CodeSchema, PasswordChangeSchema, PasswordSchema, TokenSchema, form_data
 from .views import no_store
@@ -30,6 +29,14 @@ def _profile_page(errors=None, status=200, **extra):
     context = dict(user=principal.user, sessions=sessions.live_sessions(principal.user),
                    current_session=principal.session, permissions=sorted(principal.permissions),
                    errors=errors or {}, min_length=current_app.config["AUTH_PASSWORD_MIN_LENGTH"])
+    from . import staff
+
+    context.update(time_zone=staff.zone_name_of(principal.user),
+                   own_zone=(staff.setting(principal.user) or None) and
+                   staff.setting(principal.user).time_zone,
+                   isp_zone=staff.isp_zone_name(),
+                   zone_options=[(z, z) for z in staff.common_zones()],
+                   must_change=staff.must_change_password(principal.user))
     context.update(extra)
     return render_template("auth/profile.html", **context), status
 
@@ -50,10 +57,16 @@ def _password_problem(user):
         data = PasswordSchema().load(form_data(request.form))
     except ValidationError as exc:
         return _profile_page({"totp_password": exc.messages["current_password"]}, 400)
-    if not verify_password(user.password_hash, data["current_password"]):
-        current_app.logger.warning("wrong current password from user %s (two-factor change)",
-                                   user.id)
-        return _profile_page({"totp_password": ["The current password is not correct."]}, 400)
+    from .reauth import ReauthFailed, confirm_current_password
+
+    try:
+        confirm_current_password(user, data["current_password"])
+    except ReauthFailed as exc:
+        exc.record_and_commit()
+        if exc.ended:
+            flash(str(exc), "error")
+            return redirect(url_for("auth.login"))
+        return _profile_page({"totp_password": [str(exc)]}, 400)
     return None
 
 
@@ -77,10 +90,27 @@ def register(bp: Blueprint) -> None:
         except users.UserError as exc:
             db.session.rollback()
             return _profile_page({exc.field: [str(exc)]}, 400)
+        from .staff import require_password_change
+
+        require_password_change(principal.user, False)
         db.session.commit()
         current_app.logger.info("user %s changed their password", principal.user.id)
         flash("Your password was changed" + (f"; {revoked} other session(s) were signed out."
                                              if revoked else "."), "success")
+        return redirect(url_for("auth.profile"))
+
+    @bp.post("/auth/profile/time-zone")
+    @session_required
+    def set_time_zone():
+        from .staff import set_time_zone as save_zone
+
+        try:
+            zone = save_zone(_me(), request.form.get("time_zone", ""))
+        except ValidationError as exc:
+            db.session.rollback()
+            return _profile_page(exc.messages, 400)
+        db.session.commit()
+        flash(f"Times are now shown in {zone or 'the ISP' + chr(39) + 's time zone'}.", "success")
         return redirect(url_for("auth.profile"))
 
     @bp.post("/auth/profile/totp/start")

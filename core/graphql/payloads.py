@@ -58,6 +58,34 @@ def payload(errors: FieldErrors | None = None, **fields) -> dict:
     return {"ok": errors is None, "errors": errors.as_list() if errors else [], **fields}
 
 
+#: arguments that carry free-form JSON: the keys below them are the client's, kept as sent
+JSON_ARGUMENTS = frozenset({"params", "settings", "preferences", "variables"})
+
+
+def field_path(key: str | None) -> str | None:
+    """An error key the way the schema names it: ``price_override`` -> ``priceOverride``,
+    ``items.0.service_id`` -> ``items.0.serviceId``; keys inside JSON arguments stay as sent
+    (``params.download_mbps``)."""
+    if not key or key == "_schema":
+        return None if key == "_schema" else key
+    from .names import camel
+
+    out, raw = [], False
+    for part in key.split("."):
+        out.append(part if raw or part.isdigit() else camel(part))
+        raw = raw or part in JSON_ARGUMENTS
+    return ".".join(out)
+
+
+def schema_names(errors: FieldErrors) -> FieldErrors:
+    """One naming of fields in every mutation's errors (camelCase, as the schema)."""
+    renamed: dict[str | None, list[str]] = {}
+    for key, messages in errors.errors.items():
+        renamed.setdefault(field_path(key), []).extend(messages)
+    errors.errors = renamed
+    return errors
+
+
 def mutation_payload(resolver: Callable) -> Callable:
     """Run the resolver in a savepoint; turn :class:`FieldErrors` into ``ok: false``."""
     from marshmallow import ValidationError
@@ -71,8 +99,11 @@ def mutation_payload(resolver: Callable) -> Callable:
             result = resolver(obj, info, **kwargs)
         except (FieldErrors, ValidationError) as exc:
             savepoint.rollback()
+            follow_up = getattr(exc, "after_rollback", None)
+            if follow_up is not None:  # e.g. recording a failed re-authentication
+                follow_up()
             errors = exc if isinstance(exc, FieldErrors) else FieldErrors.from_marshmallow(exc)
-            return payload(errors)
+            return payload(schema_names(errors))
         except BaseException:
             savepoint.rollback()
             raise

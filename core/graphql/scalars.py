@@ -19,9 +19,16 @@ scalar Date
 "Any JSON value."
 scalar JSON
 
+"""
+A 64-bit integer (GraphQL's Int is 32-bit: 21,474,836.47 in cents). Served as a JSON number
+while it is exact in IEEE doubles (|n| <= 2^53), as a decimal string beyond.
+"""
+scalar Long
+
 "An amount of money: integer minor units (cents) and an ISO 4217 currency."
 type Money {
-  amount: Int!
+  "Minor units (cents), 64-bit: a balance of any size is readable."
+  amount: Long!
   currency: String!
   "For display only, e.g. 12.34 USD."
   formatted: String!
@@ -31,7 +38,10 @@ type Money {
 datetime_scalar = ScalarType("DateTime")
 date_scalar = ScalarType("Date")
 json_scalar = ScalarType("JSON")
+long_scalar = ScalarType("Long")
 money_type = ObjectType("Money")
+_EXACT = 2 ** 53
+_LONG = 2 ** 63
 
 
 @datetime_scalar.serializer
@@ -85,9 +95,35 @@ def parse_json_literal(node, variables=None):
     return value_from_ast_untyped(node, variables)
 
 
+@long_scalar.serializer
+def serialize_long(value) -> int | str:
+    number = int(value)
+    if not -_LONG <= number < _LONG:
+        raise GraphQLError("internal: the number does not fit 64 bits")
+    return number if -_EXACT <= number <= _EXACT else str(number)
+
+
+@long_scalar.value_parser
+def parse_long(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise GraphQLError("Long must be an integer or a string of digits.")
+    try:
+        number = int(value)
+    except ValueError:
+        raise GraphQLError(f"'{value}' is not an integer.") from None
+    if not -_LONG <= number < _LONG:
+        raise GraphQLError("Long must fit 64 bits.")
+    return number
+
+
+@long_scalar.literal_parser
+def parse_long_literal(node, variables=None):
+    return parse_long(value_from_ast_untyped(node, variables))
+
+
 @money_type.field("formatted")
 def resolve_formatted(money, _info) -> str:
     return money.format()
 
 
-BINDABLES = (datetime_scalar, date_scalar, json_scalar, money_type)
+BINDABLES = (datetime_scalar, date_scalar, json_scalar, long_scalar, money_type)

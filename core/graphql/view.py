@@ -60,6 +60,29 @@ def _finish_transaction(operation, response: dict) -> None:
     from backhaul.core.db import db
 
     if operation is OperationType.MUTATION and not response.get("errors"):
-        db.session.commit()
+        try:
+            db.session.commit()
+            return
+        except Exception as exc:  # a constraint at commit: nothing was saved, say so
+            db.session.rollback()
+            response.setdefault("errors", []).append(
+                {"message": f"the change could not be saved ({type(exc).__name__})",
+                 "extensions": {"code": "ROLLED_BACK"}})
     else:
         db.session.rollback()
+    if operation is OperationType.MUTATION:
+        _withdraw_success(response)
+
+
+ROLLED_BACK = ("Nothing was saved: another part of this request failed (see the errors); "
+               "fix it and send the request again.")
+
+
+def _withdraw_success(response: dict) -> None:
+    """After a rollback no payload may still say ``ok: true`` (issue 11 #7: a payment
+    answered ok and vanished). Each such payload becomes ``ok: false`` with a reason."""
+    for payload in (response.get("data") or {}).values():
+        if isinstance(payload, dict) and payload.get("ok") is True:
+            payload["ok"] = False
+            if isinstance(payload.get("errors"), list):
+                payload["errors"].append({"field": "_schema", "messages": [ROLLED_BACK]})

@@ -145,9 +145,18 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+#: on responses served over HTTPS (directly or behind a proxy that says so): browsers keep
+#: to HTTPS for a year
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def _security_headers(response):
+    from flask import request
+
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     return response
@@ -156,6 +165,9 @@ def _security_headers(response):
 def init_app(app: Flask) -> None:
     """Install the shell on ``app`` (after auth and the plugins' blueprints)."""
     app.after_request(_security_headers)
+    from ..auth.staff import localtime
+
+    app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals.update(ui_shell=ui_shell, url_or_none=url_or_none,
                                  bh_field_errors=field_errors, bh_cell=cell,
                                  render_account_panels=render_account_panels)

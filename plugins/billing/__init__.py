@@ -44,6 +44,19 @@ def service_types():
 
 
 @hookimpl
+def account_status_changed(app, account_id, old_status, new_status, reason):
+    """A move-out ends the tenant's services (see :mod:`.moveout`)."""
+    if reason != "move_out":
+        return None
+    from backhaul.sdk import current_plugin_settings
+
+    from . import moveout
+
+    policy = current_plugin_settings("billing").get("move_out_credit", "prorate")
+    return len(moveout.end_services(account_id, moveout.today(), policy))
+
+
+@hookimpl
 def permissions():
     from .access import PERMISSIONS  # (a submodule named "permissions" would shadow the hook)
 

@@ -18,7 +18,7 @@ from marshmallow import Schema, fields, validate
 from backhaul.sdk import Money, ServiceType, db, registered
 
 from .cycles import FREQUENCIES
-from .errors import invalid
+from .errors import clean_text, invalid
 from .models import Package, PackageItem, Service, TaxClass
 
 _POSITIVE = validate.Range(min=1)
@@ -155,6 +155,8 @@ def create_service(name: str, type: str, price: Money | str, *, currency: str,
                    invoice_label: str = "", prorate: bool = True,
                    params: dict | None = None) -> Service:
     """Validate and add a service. Raises ``ValidationError`` naming the bad field."""
+    name = clean_text("name", name, max_length=200)
+    invoice_label = clean_text("invoice_label", invoice_label, max_length=200, required=False)
     stype = service_type(type)
     params = stype.validate_parameters(params or {})
     amount = money(price, currency)
@@ -191,6 +193,7 @@ def create_package(name: str, items: list[tuple[Service, int]], *, currency: str
                    frequency: str = "monthly", tax_class: str | None = None,
                    invoice_label: str = "", prorate: bool = True) -> Package:
     """A bundle. ``pricing="sum"`` bills each component at its own price (and tax class)."""
+    name = clean_text("name", name, max_length=200)
     if pricing not in ("package", "sum"):
         raise invalid("pricing", "must be 'package' (one price) or 'sum' (sum of the parts)")
     if not items:

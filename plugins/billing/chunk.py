@@ -100,10 +100,17 @@ def compose_all(snaps: dict[int, AccountSnapshot], catalogue: Catalogue):
 
 
 def bill_chunk(run: Run, rows, catalogue: Catalogue,
-               defaults: billing_settings.Defaults) -> Chunk:
-    """Invoice one chunk of due accounts in the current transaction (no commit)."""
+               defaults: billing_settings.Defaults, collect: list | None = None) -> Chunk:
+    """Invoice one chunk of due accounts in the current transaction (no commit).
+
+    ``collect`` receives ``(account_id, period_start, draft, error)`` per account: the run
+    preview bills inside a savepoint it rolls back, so it shows exactly what the run does.
+    """
     snaps = load_accounts(rows, catalogue, defaults)
     drafts, errors = compose_all(snaps, catalogue)
+    if collect is not None:
+        collect.extend((aid, snap.period.start, drafts.get(aid), errors.get(aid))
+                       for aid, snap in snaps.items())
     billed = [(aid, d) for aid, d in drafts.items() if not d.is_empty]
     numbers = _numbers(billed, defaults)
     ids = insert_rows(Invoice.__table__, [

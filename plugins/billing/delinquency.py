@@ -136,6 +136,24 @@ def preview(day: date | None = None, include_spared: bool = False) -> list[Overd
         include_spared or not e.excluded)]
 
 
+#: what the account page's "Standing" badge can say
+STANDINGS = ("current", "overdue", "delinquent")
+
+
+def standing(account_id: int, today: date | None = None) -> str:
+    """The account's standing, from the same facts as :func:`preview` (one source of truth).
+
+    ``delinquent``: the state machine says so. ``overdue``: an invoice is past due + grace
+    (the nightly job suspends it tonight unless an exclusion spares it) — an account the
+    suspension list names is never shown as ``current``. ``current`` otherwise.
+    """
+    row = db.session.get(Delinquency, account_id)
+    if row is not None and row.state == DELINQUENT:
+        return DELINQUENT
+    tonight = (today or date.today()) + timedelta(days=1)
+    return "overdue" if overdue(tonight, [account_id]) else CURRENT
+
+
 def _state_row(account_id: int) -> Delinquency:
     row = db.session.get(Delinquency, account_id, with_for_update=True)
     if row is None:

@@ -27,7 +27,6 @@ from backhaul.sdk.graphql import (
 from . import accounts as billing_accounts
 from . import delinquency, ledger, run
 from .models import (
-    Delinquency,
     Invoice,
     InvoiceLine,
     Package,
@@ -193,21 +192,35 @@ def account_summary(account_id: int) -> dict | None:
     row = billing_accounts.get(account_id)
     if row is None:
         return None
-    state = db.session.get(Delinquency, account_id)
     autopay = row.autopay if row.autopay is not None else \
         billing_accounts.billing_settings.load().autopay
     has_method = db.session.scalar(sa.select(PaymentMethod.id).where(
         PaymentMethod.account_id == account_id, PaymentMethod.is_default).limit(1))
+    subscriptions = db.session.scalars(sa.select(Subscription).where(
+        Subscription.account_id == account_id)
+        .order_by(Subscription.start_date, Subscription.id)).all()
     return {"accountId": account_id, "currency": row.currency,
             "balance": billing_accounts.balance(account_id, row.currency),
             "amountDue": ledger.amount_due(account_id, row.currency),
             "credit": ledger.available_credit(account_id, row.currency),
-            "delinquency": state.state if state else "current",
-            "billingDay": row.billing_day, "nextPeriodStart": row.next_period_start,
+            "delinquency": delinquency.standing(account_id),
+            "billingDay": row.billing_day,
+            "nextPeriodStart": next_billed_day(row.next_period_start, subscriptions),
             "autopay": bool(autopay and has_method),
-            "subscriptions": db.session.scalars(sa.select(Subscription).where(
-                Subscription.account_id == account_id)
-                .order_by(Subscription.start_date, Subscription.id)).all()}
+            "subscriptions": subscriptions}
+
+
+def next_billed_day(period_start, subscriptions) -> date | None:
+    """The first day the next invoice bills: the cycle's start, or a later first
+    subscription start inside it (a line starting on the 3rd is billed from the 3rd; the
+    cycle beginning on the 1st is not what staff need to see)."""
+    if period_start is None:
+        return None
+    starts = [s.start_date for s in subscriptions
+              if s.end_date is None or s.end_date > period_start]
+    if starts and min(starts) > period_start:
+        return min(starts)
+    return period_start
 
 
 @query.field("billingAccount")
@@ -243,8 +256,9 @@ def resolve_runs(_obj, _info, first=None, after=None):
 
 
 @query.field("billingRunPreview")
-def resolve_run_preview(_obj, _info, runDate=None, limit=20):  # noqa: N803
-    due, items = run.preview(runDate or date.today(), limit=max(1, min(limit or 20, 100)))
+def resolve_run_preview(_obj, _info, runDate=None, limit=20, accountId=None):  # noqa: N803
+    due, items = run.preview(runDate or date.today(), limit=max(1, min(limit or 20, 100)),
+                             account_ids=None if accountId is None else [parse_id(accountId)])
     out = []
     for item in items:
         draft = item.draft
@@ -294,11 +308,12 @@ def resolve_suspension_preview(_obj, _info, day=None, includeSpared=False):  # n
 
 
 def contribution() -> GraphQLContribution:
+    from . import graphql_ui
     from .graphql_mutations import mutation
 
-    return GraphQLContribution(SDL, (query, mutation, service_type, package_type,
-                                     subscription_type, invoice_type, line_type,
-                                     transaction_type, payment_type, run_type, tax_type))
+    return GraphQLContribution(SDL + "\n" + graphql_ui.SDL, (
+        query, mutation, service_type, package_type, subscription_type, invoice_type,
+        line_type, transaction_type, payment_type, run_type, tax_type, *graphql_ui.BINDABLES))
 
 
 __all__ = ["SDL", "account_summary", "contribution"]

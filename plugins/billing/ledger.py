@@ -24,7 +24,7 @@ from . import accounts as billing_accounts
 from . import settings as billing_settings
 from .allocation import OpenItem, allocate
 from .catalogue import money
-from .errors import invalid
+from .errors import bounded_date, clean_text, invalid
 from .models import (
     OPEN_STATUSES,
     PAYMENT_METHODS,
@@ -145,6 +145,12 @@ def record_payment(account_id: int, amount: Money | str, *, method: str,
     already took: it must be recorded whatever it is).
     """
     defaults = billing_settings.load()
+    reference = clean_text("reference", reference, max_length=200, required=False)
+    memo = clean_text("memo", memo, max_length=500, required=False)
+    if key is not None:
+        key = clean_text("key", key, max_length=200)
+    if received_on is not None:  # money arrives today or earlier (a day's slack: time zones)
+        bounded_date("received_on", received_on, past_days=3 * 366, future_days=1)
     row = billing_accounts.ensure(account_id, defaults=defaults)
     value = money(amount, row.currency, "amount")
     if key is not None:

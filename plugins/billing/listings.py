@@ -49,8 +49,10 @@ def search(query: str, user, limit: int) -> list[SearchResult]:
 
 
 def load_demo() -> None:
-    """A small catalogue, a subscription per demo account, this month's run. Idempotent."""
-    from backhaul.sdk.accounts import Account
+    """A small catalogue, a subscription per current demo tenant (accounts ``DEMO-*``), this
+    month's run. Idempotent, and it touches demo rows only: once the demo run exists a new
+    load changes nothing, and an operator's own accounts are never subscribed."""
+    from backhaul.sdk.accounts import Account, status_meaning
 
     from . import catalogue, subscriptions
     from .models import Run, Service, Subscription, TaxClass
@@ -67,8 +69,14 @@ def load_demo() -> None:
             catalogue.create_service(name, kind, price, currency="USD", params=params,
                                      tax_class="standard" if kind == "data" else None)
     start = date.today().replace(day=1)
-    for i, account in enumerate(db.session.scalars(sa.select(Account).order_by(Account.id)
-                                                   .limit(20))):
+    demo_run = sa.select(Run.id).where(Run.triggered_by == "demo")
+    if db.session.scalar(demo_run.limit(1)) is not None:
+        return  # loaded before: never touch an account again (an operator's own ones least)
+    demo_accounts = db.session.scalars(sa.select(Account).where(
+        Account.number.like("DEMO-%")).order_by(Account.id).limit(20))
+    for i, account in enumerate(demo_accounts):
+        if status_meaning(account) not in ("active", "delinquent"):
+            continue  # moved out, prospect or owner: nothing to bill
         if db.session.scalar(sa.select(Subscription.id).where(
                 Subscription.account_id == account.id).limit(1)):
             continue
@@ -78,9 +86,7 @@ def load_demo() -> None:
             subscriptions.subscribe(account.id, service=services["Maintenance fee"],
                                     start_date=start)
     db.session.commit()
-    demo_run = sa.select(Run.id).where(Run.triggered_by == "demo")
-    if db.session.scalar(demo_run.limit(1)) is None:  # a second demo load adds no run
-        run_billing(date.today(), triggered_by="demo")  # issued today: due in the future
+    run_billing(date.today(), triggered_by="demo")  # issued today: due in the future
 
 
 __all__ = ["load_demo", "search", "timeline"]

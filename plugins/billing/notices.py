@@ -19,10 +19,22 @@ _INVOICE = (
 )
 
 
+INVOICE_EMAIL = (
+    "Invoice {{ invoice.number }} from {{ company.name }}",
+    "Hello {{ contact.name }},\n\n"
+    "invoice {{ invoice.number }} for account {{ account.number }} ({{ account.name }}) is "
+    "attached.\n\nTotal: {{ invoice.total }}\nAmount due: {{ invoice.amount_due }}\n"
+    "Due date: {{ invoice.due_date }}\n\nPlease quote {{ invoice.number }} with your "
+    "payment.\n\nThank you,\n{{ company.name }}\n",
+    None,
+)
+
+
 def event_types() -> list[EventType]:
     return [
         EventType("billing.invoice_issued", "Invoice issued", category="billing",
-                  variables=_INVOICE, description="A new invoice (PDF attached)."),
+                  variables=_INVOICE, description="A new invoice (PDF attached).",
+                  defaults={"email": INVOICE_EMAIL}),
         EventType("billing.payment_received", "Payment received", category="billing",
                   variables=(Variable("payment.amount", "Amount received", Money(4999, "USD")),
                              Variable("payment.method", "How it was paid", "card")),

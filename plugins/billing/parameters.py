@@ -19,6 +19,20 @@ _TYPES: tuple[tuple[type, str], ...] = (
 )
 
 
+#: unit suffixes of parameter names, shown in the default label ("download_mbps" ->
+#: "Download (Mbps)")
+_UNITS = {"mbps": "(Mbps)", "kbps": "(kbps)", "gb": "(GB)", "mb": "(MB)", "minutes": "(minutes)"}
+
+
+def _label(name: str) -> str:
+    words = name.split("_")
+    unit = _UNITS.get(words[-1]) if len(words) > 1 else None
+    if unit:
+        words = [*words[:-1], unit]
+    return " ".join(words).capitalize().replace("(mbps)", "(Mbps)").replace("(gb)", "(GB)") \
+        .replace("(mb)", "(MB)")
+
+
 def _type(field: fields.Field) -> str:
     for cls, name in _TYPES:
         if isinstance(field, cls):
@@ -51,7 +65,7 @@ def describe_schema(schema: type[Schema] | Schema | None) -> list[dict]:
         if field.dump_only:
             continue
         entry = {"name": name, "type": _type(field), "required": bool(field.required),
-                 "label": field.metadata.get("label") or name.replace("_", " ").capitalize(),
+                 "label": field.metadata.get("label") or _label(name),
                  "help": field.metadata.get("help", "")}
         default = field.load_default
         if default is not None and not callable(default) and default is not missing:

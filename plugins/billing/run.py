@@ -29,9 +29,9 @@ from backhaul.sdk import db, utcnow
 
 from . import settings as billing_settings
 from .bulk import in_ids
-from .chunk import Chunk, bill_chunk, compose_all, counters, period_key
+from .chunk import Chunk, bill_chunk, counters, period_key
 from .models import BillingAccount, Run, RunItem
-from .snapshot import Catalogue, load_accounts
+from .snapshot import Catalogue
 
 log = logging.getLogger("backhaul.billing.run")
 LOCK_KEY = 0x62696C6C  # "bill": serialises chunks of concurrent runs on PostgreSQL
@@ -180,12 +180,18 @@ class PreviewItem:
     error: str | None = None
 
 
+#: periods one account may be billed in one preview (an account far behind catches up)
+PREVIEW_MAX_PERIODS = 24
+
+
 def preview(run_date: date | None = None, *, limit: int = 50,
             account_ids: list[int] | None = None) -> tuple[int, list[PreviewItem]]:
     """What the run of ``run_date`` will bill: ``(accounts due, first items)``.
 
-    Composes exactly as the run does (same loaders, same ``compose``, same plugin lines),
-    inside a savepoint that is rolled back, so nothing it touches is kept.
+    It *is* the run — the same chunk billing, catching up period after period for an account
+    that is behind, plugin lines included — carried out inside a savepoint that is rolled
+    back: nothing it writes is kept, no event or job leaves it, and what it shows is what the
+    run will issue (one item per invoice, several for an account billed several periods).
     """
     defaults = billing_settings.load()
     run_date = run_date or date.today()
@@ -195,16 +201,22 @@ def preview(run_date: date | None = None, *, limit: int = 50,
     if account_ids is not None:
         count_query = count_query.where(ba.c.account_id.in_(account_ids))
     due = db.session.scalar(count_query)
+    collected: list = []
     savepoint = db.session.begin_nested()
     try:
         catalogue = Catalogue.load()
-        snaps = load_accounts(_due(run_date, limit, None, account_ids), catalogue, defaults)
-        drafts, errors = compose_all(snaps, catalogue)
+        scratch = Run(run_date=run_date, triggered_by="preview")
+        db.session.add(scratch)
+        db.session.flush()
+        rows = _due(run_date, limit, None, account_ids)
+        for _ in range(PREVIEW_MAX_PERIODS):
+            if not rows:
+                break
+            bill_chunk(scratch, rows, catalogue, defaults, collect=collected)
+            rows = _due(run_date, limit, scratch.id, [r.account_id for r in rows])
     finally:
         savepoint.rollback()
-    items = [PreviewItem(aid, snap.period.start, drafts.get(aid), errors.get(aid))
-             for aid, snap in snaps.items()]
-    return due, items
+    return due, [PreviewItem(*entry) for entry in collected]
 
 
 def start_in_background(run_date: date | None = None, triggered_by: str = "") -> Run:

@@ -26,6 +26,13 @@ class BillingSettings(Schema):
     #: printed on invoices
     company_name = fields.String(load_default="Backhaul ISP")
     company_address = fields.List(fields.String(), load_default=list)
+    #: VAT / GST / tax registration number printed under the address ("" = none)
+    company_tax_number = fields.String(load_default="")
+    company_email = fields.String(load_default="")
+    company_phone = fields.String(load_default="")
+    #: how to pay, printed at the foot of every invoice (lines; the invoice number is added
+    #: as the payment reference)
+    payment_instructions = fields.List(fields.String(), load_default=list)
     #: "anniversary" (the day of the first subscription) or a fixed day 1-31
     billing_day = fields.String(load_default="1")
     due_days = fields.Integer(load_default=14, validate=validate.Range(min=0, max=365))
@@ -55,6 +62,10 @@ class BillingSettings(Schema):
     #: days after a failed auto-pay attempt to try again
     dunning_schedule = fields.List(fields.Integer(validate=validate.Range(min=0)),
                                    load_default=lambda: [1, 3, 7])
+    #: what a move-out does to a period billed in advance: "prorate" credits the unused
+    #: days of prorated services, "none" lets the lines run to where they are billed
+    move_out_credit = fields.String(load_default="prorate",
+                                    validate=validate.OneOf(["prorate", "none"]))
     #: accounts per transaction in the billing run
     run_chunk_size = fields.Integer(load_default=1000, validate=validate.Range(min=1,
                                                                                 max=20000))
@@ -100,6 +111,10 @@ class Defaults:
     delinquency_excluded_dates: tuple[date, ...]
     dunning_schedule: tuple[int, ...]
     run_chunk_size: int
+    company_tax_number: str = ""
+    company_email: str = ""
+    company_phone: str = ""
+    payment_instructions: tuple[str, ...] = ()
 
 
 def load(raw: dict | None = None) -> Defaults:
@@ -124,7 +139,11 @@ def load(raw: dict | None = None) -> Defaults:
         else None,
         delinquent_status=data["delinquent_status"], restored_status=data["restored_status"],
         delinquency_excluded_dates=tuple(data["delinquency_excluded_dates"]),
-        dunning_schedule=tuple(data["dunning_schedule"]), run_chunk_size=data["run_chunk_size"])
+        dunning_schedule=tuple(data["dunning_schedule"]), run_chunk_size=data["run_chunk_size"],
+        company_tax_number=data.get("company_tax_number", ""),
+        company_email=data.get("company_email", ""),
+        company_phone=data.get("company_phone", ""),
+        payment_instructions=tuple(data.get("payment_instructions") or ()))
 
 
 def _in_app() -> bool:

@@ -28,7 +28,7 @@ from . import accounts as billing_accounts
 from . import settings as billing_settings
 from .catalogue import is_one_time, money
 from .compose import AdjustmentTerms, OneTimeCharge, SubscriptionLine
-from .errors import invalid
+from .errors import bounded_date, bounded_quantity, clean_text, invalid
 from .models import Adjustment, Charge, Package, Service, Subscription, TaxClass
 from .proration import SubscriptionTerms
 
@@ -166,14 +166,14 @@ def add_charge(account_id: int, description: str, unit_price: Money | str, *,
         existing = db.session.scalar(sa.select(Charge).where(Charge.key == key))
         if existing is not None:
             return existing
-    try:
-        qty = Decimal(str(quantity))
-    except InvalidOperation:
-        raise invalid("quantity", "must be a number") from None
-    if isinstance(quantity, bool) or not qty.is_finite() or qty <= 0:
-        raise invalid("quantity", "must be greater than zero")
+    description = clean_text("description", description, max_length=300)
+    qty = bounded_quantity("quantity", quantity)
+    bounded_date("charge_date", charge_date)
     row = billing_accounts.ensure(account_id, charge_date)
     price = money(unit_price, row.currency, "unit_price")
+    if price.amount <= 0:
+        raise invalid("unit_price", "must be greater than zero: give money back with a "
+                                    "credit (an adjustment of kind 'credit') instead")
     if service is not None and service.currency != row.currency:
         raise invalid("service", f"'{service.name}' is priced in {service.currency}")
     billing_accounts.schedule_from(row, charge_date)
@@ -196,7 +196,9 @@ def add_adjustment(account_id: int, *, mode: str, amount: Money | str | None = N
     """A discount or credit; fixed (``amount``) or percentage (``percent``)."""
     if kind not in ("discount", "credit"):
         raise invalid("kind", "must be 'discount' or 'credit'")
+    label = clean_text("label", label, max_length=200, required=False)
     _dates(start_date, end_date)
+    bounded_date("start_date", start_date)
     row = billing_accounts.ensure(account_id, start_date)
     fixed = pct = None
     if mode == "fixed":
@@ -208,7 +210,7 @@ def add_adjustment(account_id: int, *, mode: str, amount: Money | str | None = N
             pct = Decimal(str(percent))
         except InvalidOperation:
             raise invalid("percent", "must be a number such as 10") from None
-        if not 0 < pct <= 100:
+        if not pct.is_finite() or not 0 < pct <= 100:
             raise invalid("percent", "must be more than 0 and at most 100")
     else:
         raise invalid("mode", "must be 'fixed' or 'percent'")

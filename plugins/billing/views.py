@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from marshmallow import ValidationError
 
 from backhaul.sdk import Money, current_actor, db, may, permission_required, registered
-from backhaul.sdk.ui import Filter, form_errors, list_page
+from backhaul.sdk.ui import Filter, form_errors, list_page, safe_next
 
 from . import accounts as billing_accounts
 from . import catalogue, delinquency, invoices, ledger, run
@@ -48,7 +48,8 @@ def _refused(exc: ValidationError) -> str:
 
 
 def make_blueprint() -> Blueprint:
-    bp = Blueprint("billing", __name__, url_prefix="/billing", template_folder="templates")
+    bp = Blueprint("billing", __name__, url_prefix="/billing", template_folder="templates",
+                   static_folder="static", static_url_path="/static")
 
     @bp.app_template_global("billing_money")
     def billing_money(amount: int, currency: str) -> str:
@@ -76,8 +77,11 @@ def make_blueprint() -> Blueprint:
             .where(Allocation.invoice_id == doc.id).order_by(Allocation.id)).all()
         notes = db.session.scalars(sa.select(Invoice).where(
             Invoice.credited_invoice_id == doc.id).order_by(Invoice.id)).all()
+        credit_ids = [a.credit_note_id for a, _ in allocations if a.credit_note_id]
+        credit_numbers = {i.id: i.display_number for i in db.session.scalars(
+            sa.select(Invoice).where(Invoice.id.in_(credit_ids)))} if credit_ids else {}
         return render_template("billing/invoice.html", invoice=doc, allocations=allocations,
-                               notes=notes, may=may,
+                               notes=notes, may=may, credit_numbers=credit_numbers,
                                credit_left=doc.money(doc.total_amount
                                                      - invoices.credited_so_far(doc)))
 
@@ -118,15 +122,27 @@ def make_blueprint() -> Blueprint:
     @bp.get("/accounts/<int:account_id>")
     @permission_required("billing.invoice.view")
     def account(account_id: int):
-        summary = account_summary(account_id) or abort(404)
+        summary = account_summary(account_id)
+        if summary is None:  # nothing billed yet: an empty summary (a GET writes nothing)
+            from backhaul.sdk.accounts import get_account
+
+            get_account(account_id) or abort(404)
+            currency = billing_accounts.billing_settings.load().currency
+            zero = Money(0, currency)
+            summary = {"accountId": account_id, "currency": currency, "balance": zero,
+                       "amountDue": zero, "credit": zero, "delinquency": "current",
+                       "billingDay": None, "nextPeriodStart": None, "autopay": False,
+                       "subscriptions": []}
         txs = db.session.scalars(sa.select(Transaction).where(
             Transaction.account_id == account_id).order_by(Transaction.id.desc())
             .limit(100)).all()
         docs = db.session.scalars(sa.select(Invoice).where(Invoice.account_id == account_id)
                                   .order_by(Invoice.id.desc()).limit(100)).all()
+        from .views_ui import account_page_context
+
         return render_template("billing/account.html", summary=summary, transactions=txs,
-                               invoices=docs, methods=PAYMENT_METHODS, may=may,
-                               today=date.today())
+                               invoices=docs, methods=PAYMENT_METHODS, today=date.today(),
+                               **account_page_context(account_id))
 
     @bp.post("/accounts/<int:account_id>/payments")
     @permission_required("billing.payment.record")
@@ -146,8 +162,8 @@ def make_blueprint() -> Blueprint:
                   f"{billing_accounts.balance(account_id)}.", "success")
         except ValidationError as exc:
             flash(_refused(exc), "error")
-        return redirect(request.form.get("next") or url_for("billing.account",
-                                                             account_id=account_id))
+        return redirect(safe_next(request.form.get("next")) or url_for(
+            "billing.account", account_id=account_id))  # never off-site (issue 11 #11)
 
     @bp.get("/runs")
     @permission_required("billing.run.view")
@@ -155,9 +171,17 @@ def make_blueprint() -> Blueprint:
         page = list_page(sa.select(Run), sortable={"id": Run.id, "date": Run.run_date},
                          default_sort="-id")
         run_date = _date_arg("date") or date.today()
-        due, preview = run.preview(run_date, limit=20)
+        account_query = (request.args.get("account") or "").strip()
+        account_ids = None
+        if account_query:
+            from backhaul.sdk.accounts import Account, search_accounts
+
+            account_ids = list(db.session.scalars(
+                search_accounts(account_query).with_only_columns(Account.id).limit(50)))
+        due, preview = run.preview(run_date, limit=20, account_ids=account_ids)
         return render_template("billing/runs.html", page=page, due=due, preview=preview,
-                               run_date=run_date, may=may)
+                               run_date=run_date, may=may, account_query=account_query,
+                               account_ids=account_ids)
 
     @bp.post("/runs")
     @permission_required("billing.run.manage")
@@ -174,7 +198,10 @@ def make_blueprint() -> Blueprint:
         failures = db.session.scalars(sa.select(RunItem).where(
             RunItem.run_id == run_id, RunItem.status == "failed")
             .order_by(RunItem.account_id)).all()
-        return render_template("billing/run.html", run=row, failures=failures, may=may)
+        run_invoices = db.session.scalars(sa.select(Invoice).where(Invoice.run_id == run_id)
+                                          .order_by(Invoice.id).limit(1000)).all()
+        return render_template("billing/run.html", run=row, failures=failures, may=may,
+                               run_invoices=run_invoices)
 
     @bp.post("/runs/<int:run_id>/retry")
     @permission_required("billing.run.manage")
@@ -220,6 +247,9 @@ def make_blueprint() -> Blueprint:
             flash(_refused(exc), "error")
         return redirect(url_for("billing.catalogue_page"))
 
+    from .views_ui import register
+
+    register(bp)
     return bp
 
 

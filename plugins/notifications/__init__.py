@@ -30,6 +30,9 @@ class Settings(Schema):
     retry_max_seconds = fields.Int(load_default=6 * 3600, validate=validate.Range(0, 7 * 86400))
     max_attempts = fields.Int(load_default=8, validate=validate.Range(1, 100))
     stale_sending_minutes = fields.Int(load_default=15, validate=validate.Range(1, 1440))
+    #: hosts and networks that SMS gateways and webhooks may reach although they are not
+    #: public addresses (an SMS gateway on the ISP's LAN): ["10.0.0.5/32", "sms.lan"]
+    outbound_allow = fields.List(fields.Str(), load_default=list)
 
 
 META = PluginMeta(name="notifications", settings_schema=Settings, hookspecs=hookspecs,

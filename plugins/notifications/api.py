@@ -77,6 +77,7 @@ class EventType:
     :param sample: optional ``sample(account_id) -> dict`` giving realistic values for a
         preview on a real account (the latest invoice...); missing keys fall back to the
         catalogue's examples.
+    :param defaults: the templates that ship with it, per medium, until staff save theirs.
     """
 
     key: str
@@ -86,6 +87,10 @@ class EventType:
     variables: tuple[Variable, ...] = ()
     description: str = ""
     sample: Callable[[int], dict] | None = field(default=None, compare=False)
+    #: templates that ship with the event, per medium: ``{"email": (subject, text, html)}``;
+    #: used until staff save their own (so e.g. invoices are e-mailed out of the box)
+    defaults: dict[str, tuple[str, str, str | None]] = field(default_factory=dict,
+                                                              compare=False)
 
     def __post_init__(self):
         if self.category not in CATEGORIES:

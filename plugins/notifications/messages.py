@@ -100,7 +100,8 @@ def render_content(content: Content, context: Mapping, medium: str) -> Content:
     """Render subject, text and HTML; raises :class:`templates.TemplateProblem`."""
     subject = templates.one_line(templates.render(content.subject, context, "subject")) \
         if content.subject else ""
-    text = templates.render(content.body_text, context, "body_text")
+    text = templates.render(content.body_text, context, "body_text",
+                            limit=templates.OUTPUT_LIMITS["sms"] if medium == "sms" else None)
     html = templates.render(content.body_html, context, "body_html", html=True) \
         if medium == "email" and content.body_html else None
     url = context.get("unsubscribe_url")
@@ -230,17 +231,24 @@ def queue_webhooks(source: Source, account, context: Mapping) -> list[Message]:
     return [m for m in created if m is not None]
 
 
-def templates_for(event_key: str) -> dict[str, Content]:
-    rows = db.session.scalars(sa.select(MessageTemplate).where(
-        MessageTemplate.event_key == event_key, MessageTemplate.enabled))
-    return {t.medium: Content(t.subject, t.body_text, t.body_html) for t in rows
-            if t.medium in TEMPLATED_MEDIA}
+def templates_for(event_key: str, defaults: Mapping | None = None) -> dict[str, Content]:
+    """Staff's saved templates; a medium with no row (enabled or not) uses the event's
+    shipped default, if any (a template switched off stays off)."""
+    rows = list(db.session.scalars(sa.select(MessageTemplate).where(
+        MessageTemplate.event_key == event_key)))
+    out = {t.medium: Content(t.subject, t.body_text, t.body_html) for t in rows
+           if t.enabled and t.medium in TEMPLATED_MEDIA}
+    saved = {t.medium for t in rows}
+    for medium, (subject, text, html) in (defaults or {}).items():
+        if medium in TEMPLATED_MEDIA and medium not in saved:
+            out[medium] = Content(subject, text, html)
+    return out
 
 
 def event_source(event: EventType, dedupe_key: str | None) -> Source:
     return Source(event_key=event.key, category=event.category, essential=event.essential,
                   key=f"{event.key}:{dedupe_key or uuid.uuid4().hex}",
-                  content=templates_for(event.key))
+                  content=templates_for(event.key, event.defaults))
 
 
 def notify(event_key: str, account_id: int, context: Mapping, attachments: tuple = (),

@@ -21,9 +21,16 @@ from datetime import date, datetime
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
-from jinja2.sandbox import SandboxedEnvironment
 
 from .api import Variable
+from .bounds import (
+    DEFAULT_OUTPUT_LIMIT,
+    OUTPUT_LIMITS,
+    BoundedSandbox,
+    BudgetExceeded,
+    bounded_range,
+    bounded_render,
+)
 
 TEMPLATE_FILENAME = "<template>"
 
@@ -76,10 +83,12 @@ def _date_filter(value: date | datetime | None, fmt: str = "%Y-%m-%d") -> str:
     return "" if value is None else value.strftime(fmt)
 
 
-def make_env(html: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=html,
-                               keep_trailing_newline=True)
+def make_env(html: bool) -> BoundedSandbox:
+    """The sandbox, bounded in loops, time, arithmetic and output (see :mod:`.bounds`)."""
+    env = BoundedSandbox(undefined=StrictUndefined, autoescape=html,
+                         keep_trailing_newline=True)
     env.filters["date"] = _date_filter
+    env.globals["range"] = bounded_range
     return env
 
 
@@ -177,11 +186,20 @@ def _failing_line(exc: BaseException) -> int | None:
     return line
 
 
-def render(source: str, context: Mapping, field: str = "body", html: bool = False) -> str:
-    """Render ``source`` with ``context``; any failure is a :class:`TemplateProblem`."""
+def render(source: str, context: Mapping, field: str = "body", html: bool = False,
+           limit: int | None = None) -> str:
+    """Render ``source`` with ``context``; any failure is a :class:`TemplateProblem`.
+
+    Bounded: at most ``limit`` characters of output (default per ``field``, see
+    :data:`.bounds.OUTPUT_LIMITS`), and the loop, time and arithmetic bounds of
+    :mod:`.bounds` — a template over them is refused, on save and on send alike.
+    """
     template = _compile(source, field, html)
+    limit = limit or OUTPUT_LIMITS.get(field, DEFAULT_OUTPUT_LIMIT)
     try:
-        return template.render({k: wrap(v) for k, v in context.items()})
+        return bounded_render(template, {k: wrap(v) for k, v in context.items()}, limit)
+    except BudgetExceeded as exc:
+        raise TemplateProblem(field, _failing_line(exc), str(exc)) from None
     except TemplateError as exc:
         raise TemplateProblem(field, _failing_line(exc), str(exc.message or exc)) from None
     except Exception as exc:  # a TypeError in a filter, a division by zero...

@@ -87,3 +87,51 @@ def test_building_name_clash_is_a_row_error(app):
     assert err.value.errors[0].field == "building" and "Maple" in err.value.errors[0].message
     result = import_addresses(b"building,street,unit,city\nmaple,1 Maple St,2,X\n")
     assert result.created[0].building.name == "Maple" and not result.buildings_created
+
+
+def test_existing_building_with_a_non_ascii_capital_is_matched(app):
+    """Issue 10 defect 7: SQLite's lower() folds ASCII only, so "RÉSIDENCE LES ÉRABLES" in
+    a file did not find "Résidence Les Érables" (and then clashed on its street address)."""
+    first = (HEADER + "Résidence Les Érables,12 Rue des Érables,101,Montréal,QC,H2X 1Y4,CA,"
+                      "yes,fiber,1000,1000\n")
+    import_addresses(first.encode())
+    db.session.commit()
+    second = (HEADER + "RÉSIDENCE  LES ÉRABLES,12 Rue des Érables,102,Montréal,QC,H2X 1Y4,CA,"
+                       "yes,fiber,1000,1000\n")
+    result = import_addresses(second.encode())
+    db.session.commit()
+    assert result.buildings_created == []
+    assert count(Building) == 1 and len(db.session.scalar(sa.select(Building)).addresses) == 2
+
+
+def test_unit_formats_are_not_python_format_strings_and_ranges_are_bounded_first(app):
+    """Issue 11 #10: ``unitFormat`` reached str.format ({floor.__class__.__mro__},
+    {unit:>1000000}) and a 10-million-unit range was expanded before the limit."""
+    import time
+
+    from marshmallow import ValidationError
+
+    from backhaul.core.accounts.buildings import floor_units, unit_labels
+    from backhaul.core.accounts.schemas import UnitGenerationSchema
+
+    for bad in ("{floor.__class__.__mro__}", "{unit:>1000000}", "{unit!r}", "{0}"):
+        with pytest.raises(ValueError):
+            floor_units("1-2", 2, bad)
+    assert floor_units("1", 3, "{floor}-{unit:03d}") == ["1-001", "1-002", "1-003"]
+    started = time.monotonic()
+    for data in ({"floors": "1-10000000", "units_per_floor": 1},
+                 {"floors": "1-200", "units_per_floor": 200},
+                 {"pattern": ", ".join(["1-2000"] * 500)}):
+        with pytest.raises(ValidationError):
+            unit_labels(UnitGenerationSchema().load(data))
+    assert time.monotonic() - started < 2
+
+
+def test_nul_characters_are_field_errors(app):
+    from marshmallow import ValidationError
+
+    from backhaul.core.accounts.schemas import AccountSchema
+
+    with pytest.raises(ValidationError) as refused:
+        AccountSchema().load({"name": "Ann\x00Lee"})
+    assert "name" in refused.value.messages

@@ -125,11 +125,19 @@ def test_create_edit_and_deactivate_a_user(app, staff_user, login, csrf_token):
 def test_admin_password_reset_signs_the_user_out(app, staff_user, login, csrf_token):
     user = staff_user(["probe.thing.view"], email="reset@example.test")
     user_client = signed_in(app, login, user)
-    admin_client = signed_in(app, login, staff_user(superuser=True))
+    admin = staff_user(superuser=True)
+    admin_client = signed_in(app, login, admin)
+    form = {"email": user.email, "name": user.name, "password": "a brand new password",
+            "roles": [r.id for r in user.roles], "is_active": "y"}
+    # issue 11 #5: without (or with a wrong) current password of the admin: refused
+    for current in ("", "not my password"):
+        refused = admin_client.post(f"/auth/users/{user.id}", data={
+            **form, "current_password": current, "csrf_token": csrf_token(admin_client)})
+        assert refused.status_code == 400
+        assert "current password is not correct" in refused.get_data(as_text=True)
+        assert user_client.get("/probe/view").status_code == 200  # nothing changed
     response = admin_client.post(f"/auth/users/{user.id}", data={
-        "email": user.email, "name": user.name, "password": "a brand new password",
-        "roles": [r.id for r in user.roles], "is_active": "y",
-        "csrf_token": csrf_token(admin_client)})
+        **form, "current_password": admin.test_password, "csrf_token": csrf_token(admin_client)})
     assert response.status_code == 302
     assert user_client.get("/probe/view").status_code == 302
     user.test_password = "a brand new password"

@@ -172,10 +172,7 @@ def test_password_is_rehashed_when_parameters_changed(app, client, staff_user, l
 def test_totp_enrolment_and_two_step_sign_in(app, client, staff_user, login, csrf_token):
     user = staff_user(["probe.thing.view"])
     login(client, user)
-    # enrolment needs the current password
-    response = client.post("/auth/profile/totp/start", data={
-        "current_password": "wrong", "csrf_token": csrf_token(client)})
-    assert response.status_code == 400 and fresh(user).totp_secret is None
+    # enrolment needs the current password (a wrong one: test_wrong_current_passwords...)
     response = client.post("/auth/profile/totp/start", data={
         "current_password": user.test_password, "csrf_token": csrf_token(client)})
     page = response.get_data(as_text=True)
@@ -315,3 +312,26 @@ def test_sign_in_is_audited_as_the_user_who_signed_in(app, client, staff_user, l
     assert entry is not None
     assert (entry.actor_kind, entry.actor_id, entry.actor_label) == ("user", str(user.id),
                                                                      user.email)
+
+
+def test_wrong_current_passwords_count_like_sign_in_failures_and_end_the_session(
+        app, client, staff_user, login, csrf_token):
+    """Issue 11 #8: the profile's current-password check was not throttled."""
+    user = staff_user(["probe.thing.view"])
+    login(client, user)
+    threshold = app.config["AUTH_LOCKOUT_THRESHOLD"]
+    for attempt in range(threshold):
+        response = client.post("/auth/profile/totp/start", data={
+            "current_password": f"guess {attempt}", "csrf_token": csrf_token(client)})
+        if attempt < threshold - 1:
+            assert response.status_code == 400 and fresh(user).totp_secret is None
+    assert response.status_code == 302  # the last wrong guess ended the session
+    assert client.get("/probe/view").status_code == 302
+    assert fresh(user).locked_until is not None
+    reasons = db.session.scalars(sa.select(LoginAttempt.reason).where(
+        LoginAttempt.reason == "wrong current password")).all()
+    assert len(reasons) == threshold
+    other = app.test_client()  # the right password does not get in while locked
+    refused = other.post("/login", data={"email": user.email, "password": user.test_password,
+                                         "csrf_token": csrf_token(other)})
+    assert refused.status_code in (401, 429)

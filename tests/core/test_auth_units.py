@@ -65,3 +65,16 @@ def test_seed_encryption_is_bound_to_the_secret_key():
     assert "JBSWY3DPEHPK3PXP" not in stored
     assert totp.decrypt_seed(stored, "key one") == "JBSWY3DPEHPK3PXP"
     assert totp.decrypt_seed(stored, "key two") is None
+
+
+@pytest.mark.parametrize("common", ["password1234", "123456789012", "aaaaaaaaaaaa",
+                                    "qwertyuiop12", "iloveyou2026", "abcdefghijkl"])
+def test_common_and_trivial_passwords_are_refused(common):
+    """Issue 11 #8: these were accepted; the list and patterns come from zxcvbn."""
+    problems = passwords.policy_problems(common, 12)
+    assert problems and "too easy to guess" in problems[0]
+
+
+def test_a_password_made_of_the_users_name_is_guessable():
+    assert passwords.policy_problems("annlee123456", 12, "ann.lee@example.test")
+

@@ -22,7 +22,7 @@ from backhaul.sdk import DeliveryResult, OutboundMessage
 from .. import templates
 from ..api import Variable
 from . import ChannelBase
-from .http import HttpUnreachable, http_url, request
+from .http import HttpRefused, HttpUnreachable, outbound_url, request
 
 BODY_VARIABLES = (Variable("to", "recipient phone number", "+15550100"),
                   Variable("sender", "the sender setting", "Backhaul"),
@@ -31,7 +31,7 @@ CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/
 
 
 class SmsSettings(Schema):
-    url = fields.Str(required=True, validate=http_url)
+    url = fields.Str(required=True, validate=outbound_url)
     method = fields.Str(load_default="POST", validate=validate.OneOf(("GET", "POST", "PUT")))
     auth = fields.Str(load_default="none",
                       validate=validate.OneOf(("none", "basic", "bearer", "header")))
@@ -104,12 +104,14 @@ class HttpSmsChannel(ChannelBase):
         try:
             answer = request(settings["method"], url, body, headers, settings["timeout"],
                              settings.get("verify_tls", True))
+        except HttpRefused as exc:
+            return DeliveryResult(False, None, f"refused: {exc}", retryable=False)
         except HttpUnreachable as exc:
             return DeliveryResult(False, None, f"no answer from the SMS gateway: {exc}")
         if not answer.ok:
             retryable = answer.status in (408, 429) or answer.status >= 500
-            return DeliveryResult(False, None, f"gateway answered HTTP {answer.status}: "
-                                               f"{answer.text(200)}", retryable=retryable)
+            return DeliveryResult(False, None, f"gateway answered HTTP {answer.status}",
+                                  retryable=retryable)  # (its body is never shown: SSRF)
         provider_id = None
         if settings.get("id_path"):
             try:

@@ -16,11 +16,11 @@ from backhaul.sdk import DeliveryResult, OutboundMessage, utcnow
 
 from .. import signing
 from . import ChannelBase
-from .http import HttpUnreachable, http_url, request
+from .http import HttpRefused, HttpUnreachable, outbound_url, request
 
 
 class WebhookSettings(Schema):
-    url = fields.Str(required=True, validate=http_url)
+    url = fields.Str(required=True, validate=outbound_url)
     secret = fields.Str(required=True, validate=validate.Length(
         min=16, error="use a secret of at least 16 characters"))
     #: event keys this endpoint receives; "*" for all
@@ -55,11 +55,13 @@ class WebhookChannel(ChannelBase):
         try:
             answer = request("POST", settings["url"], body, headers, settings["timeout"],
                              settings.get("verify_tls", True))
+        except HttpRefused as exc:
+            return DeliveryResult(False, None, f"refused: {exc}", retryable=False)
         except HttpUnreachable as exc:
             return DeliveryResult(False, None, f"no answer from the endpoint: {exc}")
         if answer.ok:
             return DeliveryResult(True, None, f"HTTP {answer.status}")
-        return DeliveryResult(False, None, f"HTTP {answer.status}: {answer.text(200)}")
+        return DeliveryResult(False, None, f"HTTP {answer.status}")  # never the body (SSRF)
 
     def send_test(self, settings: dict, to: str = "") -> DeliveryResult:
         payload = json.dumps({"id": "test", "event": "notifications.ping",

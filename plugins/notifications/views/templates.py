@@ -35,9 +35,11 @@ def register(bp) -> None:
     def template(event_key: str, medium: str):
         event = _event(event_key, medium)
         row = authoring.get_template(event_key, medium)
+        shipped = event.defaults.get(medium)  # the template that ships, until one is saved
         values = {"subject": row.subject, "body_text": row.body_text,
                   "body_html": row.body_html or "", "enabled": row.enabled} if row else \
-            {"enabled": True}
+            {"subject": shipped[0], "body_text": shipped[1], "body_html": shipped[2] or "",
+             "enabled": True} if shipped else {"enabled": True}
         return _page(event, medium, values, row)
 
     @bp.post("/templates/<event_key>/<medium>")

@@ -156,3 +156,17 @@ def test_percentage_late_fee_on_the_amount_due(app, db, shop, make_account):
     assert fees.charge_late_fees(date(2026, 3, 16)) == 1
     fee = db.session.scalar(sa.select(Invoice).where(Invoice.key.like("late_fee:%")))
     assert fee.total_amount == 150  # 10 % of the 15.00 still due
+
+
+def test_standing_of_an_overdue_account_is_never_current(app, db, shop, make_account):
+    """Issue 10 defect 4: 49 days overdue showed "current" while the suspension list had it."""
+    from backhaul.plugins.billing.graphql import account_summary
+
+    acct = _maintenance_tenant(db, shop, make_account)  # due 15 Mar, grace 5 days
+    today = date(2026, 5, 3)  # 49 days past due
+    assert [p.account_id for p in delinquency.preview(today)] == [acct.id]
+    assert delinquency.standing(acct.id, today) == "overdue"
+    assert delinquency.standing(acct.id, date(2026, 3, 10)) == "current"  # not yet due
+    assert account_summary(acct.id)["delinquency"] != "current"
+    delinquency.run_nightly(today)
+    assert delinquency.standing(acct.id, today) == "delinquent"

@@ -88,3 +88,43 @@ def test_invoice_email_with_pdf_attachment(billing_app, request, db, smtp):
         ledger.record_payment(emailed.id, "55.00", method="bank_transfer")
         db.session.commit()
         assert accounts.balance(emailed.id).amount == 0
+
+
+def test_invoices_are_emailed_by_default(billing_app, request, db, smtp):
+    """No template saved: the invoice e-mail that ships with billing is used."""
+    from backhaul.plugins.notifications.channel_store import save_channel
+    from backhaul.sdk.accounts import add_contact, create_account
+
+    port, inbox = smtp
+    app = billing_app(plugins=("billing", "notifications"), company_name="Maple Fibre Co-op")
+    with app.app_context():
+        shop = request.getfixturevalue("shop")
+        save_channel("email_smtp", {"name": "Mail", "is_default": True, "settings": {
+            "host": "127.0.0.1", "port": port, "security": "none", "timeout": 5,
+            "from_address": "billing@isp.example.net", "from_name": "Test ISP"}})
+        acct = create_account(name="Flat 1")
+        add_contact(acct, {"name": "Pat Payer", "email": "pat@example.net",
+                           "is_primary": True, "is_financial": True})
+        subs.subscribe(acct.id, service=shop.fiber, start_date=date(2026, 3, 1))
+        db.session.commit()
+        run.run_billing(date(2026, 3, 1))
+        deadline = time.monotonic() + 10
+        while not inbox.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [(rcpt, message)] = inbox.messages
+        assert rcpt == ["pat@example.net"]
+        assert message["Subject"].startswith("Invoice INV-000001 from")
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        assert "Hello Pat Payer" in body and "Amount due: 55.00 USD" in body
+        assert "Please quote INV-000001" in body
+        assert [a.get_filename() for a in message.iter_attachments()] == ["INV-000001.pdf"]
+
+
+def test_template_page_starts_from_the_shipped_invoice_email(billing_app, staff_user, login):
+    app = billing_app(plugins=("billing", "notifications"))
+    with app.app_context():
+        client = app.test_client()
+        login(client, staff_user(["notifications.templates.view"]))
+        page = client.get("/notifications/templates/billing.invoice_issued/email")
+        assert page.status_code == 200
+        assert "Please quote {{ invoice.number }}" in page.get_data(as_text=True)

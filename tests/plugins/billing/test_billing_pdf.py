@@ -45,3 +45,35 @@ def test_credit_note_pdf(app, db, shop, make_account):
     text, reader = _text(render_invoice(note))
     assert reader.metadata.title == "Credit note CN-000001"
     assert "Credit for INV-000001: returned" in text and "22.00 USD" in text
+
+
+@pytest.mark.billing_settings(
+    company_name="Maple Fibre Co-op", company_address=["1 Main St", "Springfield IL 62701"],
+    company_tax_number="US-12-3456789", company_email="billing@maple.example",
+    payment_instructions=["Bank transfer to Maple Credit Union", "IBAN US00 1234 5678 90"])
+def test_invoice_pdf_fit_to_send(app, db, shop, make_account):
+    """Bill-to is the financial contact; the ISP's details and how to pay are printed; a long
+    description wraps instead of being cut (every word of it is in the text)."""
+    from backhaul.sdk.accounts import add_contact
+
+    acct = make_account("Résidence Les Érables, unit 4B")
+    add_contact(acct, {"name": "Hélène Gagnon (landlord)", "email": "helene@example.org",
+                       "is_financial": True})
+    long = ("Parking space 12 in the underground garage of Résidence Les Érables, level -2, "
+            "next to the elevator, with an electric-vehicle charger")
+    subs.subscribe(acct.id, service=shop.maintenance, start_date=date(2026, 3, 1),
+                   description=long)
+    db.session.commit()
+    run.run_billing(date(2026, 3, 1))
+    data = render_invoice(db.session.query(invoices.Invoice).one())
+    text, _ = _text(data)
+    flat = " ".join(text.split())
+    for expected in ("Bill to", "Hélène Gagnon (landlord)", "helene@example.org",
+                     "Tax number: US-12-3456789", "billing@maple.example",
+                     "Bank transfer to Maple Credit Union", "IBAN US00 1234 5678 90",
+                     "Payment reference: INV-000001", "with an electric-vehicle charger"):
+        assert expected in flat, (expected, text)
+    import os
+    if os.environ.get("BILLUI_PDF_OUT"):
+        with open(os.environ["BILLUI_PDF_OUT"], "wb") as out:
+            out.write(data)

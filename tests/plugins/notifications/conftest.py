@@ -63,7 +63,9 @@ def smtp_down() -> Iterator[SmtpServer]:
 
 # ------------------------------------------------------------------------------ HTTP
 @pytest.fixture
-def http_receiver() -> Iterator[HttpReceiver]:
+def http_receiver(monkeypatch) -> Iterator[HttpReceiver]:
+    # outside an app (the contract tests) the allow-list comes from the environment
+    monkeypatch.setenv("BACKHAUL_OUTBOUND_ALLOW", "127.0.0.1/32")
     receiver = HttpReceiver().start()
     yield receiver
     receiver.stop()

@@ -30,7 +30,9 @@ SUSPENDED = EventType("testinvoices.suspended", "Suspended", category="billing",
                       essential=True)
 TEST_EVENT_TYPES = [INVOICE_DUE, OUTAGE, SECURITY, SUSPENDED]
 
-SETTINGS = {"retry_base_seconds": 0, "public_url": "http://bh.test", "company_name": "Test ISP"}
+SETTINGS = {"retry_base_seconds": 0, "public_url": "http://bh.test", "company_name": "Test ISP",
+            # the test receivers listen on loopback: the operator allows it explicitly
+            "outbound_allow": ["127.0.0.1/32"]}
 
 
 def smtp_settings(port: int, **extra) -> dict:

@@ -1,0 +1,397 @@
+"""Auth's part of the GraphQL schema: users, roles, API tokens and the signed-in staff
+member's own settings — the same domain calls, behind the same permissions, as the pages
+(``views_admin.py``, ``views_profile.py``), so everything in the UI is a GraphQL field.
+
+Field errors name fields the way the schema does (camelCase).
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from marshmallow import ValidationError
+
+from backhaul.sdk import GraphQLContribution
+from backhaul.sdk.graphql import (
+    FieldErrors,
+    MutationType,
+    ObjectType,
+    QueryType,
+    mutation_payload,
+    parse_id,
+)
+
+from ..db import db
+from . import roles as rolelib
+from . import sessions, staff, tokens, totp, users
+from .identity import current_principal, known_permissions
+from .models import ApiToken, Role, User
+
+SDL = '''
+"A staff user."
+type StaffUser {
+  id: ID!
+  email: String!
+  name: String!
+  active: Boolean!
+  roles: [StaffRole!]!
+  twoFactor: Boolean!
+  "IANA zone; null: the ISP's."
+  timeZone: String
+}
+
+type StaffRole {
+  id: ID!
+  name: String!
+  description: String!
+  builtin: Boolean!
+  permissions: [String!]!
+}
+
+type ApiTokenInfo {
+  id: ID!
+  name: String!
+  "The first characters, to recognise it (never the secret)."
+  prefix: String!
+  "read, custom or full"
+  scope: String!
+  permissions: [String!]!
+  "active, revoked or expired"
+  status: String!
+  expiresAt: DateTime
+  owner: String!
+}
+
+input StaffUserInput {
+  email: String!
+  name: String!
+  "Required when creating; on update, empty keeps the password."
+  password: String
+  roleIds: [ID!]
+  active: Boolean
+  "The first sign-in must change the password (e.g. it was given on paper)."
+  mustChangePassword: Boolean
+}
+
+input StaffRoleInput {
+  name: String!
+  description: String
+  permissions: [String!]!
+}
+
+input ApiTokenInput {
+  name: String!
+  scope: String
+  permissions: [String!]
+  expiresAt: DateTime
+  "CIDR networks it may be used from."
+  networks: [String!]
+}
+
+type StaffUserPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! user: StaffUser }
+type StaffRolePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! role: StaffRole }
+type ApiTokenPayload implements MutationPayload {
+  ok: Boolean! errors: [FieldError!]! apiToken: ApiTokenInfo
+  "The token itself: shown only in this answer (it is stored hashed)."
+  token: String
+}
+
+extend type Query {
+  staffUsers: [StaffUser!]! @requires(permission: "auth.users.manage")
+  staffRoles: [StaffRole!]! @requires(permission: "auth.roles.manage")
+  apiTokens: [ApiTokenInfo!]! @requires(permission: "auth.tokens.manage")
+  "The signed-in user's own API tokens."
+  myApiTokens: [ApiTokenInfo!]! @public
+}
+
+extend type Mutation {
+  createStaffUser(input: StaffUserInput!): StaffUserPayload! @requires(permission: "auth.users.manage")
+  "Setting a password needs currentPassword: the acting administrator's own."
+  updateStaffUser(id: ID!, input: StaffUserInput!, currentPassword: String): StaffUserPayload!
+    @requires(permission: "auth.users.manage")
+  setStaffUserActive(id: ID!, active: Boolean!): StaffUserPayload!
+    @requires(permission: "auth.users.manage")
+  unlockStaffUser(id: ID!): StaffUserPayload! @requires(permission: "auth.users.manage")
+  signOutStaffUser(id: ID!): StaffUserPayload! @requires(permission: "auth.users.manage")
+  "Needs currentPassword: the acting administrator's own."
+  resetStaffUserTwoFactor(id: ID!, currentPassword: String!): StaffUserPayload!
+    @requires(permission: "auth.users.manage")
+  createStaffRole(input: StaffRoleInput!): StaffRolePayload! @requires(permission: "auth.roles.manage")
+  updateStaffRole(id: ID!, input: StaffRoleInput!): StaffRolePayload!
+    @requires(permission: "auth.roles.manage")
+  deleteStaffRole(id: ID!): StaffRolePayload! @requires(permission: "auth.roles.manage")
+  "Revoke anyone's token."
+  revokeApiToken(id: ID!): ApiTokenPayload! @requires(permission: "auth.tokens.manage")
+  "A token of the signed-in user (the profile page's form)."
+  createMyApiToken(input: ApiTokenInput!): ApiTokenPayload! @public
+  revokeMyApiToken(id: ID!): ApiTokenPayload! @public
+  "null or empty: the ISP's time zone."
+  setMyTimeZone(timeZone: String): StaffUserPayload! @public
+}
+'''
+
+query = QueryType()
+mutation = MutationType()
+user_type = ObjectType("StaffUser")
+role_type = ObjectType("StaffRole")
+token_type = ObjectType("ApiTokenInfo")
+
+user_type.set_field("active", lambda u, _i: u.is_active)
+user_type.set_field("twoFactor", lambda u, _i: bool(u.totp_enabled))
+user_type.set_field("timeZone", lambda u, _i: (staff.setting(u) or None)
+                    and staff.setting(u).time_zone)
+role_type.set_field("permissions", lambda r, _i: sorted(r.permission_names))
+role_type.set_field("builtin", lambda r, _i: bool(r.builtin))
+token_type.set_field("status", lambda t, _i: tokens.status(t))
+token_type.set_field("expiresAt", lambda t, _i: t.expires_at)
+token_type.set_field("owner", lambda t, _i: t.user.email)
+token_type.set_field("permissions", lambda t, _i: list(t.permissions or []))
+
+
+def _interactive() -> None:
+    """Users, roles and tokens are managed from a signed-in session (the web page or its
+    explorer), never with an API token: a token must not mint tokens or take over accounts."""
+    if current_principal().token is not None:
+        raise FieldErrors({None: ["API tokens cannot manage users, roles or tokens: sign in "
+                                  "to the web interface (or its GraphQL explorer)."]})
+
+
+def _step_up(password: str | None) -> None:
+    from .reauth import ReauthFailed, confirm_current_password
+
+    try:
+        confirm_current_password(current_principal().user, password, "currentPassword")
+    except ReauthFailed as exc:
+        refusal = FieldErrors({"currentPassword": [str(exc)]})
+        refusal.after_rollback = exc.record  # the failure is kept though the field's work is not
+        raise refusal from None
+
+
+def _me() -> User:
+    user = current_principal().user
+    if user is None:
+        raise FieldErrors({None: ["API tokens belong to a staff user: sign in as one."]})
+    return user
+
+
+def _get(model, value, field: str = "id"):
+    row = db.session.get(model, parse_id(value, field) if isinstance(value, str) else value)
+    if row is None:
+        raise FieldErrors({field: [f"no {model.__name__.lower()} {value}"]})
+    return row
+
+
+def _refusal(exc: Exception, default: str | None = None) -> FieldErrors:
+    field = getattr(exc, "field", None) or default
+    return FieldErrors({_camel(field) if field else None: [str(exc)]})
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.capitalize() for p in rest)
+
+
+def _domain(work):
+    try:
+        return work()
+    except (users.UserError, rolelib.RoleError, tokens.TokenError) as exc:
+        raise _refusal(exc) from None
+    except ValidationError as exc:
+        flat = FieldErrors.from_marshmallow(exc).errors
+        raise FieldErrors({(_camel(k) if k else k): v for k, v in flat.items()}) from None
+
+
+# ------------------------------------------------------------------------------ queries
+@query.field("staffUsers")
+def resolve_users(_obj, _info):
+    return users.all_users()
+
+
+@query.field("staffRoles")
+def resolve_roles(_obj, _info):
+    from .views_admin import _all_roles
+
+    return _all_roles()
+
+
+@query.field("apiTokens")
+def resolve_tokens(_obj, _info):
+    return tokens.tokens_of()
+
+
+@query.field("myApiTokens")
+def resolve_my_tokens(_obj, _info):
+    user = current_principal().user
+    return tokens.tokens_of(user) if user is not None else []
+
+
+# ------------------------------------------------------------------------------ users
+def _user_data(input: dict) -> dict:  # noqa: A002
+    return {"email": input["email"], "name": input["name"],
+            "password": input.get("password") or None,
+            "roles": [parse_id(r, "roleIds") for r in input.get("roleIds") or []],
+            "is_active": input.get("active") is not False}
+
+
+@mutation.field("createStaffUser")
+@mutation_payload
+def resolve_create_user(_obj, _info, input):  # noqa: A002
+    _interactive()
+    from .schemas import UserSchema
+    from .views_admin import _apply_user
+
+    user = _domain(lambda: _apply_user(None, UserSchema().load(_user_data(input))))
+    if input.get("mustChangePassword"):
+        staff.require_password_change(user)
+    return {"user": user}
+
+
+@mutation.field("updateStaffUser")
+@mutation_payload
+def resolve_update_user(_obj, _info, id, input, currentPassword=None):  # noqa: A002, N803
+    _interactive()
+    if input.get("password"):
+        _step_up(currentPassword)
+    from .schemas import UserSchema
+    from .views_admin import _apply_user
+
+    user = _get(User, id)
+    _domain(lambda: _apply_user(user, UserSchema().load(_user_data(input))))
+    if input.get("mustChangePassword") is not None:
+        staff.require_password_change(user, bool(input["mustChangePassword"]))
+    return {"user": user}
+
+
+def _user_action(id, action):  # noqa: A002
+    from .views_admin import _manageable
+
+    user = _get(User, id)
+    _domain(lambda: (_manageable(user), action(user)))
+    return {"user": user}
+
+
+@mutation.field("setStaffUserActive")
+@mutation_payload
+def resolve_set_active(_obj, _info, id, active):  # noqa: A002
+    _interactive()
+    def act(user):
+        if not active:
+            rolelib.check_keeps_an_administrator(user, False, user.roles)
+        users.set_active(user, bool(active))
+    return _user_action(id, act)
+
+
+@mutation.field("unlockStaffUser")
+@mutation_payload
+def resolve_unlock(_obj, _info, id):  # noqa: A002
+    _interactive()
+    from .throttle import unlock
+
+    return _user_action(id, unlock)
+
+
+@mutation.field("signOutStaffUser")
+@mutation_payload
+def resolve_sign_out(_obj, _info, id):  # noqa: A002
+    _interactive()
+    return _user_action(id, lambda u: sessions.revoke_all(u, "signed out by admin"))
+
+
+@mutation.field("resetStaffUserTwoFactor")
+@mutation_payload
+def resolve_reset_totp(_obj, _info, id, currentPassword):  # noqa: A002, N803
+    _interactive()
+    _step_up(currentPassword)
+    return _user_action(id, totp.disable)
+
+
+# ------------------------------------------------------------------------------ roles
+def _role_data(input: dict) -> dict:  # noqa: A002
+    from .schemas import RoleSchema
+
+    return RoleSchema().load({"name": input["name"], "description": input.get("description")
+                              or "", "permissions": list(input.get("permissions") or [])})
+
+
+@mutation.field("createStaffRole")
+@mutation_payload
+def resolve_create_role(_obj, _info, input):  # noqa: A002
+    _interactive()
+    from .views_admin import apply_role
+
+    return {"role": _domain(lambda: apply_role(None, _role_data(input)))}
+
+
+@mutation.field("updateStaffRole")
+@mutation_payload
+def resolve_update_role(_obj, _info, id, input):  # noqa: A002
+    _interactive()
+    from .views_admin import apply_role
+
+    role = _get(Role, id)
+    return {"role": _domain(lambda: apply_role(role, _role_data(input)))}
+
+
+@mutation.field("deleteStaffRole")
+@mutation_payload
+def resolve_delete_role(_obj, _info, id):  # noqa: A002
+    _interactive()
+    from .views_admin import _granter
+
+    role = _get(Role, id)
+
+    def work():
+        held, is_super = _granter()
+        rolelib.check_may_assign([role], held, is_super, known_permissions())
+        rolelib.delete_role(role)
+    _domain(work)
+    return {"role": None}
+
+
+# ------------------------------------------------------------------------------ tokens
+@mutation.field("revokeApiToken")
+@mutation_payload
+def resolve_revoke(_obj, _info, id):  # noqa: A002
+    _interactive()
+    row = _get(ApiToken, id)
+    tokens.revoke(row)
+    return {"apiToken": row}
+
+
+@mutation.field("createMyApiToken")
+@mutation_payload
+def resolve_create_my_token(_obj, _info, input):  # noqa: A002
+    _interactive()
+    user = _me()
+    expires = input.get("expiresAt")
+    if isinstance(expires, datetime) and expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    plaintext, row = _domain(lambda: tokens.create(
+        user, input["name"], input.get("scope") or "read", input.get("permissions") or (),
+        known_permissions(), expires_at=expires, networks=input.get("networks") or None))
+    return {"apiToken": row, "token": plaintext}
+
+
+@mutation.field("revokeMyApiToken")
+@mutation_payload
+def resolve_revoke_my_token(_obj, _info, id):  # noqa: A002
+    _interactive()
+    row = _get(ApiToken, id)
+    if row.user_id != _me().id:
+        raise FieldErrors({"id": ["not one of your tokens"]})
+    tokens.revoke(row)
+    return {"apiToken": row}
+
+
+@mutation.field("setMyTimeZone")
+@mutation_payload
+def resolve_set_time_zone(_obj, _info, timeZone=None):  # noqa: N803
+    user = _me()
+    _domain(lambda: staff.set_time_zone(user, timeZone))
+    return {"user": user}
+
+
+def contribution() -> GraphQLContribution:
+    return GraphQLContribution(SDL, (query, mutation, user_type, role_type, token_type))
+
+
+__all__ = ["contribution"]
