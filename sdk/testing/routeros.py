@@ -400,6 +400,7 @@ class RouterOSSimulator:
     def _serve(self, conn: socket.socket, ctx):
         try:
             conn.settimeout(30)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if ctx is not None:
                 conn = ctx.wrap_socket(conn, server_side=True)
             with self.lock:
