@@ -163,8 +163,12 @@ class RouterOSBackend(ProvisioningBackend):
         except (OSError, FatalError, ConnectionError, LibRouterosError, ValueError) as exc:
             raise ProvisioningError(f"{where}: unreachable ({exc})", retryable=True) from exc
 
+    #: API round trips (a login, a print, a pipelined batch of writes) over this backend's
+    #: life: the benchmark and tests read it
+    round_trips = 0
+
     def _session(self, device: DeviceRef):
-        return _Session(self.connect(device), f"{device.host}")
+        return _Session(self.connect(device), f"{device.host}", self)
 
     # ------------------------------------------------------------------ facts
     def test_connection(self, device: DeviceRef) -> ConnectionResult:
@@ -390,14 +394,16 @@ def _host(ip: str) -> str:
 class _Session:
     """One logged-in API connection: prints and pipelined, tagged write batches."""
 
-    def __init__(self, api, where: str):
-        self.api, self.where = api, where
-        self.round_trips = 0
+    def __init__(self, api, where: str, owner=None):
+        self.api, self.where, self.owner = api, where, owner
+        self.round_trips = 1  # the login
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
+        if self.owner is not None:
+            self.owner.round_trips += self.round_trips
         try:
             self.api.close()
         except Exception:  # noqa: BLE001 - closing a broken socket
