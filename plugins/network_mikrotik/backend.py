@@ -37,9 +37,9 @@ MENUS = {
     "ppp_secret": ("/ppp/secret", ("name", "profile", "service", "remote-address", "disabled",
                                    "password")),
     "queue": ("/queue/simple", ("name", "target", "max-limit", "disabled")),
-    "address_list": ("/ip/firewall/address-list", ("list", "address", "disabled")),
+    "address_list": ("/ip/firewall/address-list", ("list", "address", "disabled", "dynamic")),
     "dhcp_lease": ("/ip/dhcp-server/lease", ("mac-address", "address", "server",
-                                             "block-access", "disabled")),
+                                             "block-access", "disabled", "dynamic")),
     "hotspot_user": ("/ip/hotspot/user", ("name", "profile", "server", "disabled",
                                           "password")),
 }
@@ -76,6 +76,10 @@ class RouterOSSettings(Schema):
         load_default=lambda: ["redirected", "suspended"])
     #: "queue": a throttled subscriber's queue/profile carries the throttle rate;
     #: "address-list": its address goes on the list instead (router rules throttle)
+    #: migration from hand-made config: an unmarked object with a subscriber's natural key
+    #: (PPP/hotspot name, lease MAC, list+address, queue target) is taken over (marked and
+    #: set) instead of failing with "already exists"
+    adopt_existing = fields.Boolean(load_default=False)
     throttle_by = fields.String(load_default="queue",
                                 validate=validate.OneOf(["queue", "address-list"]))
 
@@ -154,7 +158,7 @@ class RouterOSBackend(ProvisioningBackend):
                                     retryable=False) from exc
         except ssl.SSLError as exc:
             raise ProvisioningError(f"{where}: TLS failed ({exc})", retryable=False) from exc
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise ProvisioningError(f"{where}: no answer within {s['timeout']} s (timeout)",
                                     retryable=True) from exc
         except ConnectionRefusedError as exc:
@@ -248,19 +252,22 @@ class RouterOSBackend(ProvisioningBackend):
     def _read_state(self, session: _Session, device: DeviceRef) -> dict:
         s = self._settings(device)
         owned: dict[str, dict[str, list[dict]]] = {}
+        unowned: dict[tuple[str, str], dict] = {}
         for section, (menu, props) in MENUS.items():
             if section == "hotspot_user" and not s["hotspot"]:
                 continue
             for row in session.print(menu, (".id", "comment", *props)):
                 comment = str(row.get("comment", ""))
                 if not comment.startswith(MARK) or comment == PROFILE_MARK:
+                    if not _bool(row.get("dynamic")):
+                        unowned.setdefault((section, _natural(section, row)), row)
                     continue
                 key = comment[len(MARK):].split(" ")[0]
                 owned.setdefault(key, {}).setdefault(section, []).append(row)
         profiles = {}
         for row in session.print("/ppp/profile", (".id", "name", "rate-limit", "comment")):
             profiles[str(row.get("name"))] = row
-        return {"owned": owned, "profiles": profiles}
+        return {"owned": owned, "profiles": profiles, "unowned": unowned}
 
     def _shape(self, section: str, row: dict, profiles: dict) -> dict:
         g = lambda k: "" if row.get(k) is None else str(row.get(k))  # noqa: E731
@@ -328,9 +335,16 @@ class RouterOSBackend(ProvisioningBackend):
                     if target is None:
                         continue
                     props = self._props(section, target, change.key, sub)
+                    if not rows and self._settings(device)["adopt_existing"]:
+                        found = state["unowned"].pop(
+                            (section, _natural(section, _api_keys(props))), None)
+                        rows = [found] if found is not None else []
+                        adopted = bool(rows)
+                    else:
+                        adopted = False
                     if rows:
                         current = self._shape(section, rows[0], profiles)
-                        if current == target:
+                        if current == target and not adopted:
                             continue
                         props[".id"] = str(rows[0][".id"])
                         batch.append((change.key, f"{menu}/set", props))
@@ -354,6 +368,18 @@ class RouterOSBackend(ProvisioningBackend):
         applied = tuple(c for c in changes if c.key not in failures)
         failed = tuple((c, failures[c.key]) for c in changes if c.key in failures)
         return ApplyResult(applied, failed)
+
+    def existing_secrets(self, device: DeviceRef) -> list[dict]:
+        """The PPP secrets made by hand (no Backhaul marker): name, profile, remote address,
+        service, disabled — for importing a router's subscribers. Passwords are not returned."""
+        with self._session(device) as session:
+            rows = session.print("/ppp/secret", (".id", "name", "profile", "remote-address",
+                                                 "service", "disabled", "comment"))
+        return [{"name": str(r.get("name", "")), "profile": str(r.get("profile", "")),
+                 "remote_address": str(r.get("remote-address", "") or ""),
+                 "service": str(r.get("service", "")), "disabled": _bool(r.get("disabled")),
+                 "comment": str(r.get("comment", "") or "")}
+                for r in rows if not str(r.get("comment", "") or "").startswith(MARK)]
 
     def _props(self, section: str, target: dict, key: str, sub: Subscriber | None) -> dict:
         comment = f"{MARK}{key}"
@@ -385,6 +411,22 @@ class RouterOSBackend(ProvisioningBackend):
         if password is not None:
             props["password"] = password
         return props
+
+
+def _natural(section: str, row: dict) -> str:
+    """What identifies an object on the router regardless of who made it."""
+    g = lambda k: str(row.get(k) or "")  # noqa: E731
+    if section in ("ppp_secret", "hotspot_user"):
+        return g("name").lower()
+    if section == "dhcp_lease":
+        return g("mac-address").upper()
+    if section == "address_list":
+        return f"{g('list')}|{g('address')}"
+    return g("target")
+
+
+def _api_keys(props: dict) -> dict:
+    return props
 
 
 def _host(ip: str) -> str:

@@ -7,6 +7,7 @@ import time
 
 import librouteros
 import pytest
+from marshmallow import ValidationError
 
 from backhaul.plugins.network_mikrotik.backend import RouterOSBackend
 from backhaul.sdk.provisioning import (
@@ -150,6 +151,25 @@ def test_a_handmade_object_with_the_same_name_is_a_failure_not_a_takeover(router
     result = backend.apply(device, changes)
     assert not result.ok and "same name already exists" in result.failed[0][1]
     assert router.find(SECRET, name="user7")[0]["password"] == "theirs"
+
+
+def test_adopting_handmade_objects_when_migrating(router):
+    backend = RouterOSBackend()
+    device = make_device(router, adopt_existing=True)
+    router.add(SECRET, name="user7", password="theirs", profile="default")
+    router.add(LEASE, address="10.0.0.7", mac_address="AA:BB:CC:00:00:07")
+    router.add(SECRET, name="stranger", password="x")
+    assert backend.existing_secrets(device)[0]["name"] == "user7"
+    assert "password" not in backend.existing_secrets(device)[0]
+    changes = reconcile(backend, device, sub(7))
+    assert [c.action for c in changes] == [ChangeAction.CREATE]
+    secrets = router.find(SECRET, name="user7")
+    assert len(secrets) == 1 and secrets[0]["comment"] == "backhaul:sub-7"
+    assert secrets[0]["password"] == "pw-7-xyz"
+    assert len(router.find(LEASE)) == 1
+    assert reconcile(backend, device, sub(7)) == []
+    assert router.find(SECRET, name="stranger")[0]["comment"] == ""
+    assert [s["name"] for s in backend.existing_secrets(device)] == ["stranger"]
 
 
 def test_routeros_upgrade_6_to_7_is_not_drift(router):
@@ -360,5 +380,6 @@ def test_settings_schema_marks_password_secret():
     assert "password" in backend.secret_fields
     loaded = backend.validate_settings({})
     assert loaded["delinquent_list"] == "backhaul-delinquent" and loaded["tls"] is False
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError) as err:
         backend.validate_settings({"throttle_by": "magic"})
+    assert "throttle_by" in err.value.messages
