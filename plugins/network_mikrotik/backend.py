@@ -253,11 +253,14 @@ class RouterOSBackend(ProvisioningBackend):
         s = self._settings(device)
         owned: dict[str, dict[str, list[dict]]] = {}
         unowned: dict[tuple[str, str], dict] = {}
+        in_use: dict[str, int] = {}  # profile name -> secrets (anyone's) using it
         for section, (menu, props) in MENUS.items():
             if section == "hotspot_user" and not s["hotspot"]:
                 continue
             for row in session.print(menu, (".id", "comment", *props)):
                 comment = str(row.get("comment", ""))
+                if section == "ppp_secret":
+                    in_use[str(row.get("profile"))] = in_use.get(str(row.get("profile")), 0) + 1
                 if not comment.startswith(MARK) or comment == PROFILE_MARK:
                     if not _bool(row.get("dynamic")):
                         unowned.setdefault((section, _natural(section, row)), row)
@@ -267,7 +270,7 @@ class RouterOSBackend(ProvisioningBackend):
         profiles = {}
         for row in session.print("/ppp/profile", (".id", "name", "rate-limit", "comment")):
             profiles[str(row.get("name"))] = row
-        return {"owned": owned, "profiles": profiles, "unowned": unowned}
+        return {"owned": owned, "profiles": profiles, "unowned": unowned, "in_use": in_use}
 
     def _shape(self, section: str, row: dict, profiles: dict) -> dict:
         g = lambda k: "" if row.get(k) is None else str(row.get(k))  # noqa: E731
@@ -358,7 +361,19 @@ class RouterOSBackend(ProvisioningBackend):
             for key, reason in session.run(batch):
                 if reason and key:
                     failures.setdefault(key, reason)
-            # 3. kick live sessions of suspended/removed subscribers
+            # 3. Backhaul's rate profiles no secret uses any more (a plan that went away)
+            in_use = dict(state["in_use"])
+            for change in changes:
+                for row in owned.get(change.key, {}).get("ppp_secret", []):
+                    in_use[str(row.get("profile"))] = in_use.get(str(row.get("profile")), 0) - 1
+                want = (change.after or {}).get("ppp_secret")
+                if want and change.key not in failures:
+                    in_use[want["profile"]] = in_use.get(want["profile"], 0) + 1
+            session.run([(None, "/ppp/profile/remove", {".id": str(p[".id"])})
+                         for name, p in profiles.items()
+                         if ".id" in p and str(p.get("comment", "")) == PROFILE_MARK
+                         and in_use.get(name, 0) <= 0])
+            # 4. kick live sessions of suspended/removed subscribers
             if kicks:
                 names = set(kicks)
                 active = [r for r in session.print("/ppp/active", (".id", "name"))

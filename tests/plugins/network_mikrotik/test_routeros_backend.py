@@ -115,6 +115,32 @@ def test_delinquency_lists_and_kicks_payment_restores(router):
     assert not router.find(ALIST) and router.find(SECRET, name="user3")[0]["disabled"] == "false"
 
 
+def test_unused_backhaul_profiles_are_removed_handmade_ones_kept(router):
+    backend, device = RouterOSBackend(), make_device(router)
+    router.add("/ppp/profile", name="vip", rate_limit="1G/1G")
+    reconcile(backend, device, sub(20), sub(21, download_kbps=50000, upload_kbps=10000))
+    names = {p["name"] for p in router.find("/ppp/profile")}
+    assert names == {"vip", "backhaul-20000k-5000k", "backhaul-50000k-10000k"}
+    reconcile(backend, device, sub(20), sub(21))  # 21 moves to the 20/5 plan
+    assert {p["name"] for p in router.find("/ppp/profile")} == {"vip", "backhaul-20000k-5000k"}
+    reconcile(backend, device)
+    assert [p["name"] for p in router.find("/ppp/profile")] == ["vip"]
+
+
+def test_a_trap_fails_one_change_and_the_rest_is_applied(router):
+    backend, device = RouterOSBackend(), make_device(router)
+    router.trap_values = {"remote-address": "10.0.0.31"}
+    subs = [sub(30), sub(31), sub(32)]
+    desired = {s.key: backend.render(device, s) for s in subs}
+    result = backend.apply(device, diff(desired, backend.read(device), {s.key: s for s in subs}))
+    assert [c.key for c, _ in result.failed] == ["sub-31"]
+    assert "invalid value for argument remote-address" in result.failed[0][1]
+    assert {c.key for c in result.applied} == {"sub-30", "sub-32"}
+    router.trap_values = {}
+    reconcile(backend, device, *subs)  # the next pass repairs what was left
+    assert backend.read(device) == desired
+
+
 def test_throttle_by_address_list_setting(router):
     backend = RouterOSBackend()
     device = make_device(router, throttle_by="address-list", delinquent_list="slow")
@@ -314,6 +340,13 @@ def test_simulator_protocol_with_librouteros(router):
     rows = list(api.rawCmd("/ppp/secret/print", "=.proplist=name", "?name=a", "?name=b", "?#|"))
     assert rows == [{"name": "a"}, {"name": "b"}]
     assert [r["name"] for r in api.rawCmd("/ppp/secret/print", "?comment=x", "?#!")] == ["b"]
+    assert [r["name"] for r in api.rawCmd("/ppp/secret/print", "?-comment")] == []
+    assert [r["name"] for r in api.rawCmd("/ppp/secret/print", "?password", "?name=b",
+                                          "?#&")] == ["b"]
+    router.add(QUEUE, name="q1", target="10.1.1.1/32", max_limit="1M/2M")
+    router.add(QUEUE, name="q2", target="10.1.1.2/32", max_limit="1M/2M")
+    assert [r["name"] for r in api.rawCmd("/queue/simple/print", "?>name=q1")] == ["q2"]
+    assert [r["name"] for r in api.rawCmd("/queue/simple/print", "?<name=q2")] == ["q1"]
     api.protocol.writeSentence("/ppp/secret/print", "=.proplist=.id,name", ".tag=7")
     assert api.protocol.readSentence() == ("!re", (".tag=7", "=.id=*1", "=name=a"))
     api.protocol.readSentence()
