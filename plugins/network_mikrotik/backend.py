@@ -48,6 +48,9 @@ MENUS = {
 class RouterOSSettings(Schema):
     """A router's backend settings (the host, username and password are the device's)."""
 
+    #: the device record's host/username win; these let a configured instance stand alone
+    host = fields.String(load_default="")
+    username = fields.String(load_default="")
     port = fields.Integer(load_default=None, allow_none=True,
                           validate=validate.Range(min=1, max=65535),
                           metadata={"description": "API port: 8728, or 8729 with TLS"})
@@ -137,16 +140,19 @@ class RouterOSBackend(ProvisioningBackend):
         s = self._settings(device)
         port = device.port or s["port"] or (8729 if s["tls"] else 8728)
         password = device.password.reveal() or s["password"]
+        host, username = device.host or s["host"], device.username or s["username"]
+        if not host or not username:
+            raise ProvisioningError("no host or username for the router", retryable=False)
         wrapper = None
         if s["tls"]:
             ctx = ssl.create_default_context(cafile=s["ca_file"] or None)
             if not s["tls_verify"]:
                 ctx.check_hostname = False
                 ctx.verify_mode = ssl.CERT_NONE
-            wrapper = lambda sock: ctx.wrap_socket(sock, server_hostname=device.host)  # noqa: E731
-        where = f"{device.host}:{port}"
+            wrapper = lambda sock: ctx.wrap_socket(sock, server_hostname=host)  # noqa: E731
+        where = f"{host}:{port}"
         try:
-            return librouteros.connect(device.host, device.username, password, port=port,
+            return librouteros.connect(host, username, password, port=port,
                                        timeout=s["timeout"], ssl_wrapper=wrapper)
         except TrapError as exc:
             if "invalid user name or password" in str(exc) or "cannot log in" in str(exc):
@@ -172,7 +178,7 @@ class RouterOSBackend(ProvisioningBackend):
     round_trips = 0
 
     def _session(self, device: DeviceRef):
-        return _Session(self.connect(device), f"{device.host}", self)
+        return _Session(self.connect(device), device.host or device.settings.get("host", "") or device.name, self)
 
     # ------------------------------------------------------------------ facts
     def test_connection(self, device: DeviceRef) -> ConnectionResult:
