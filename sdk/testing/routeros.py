@@ -212,6 +212,7 @@ class RouterOSSimulator:
         self.drop_after_writes: int | None = None
         self.drop_mid_sentence = False
         self.trap_values: dict[str, str] = {}  # property -> value that traps as invalid
+        self.fatal_next = False  # answer the next command after login with !fatal and close
         self._sock: socket.socket | None = None
         self._threads: list[threading.Thread] = []
         self._conns: set[socket.socket] = set()
@@ -464,6 +465,9 @@ class RouterOSSimulator:
                     return [["!done", *tagged]], False
                 if not logged_in:
                     return [["!fatal", "not logged in"]], True
+                if self.fatal_next:
+                    self.fatal_next = False
+                    return [["!fatal", "session terminated by simulated fault"]], True
                 if command == "/quit":
                     return [["!fatal", "session terminated on request"]], True
                 path, _, verb = command.rpartition("/")

@@ -7,6 +7,8 @@ import time
 
 import librouteros
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from backhaul.plugins.network_mikrotik.backend import RouterOSBackend
@@ -368,7 +370,7 @@ def test_simulator_empty_reply_on_718():
 
 @pytest.mark.parametrize("payload", [
     b"\xf8\x00\x00", b"\x05/logi", b"\xff" * 8, encode_length(2_000_000) + b"abc",
-    b"\x06/login\x05=name", bytes(random.Random(1).randrange(256) for _ in range(300)),
+    b"\x06/login\x05=name", random.Random(1).randbytes(300),
 ])
 def test_fuzzed_input_never_hangs_simulator_or_backend(router, payload):
     with socket.create_connection(("127.0.0.1", router.port), timeout=2) as s:
@@ -383,20 +385,32 @@ def test_fuzzed_input_never_hangs_simulator_or_backend(router, payload):
     assert RouterOSBackend().test_connection(make_device(router)).ok
 
 
-def test_backend_against_a_garbage_speaking_server():
-    srv = socket.create_server(("127.0.0.1", 0))
-    port = srv.getsockname()[1]
+GARBAGE = [
+    b"\x7f!re\x00garbage",                      # a word shorter than its length, then silence
+    b"\xf8\x01\x02",                              # a control byte that is no length
+    b"\xf0\x7f\xff\xff\xff" + b"x" * 10,           # a 2 GB word announced
+    b"\x05!done\x00",                             # "!done" to /login, then a print never answered
+    b"\x06!fatal\x0cgo away now\x00",            # !fatal at login
+    random.Random(7).randbytes(64),
+]
+
+
+@pytest.mark.parametrize("reply", GARBAGE, ids=["short-word", "control-byte", "2GB-word", "done-then-silence", "fatal", "random"])
+def test_backend_against_a_garbage_speaking_server(reply):
     import threading
 
+    srv = socket.create_server(("127.0.0.1", 0))
+    port = srv.getsockname()[1]
+
     def serve():
-        for _ in range(3):
+        while True:
             try:
                 conn, _ = srv.accept()
             except OSError:
                 return
             conn.recv(1024)
-            conn.sendall(b"\x7f!re\x00garbage")  # truncated word, then silence
-            time.sleep(2)
+            conn.sendall(reply)
+            time.sleep(1.5)
             conn.close()
     threading.Thread(target=serve, daemon=True).start()
     device = DeviceRef(id=1, name="r", backend="mikrotik.routeros", host="127.0.0.1",
@@ -404,8 +418,36 @@ def test_backend_against_a_garbage_speaking_server():
     started = time.monotonic()
     with pytest.raises(ProvisioningError) as err:
         RouterOSBackend().read(device)
-    assert err.value.retryable and time.monotonic() - started < 2
+    assert str(err.value) and time.monotonic() - started < 1.4
+    assert not RouterOSBackend().test_connection(device).ok
     srv.close()
+
+
+def test_fatal_mid_session_is_a_retryable_error(router):
+    backend, device = RouterOSBackend(), make_device(router)
+    router.fatal_next = True
+    with pytest.raises(ProvisioningError) as err:
+        backend.read(device)
+    assert err.value.retryable and "connection lost" in str(err.value)
+    assert backend.read(device) == {}
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=200), cut=st.integers(0, 40))
+def test_fuzzed_sentences_never_wedge_the_simulator(router, data, cut):
+    framed = b"".join(encode_length(len(w)) + w for w in (b"/login", b"=name=admin")) + data
+    with socket.create_connection(("127.0.0.1", router.port), timeout=2) as s:
+        s.sendall(framed[: len(framed) - cut] if cut < len(framed) else data)
+        s.shutdown(socket.SHUT_WR)
+        try:
+            while s.recv(4096):
+                pass
+        except OSError:
+            pass
+    api = librouteros.connect("127.0.0.1", "admin", "s3cret!", port=router.port, timeout=2)
+    assert list(api.rawCmd("/system/identity/print")) == [{"name": "SimRouter"}]
+    api.close()
 
 
 def test_settings_schema_marks_password_secret():
