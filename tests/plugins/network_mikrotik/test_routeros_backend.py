@@ -374,9 +374,9 @@ def test_simulator_empty_reply_on_718():
 ])
 def test_fuzzed_input_never_hangs_simulator_or_backend(router, payload):
     with socket.create_connection(("127.0.0.1", router.port), timeout=2) as s:
-        s.sendall(payload)
-        s.shutdown(socket.SHUT_WR)
-        try:
+        try:  # the simulator may answer !fatal and close before we are done writing
+            s.sendall(payload)
+            s.shutdown(socket.SHUT_WR)
             while s.recv(4096):
                 pass
         except OSError:
@@ -438,9 +438,9 @@ def test_fatal_mid_session_is_a_retryable_error(router):
 def test_fuzzed_sentences_never_wedge_the_simulator(router, data, cut):
     framed = b"".join(encode_length(len(w)) + w for w in (b"/login", b"=name=admin")) + data
     with socket.create_connection(("127.0.0.1", router.port), timeout=2) as s:
-        s.sendall(framed[: len(framed) - cut] if cut < len(framed) else data)
-        s.shutdown(socket.SHUT_WR)
-        try:
+        try:  # the simulator may answer !fatal and close before we are done writing
+            s.sendall(framed[: len(framed) - cut] if cut < len(framed) else data)
+            s.shutdown(socket.SHUT_WR)
             while s.recv(4096):
                 pass
         except OSError:
