@@ -97,7 +97,12 @@ class ScheduledActionType:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """An item on an account's timeline (an invoice, a ticket, a job...)."""
+    """An item on an account's timeline (an invoice, a ticket, a job...).
+
+    ``permission`` is what a principal needs to see it (``"billing.invoice.view"`` for an
+    invoice): the timeline sits on the account page, which people without your plugin's
+    permissions may read. A plugin's entry without one is not shown (fail closed).
+    """
 
     at: datetime
     kind: str
@@ -105,3 +110,4 @@ class TimelineEntry:
     body: str = ""
     url: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    permission: str | None = None

@@ -69,14 +69,25 @@ def _label(action: str) -> str:
 
 def build_timeline(account: Account, limit: int = 50) -> list[TimelineEntry]:
     """The newest ``limit`` entries, newest first, from the kernel and every plugin."""
+    from flask import has_request_context
+
+    from backhaul.core.auth.identity import current_principal
+
+    # in a request: what the signed-in user or token may see; outside one (a job, the CLI)
+    # the system itself reads
+    principal = current_principal() if has_request_context() else None
     entries = _own_entries(account, limit)
     plugins = current_app.extensions["backhaul.plugins"]
     for plugin, item in plugins.collect("account_timeline", account=account, limit=limit):
         if isinstance(item, TimelineEntry) and item.at is not None:
+            if not item.permission or (principal is not None and
+                                       not principal.has_permission(item.permission)):
+                continue  # undeclared or not held: not shown (issue 11, finding 2)
             at = item.at if item.at.tzinfo else item.at.replace(tzinfo=UTC)
             entries.append(TimelineEntry(at=at, kind=item.kind, title=item.title,
                                          body=item.body, url=item.url,
-                                         meta={"plugin": plugin, **item.meta}))
+                                         meta={"plugin": plugin, **item.meta},
+                                         permission=item.permission))
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
 

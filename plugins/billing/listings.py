@@ -22,14 +22,15 @@ def timeline(account, limit: int) -> list[TimelineEntry]:
             at=inv.finalized_at or inv.created_at, kind=f"billing.{inv.kind}",
             title=f"{label} {inv.display_number}: {inv.total}",
             body=inv.status.replace("_", " "),
-            url=url_for("billing.invoice", invoice_id=inv.id), meta={"invoice_id": inv.id}))
+            url=url_for("billing.invoice", invoice_id=inv.id), meta={"invoice_id": inv.id},
+            permission="billing.invoice.view"))
     for pay in db.session.scalars(sa.select(Payment).where(Payment.account_id == account.id)
                                   .order_by(Payment.id.desc()).limit(limit)):
         entries.append(TimelineEntry(
             at=pay.created_at, kind="billing.payment",
             title=f"Payment {pay.money} ({pay.method.replace('_', ' ')})",
             body=f"reversed: {pay.reversal_reason}" if pay.status == "reversed" else
-            pay.reference, meta={"payment_id": pay.id}))
+            pay.reference, meta={"payment_id": pay.id}, permission="billing.invoice.view"))
     return sorted(entries, key=lambda e: e.at, reverse=True)[:limit]
 
 

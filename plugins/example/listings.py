@@ -22,7 +22,8 @@ def search(query: str, user, limit: int) -> list[SearchResult]:
 
 def timeline(account, limit: int) -> list[TimelineEntry]:
     return [TimelineEntry(at=g.created_at, kind="greeting", title=g.message,
-                          body="delivered" if g.delivered else "not delivered yet")
+                          body="delivered" if g.delivered else "not delivered yet",
+                          permission="example.greetings.view")
             for g in greetings.for_account(account.id, limit)]
 
 

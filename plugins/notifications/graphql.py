@@ -110,6 +110,10 @@ def resolve_preview(_obj, _info, eventKey, medium, accountId, input):  # noqa: N
         event = catalogue.get(eventKey)
     except LookupError as exc:
         raise GraphQLUserError(str(exc)) from None
+    from backhaul.sdk import may
+
+    if not may("accounts.account.view"):  # the preview shows the account's name and contacts
+        raise GraphQLUserError("Previewing for an account needs accounts.account.view.")
     account = get_account(int(accountId))
     if account is None:
         raise GraphQLUserError(f"There is no account {accountId}.")

@@ -70,7 +70,8 @@ def test_call_log(account):
 def test_timeline_merges_everything_by_time(make_app, temp_plugin):
     def plugin_entries(account, limit):
         return [TimelineEntry(at=datetime(2030, 1, 1), kind="invoice", title="Invoice 7",
-                              url="/billing/invoices/7")]
+                              url="/billing/invoices/7", permission="fake_billing.view"),
+                TimelineEntry(at=datetime(2031, 1, 1), kind="undeclared", title="no permission")]
 
     def broken(account, limit):
         raise RuntimeError("tickets database down")
@@ -91,6 +92,7 @@ def test_timeline_merges_everything_by_time(make_app, temp_plugin):
         timeline = build_timeline(account)
         kinds = [e.kind for e in timeline]
         assert kinds[:2] == ["invoice", "scheduled_event"]  # 2030, then in two days
+        assert "undeclared" not in kinds  # an entry without a permission is never shown
         assert {"note", "call", "status"} <= set(kinds)
         assert timeline[0].meta["plugin"] == "fake_billing"
         assert any(e.title == "Status: Active → Suspended" for e in timeline)

@@ -53,5 +53,6 @@ def timeline_entries(account, limit: int) -> list[TimelineEntry]:
                                  title=f"{m.medium.capitalize()} {STATUS_WORDS[m.status]}: {what}",
                                  body=body, url=url,
                                  meta={"status": m.status, "medium": m.medium,
-                                       "event": m.event_key, "attempts": m.attempts}))
+                                       "event": m.event_key, "attempts": m.attempts},
+                                 permission="notifications.messages.view"))
     return out

@@ -11,7 +11,7 @@ from backhaul.sdk import Money, db
 
 PERMS = ["notifications.messages.view", "notifications.messages.manage",
          "notifications.templates.view", "notifications.templates.manage",
-         "notifications.channels.view"]
+         "notifications.channels.view", "accounts.account.view"]
 
 
 def gql(client, token, query, **variables):

@@ -58,3 +58,21 @@ def test_previews_need_templates_manage(app, client, staff_user, api_token):
                          headers={"Authorization": f"Bearer {viewer}"}).get_json()
     assert answer.get("data") is None or answer["data"].get("notificationsPreview") is None
     assert "notifications.templates.manage" in str(answer["errors"])
+
+
+def test_previews_for_an_account_need_accounts_view(app, client, staff_user, api_token):
+    """Issue 11 #2: the preview returned any account's name, address, contacts and live
+    unsubscribe links to a principal without accounts.account.view."""
+    from backhaul.core.db import db
+    from backhaul.sdk.accounts import create_account
+
+    account = create_account(name="Private Person")
+    db.session.commit()
+    query = """query($a: ID!) { notificationsPreview(eventKey: "accounts.suspended",
+               medium: "email", accountId: $a, input: {bodyText: "{{ account.name }}"}) {
+               bodyText } }"""
+    writer = api_token(staff_user(["notifications.templates.manage"]), "full")
+    answer = client.post("/graphql", json={"query": query, "variables": {"a": str(account.id)}},
+                         headers={"Authorization": f"Bearer {writer}"}).get_json()
+    assert "Private Person" not in str(answer)
+    assert "accounts.account.view" in str(answer["errors"])
