@@ -79,6 +79,9 @@ class RouterOSSettings(Schema):
         load_default=lambda: ["redirected", "suspended"])
     #: "queue": a throttled subscriber's queue/profile carries the throttle rate;
     #: "address-list": its address goes on the list instead (router rules throttle)
+    #: compare a digest of the PPP/hotspot password read back (needs an API user whose group
+    #: has the ``sensitive`` policy; without it turn this off, or every reconcile rewrites them)
+    check_passwords = fields.Boolean(load_default=True)
     #: migration from hand-made config: an unmarked object with a subscriber's natural key
     #: (PPP/hotspot name, lease MAC, list+address, queue target) is taken over (marked and
     #: set) instead of failing with "already exists"
@@ -219,8 +222,7 @@ class RouterOSBackend(ProvisioningBackend):
             out["ppp_secret"] = {
                 "name": sub.username, "service": s["ppp_service"], "profile": profile,
                 "rate_limit": limit if profile != "default" else "",
-                "remote_address": sub.ipv4 or "", "disabled": suspended,
-                "password_sha256": _digest(sub.password.reveal())}
+                "remote_address": sub.ipv4 or "", "disabled": suspended}
         if s["queues"] and sub.ipv4 and (sub.download_kbps or sub.upload_kbps):
             out["queue"] = {"name": f"backhaul-{sub.key}", "target": _host(sub.ipv4),
                             "max_limit": limit, "disabled": False}
@@ -233,8 +235,11 @@ class RouterOSBackend(ProvisioningBackend):
                                  "disabled": False}
         if s["hotspot"] and sub.username:
             out["hotspot_user"] = {"name": sub.username, "profile": s["hotspot_profile"],
-                                   "server": "all", "disabled": suspended,
-                                   "password_sha256": _digest(sub.password.reveal())}
+                                   "server": "all", "disabled": suspended}
+        if s["check_passwords"]:
+            for section in ("ppp_secret", "hotspot_user"):
+                if section in out:
+                    out[section]["password_sha256"] = _digest(sub.password.reveal())
         return out
 
     @staticmethod
@@ -251,7 +256,7 @@ class RouterOSBackend(ProvisioningBackend):
         for key, sections in state["owned"].items():
             if keys is not None and key not in keys:
                 continue
-            out[key] = {name: self._shape(name, items[0], state["profiles"])
+            out[key] = {name: self._shape(name, items[0], state["profiles"], state["passwords"])
                         for name, items in sections.items()}
         return out
 
@@ -276,9 +281,16 @@ class RouterOSBackend(ProvisioningBackend):
         profiles = {}
         for row in session.print("/ppp/profile", (".id", "name", "rate-limit", "comment")):
             profiles[str(row.get("name"))] = row
-        return {"owned": owned, "profiles": profiles, "unowned": unowned, "in_use": in_use}
+        return {"owned": owned, "profiles": profiles, "unowned": unowned, "in_use": in_use,
+                "passwords": s["check_passwords"]}
 
-    def _shape(self, section: str, row: dict, profiles: dict) -> dict:
+    def _shape(self, section: str, row: dict, profiles: dict, passwords: bool = True) -> dict:
+        shaped = self._shape_row(section, row, profiles)
+        if not passwords:
+            shaped.pop("password_sha256", None)
+        return shaped
+
+    def _shape_row(self, section: str, row: dict, profiles: dict) -> dict:
         g = lambda k: "" if row.get(k) is None else str(row.get(k))  # noqa: E731
         if section == "ppp_secret":
             profile = g("profile")
@@ -352,7 +364,7 @@ class RouterOSBackend(ProvisioningBackend):
                     else:
                         adopted = False
                     if rows:
-                        current = self._shape(section, rows[0], profiles)
+                        current = self._shape(section, rows[0], profiles, state["passwords"])
                         if current == target and not adopted:
                             continue
                         props[".id"] = str(rows[0][".id"])

@@ -200,6 +200,18 @@ def test_adopting_handmade_objects_when_migrating(router):
     assert [s["name"] for s in backend.existing_secrets(device)] == ["stranger"]
 
 
+def test_password_drift_can_be_turned_off(router):
+    backend = RouterOSBackend()
+    device = make_device(router, check_passwords=False)
+    reconcile(backend, device, sub(9))
+    s9 = router.find(SECRET, name="user9")[0]
+    assert s9["password"] == "pw-9-xyz"  # still sent on create
+    router.set(SECRET, s9[".id"], password="by-hand")
+    router.reset_counters()
+    assert reconcile(backend, device, sub(9)) == [] and router.writes == 0
+    assert reconcile(backend, make_device(router), sub(9))  # with the check, it is drift
+
+
 def test_routeros_upgrade_6_to_7_is_not_drift(router):
     router.upgrade("6.49.10")
     backend, device = RouterOSBackend(), make_device(router)
