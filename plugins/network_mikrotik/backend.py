@@ -320,14 +320,22 @@ class RouterOSBackend(ProvisioningBackend):
             state = self._read_state(session, device)
             owned, profiles = state["owned"], state["profiles"]
             # 1. shared rate profiles the creates/updates need
-            batch = []
+            adopt = self._settings(device)["adopt_existing"]
+            failures: dict[str, str] = {}
+            batch, users = [], {}
             for change in changes:
                 want = (change.after or {}).get("ppp_secret")
                 if not want or want["profile"] == "default":
                     continue
                 name, limit = want["profile"], want["rate_limit"]
+                users.setdefault(name, []).append(change.key)
                 have = profiles.get(name)
-                if have is None:
+                if (have is not None and ".id" in have
+                        and str(have.get("comment", "")) != PROFILE_MARK
+                        and rate(have.get("rate-limit")) != limit):
+                    failures.setdefault(change.key, f"profile {name} exists, was not made by "
+                                        "Backhaul and has another rate-limit: rename or remove it")
+                elif have is None:
                     profiles[name] = {"name": name, "rate-limit": limit}
                     batch.append((None, "/ppp/profile/add", {"name": name, "rate-limit": limit,
                                                              "comment": PROFILE_MARK}))
@@ -336,11 +344,11 @@ class RouterOSBackend(ProvisioningBackend):
                     have["rate-limit"] = limit
                     batch.append((None, "/ppp/profile/set", {".id": have[".id"],
                                                              "rate-limit": limit}))
-            failures: dict[str, str] = {}
-            for _, reason in session.run(batch):
-                if reason:
-                    # a hand-made profile of that name: secrets still point at it
-                    pass
+            for (_, _, props), (_, reason) in zip(batch, session.run(batch), strict=True):
+                name = props.get("name") or next(
+                    (n for n, p in profiles.items() if p.get(".id") == props.get(".id")), "")
+                for key in users.get(name, []) if reason else ():
+                    failures.setdefault(key, f"profile {name}: {reason}")
             # 2. the subscriber objects
             batch, kicks = [], []
             for change in changes:
@@ -356,7 +364,7 @@ class RouterOSBackend(ProvisioningBackend):
                     if target is None:
                         continue
                     props = self._props(section, target, change.key, sub)
-                    if not rows and self._settings(device)["adopt_existing"]:
+                    if not rows and adopt:
                         found = state["unowned"].pop(
                             (section, _natural(section, _api_keys(props))), None)
                         rows = [found] if found is not None else []

@@ -143,6 +143,15 @@ def test_a_trap_fails_one_change_and_the_rest_is_applied(router):
     assert backend.read(device) == desired
 
 
+def test_a_handmade_profile_with_our_name_and_another_rate_is_reported(router):
+    backend, device = RouterOSBackend(), make_device(router)
+    router.add("/ppp/profile", name="backhaul-20000k-5000k", rate_limit="1M/1M")
+    s = sub(40)
+    result = backend.apply(device, diff({s.key: backend.render(device, s)}, {}, {s.key: s}))
+    assert not result.ok and "was not made by Backhaul" in result.failed[0][1]
+    assert router.find("/ppp/profile", name="backhaul-20000k-5000k")[0]["rate-limit"] == "1M/1M"
+
+
 def test_throttle_by_address_list_setting(router):
     backend = RouterOSBackend()
     device = make_device(router, throttle_by="address-list", delinquent_list="slow")
