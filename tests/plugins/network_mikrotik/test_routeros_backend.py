@@ -479,3 +479,16 @@ def test_settings_schema_marks_password_secret():
     with pytest.raises(ValidationError) as err:
         backend.validate_settings({"throttle_by": "magic"})
     assert "throttle_by" in err.value.messages
+
+
+def test_round_trips_do_not_grow_per_subscriber(router):
+    backend, device = RouterOSBackend(), make_device(router)
+    trips = {}
+    for n in (20, 400):
+        subs = [sub(i % 250 + 1, key=f"sub-{i}", username=f"u{i}", mac=None,
+                    ipv4=f"10.{i // 250}.{i % 250}.1") for i in range(n)]
+        reconcile(backend, device, *subs)
+        before = backend.round_trips
+        assert reconcile(backend, device, *subs) == []
+        trips[n] = backend.round_trips - before
+    assert trips[20] == trips[400] == 6  # login + one print per menu (4) + profiles
