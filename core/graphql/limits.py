@@ -5,7 +5,10 @@
 * aliases — aliased fields in the document (each alias can re-run a resolver);
 * cost — every field costs 1; a field with a ``first`` argument (a connection) multiplies
   the cost of what is selected under it by ``first`` (or its default page size), so a list
-  of 100 rows with 5 fields each costs about 500, a list in a list multiplies.
+  of 100 rows with 5 fields each costs about 500, a list in a list multiplies. A plain list
+  field multiplies too: by its ``limit`` argument when it has one, else by
+  ``list_estimate`` (``GRAPHQL_LIST_ESTIMATE``, 10) — a list without ``first`` once counted
+  as 1, and ``children { parent { children ... } }`` returned 1.5 M nodes to a read token.
 
 Each rejection is a validation error naming the limit and its setting (``LIMIT_EXCEEDED``).
 """
@@ -23,6 +26,8 @@ from graphql import (
     OperationType,
     ValidationRule,
     get_named_type,
+    get_nullable_type,
+    is_list_type,
     parse,
     value_from_ast,
 )
@@ -40,6 +45,7 @@ class Limits:
     max_source_length: int = 100_000
     default_page_size: int = 20
     max_page_size: int = 100
+    list_estimate: int = 10
 
     @classmethod
     def from_config(cls, config) -> Limits:
@@ -51,7 +57,8 @@ class Limits:
                    max_tokens=get("GRAPHQL_MAX_TOKENS", cls.max_tokens),
                    max_cost=get("GRAPHQL_MAX_COST", cls.max_cost),
                    default_page_size=get("GRAPHQL_DEFAULT_PAGE_SIZE", cls.default_page_size),
-                   max_page_size=get("GRAPHQL_MAX_PAGE_SIZE", cls.max_page_size))
+                   max_page_size=get("GRAPHQL_MAX_PAGE_SIZE", cls.max_page_size),
+                   list_estimate=get("GRAPHQL_LIST_ESTIMATE", cls.list_estimate))
 
 
 def parse_limited(query: str, limits: Limits) -> DocumentNode:
@@ -109,16 +116,33 @@ class _Walker:
             deepest = max(deepest, self.depth(node.selection_set, child, seen + 1))
         return deepest
 
-    def multiplier(self, node: FieldNode, field) -> int:
-        if field is None or "first" not in field.args:
-            return 1
+    _connection_lists = frozenset({"edges", "nodes"})
+
+    def _in_connection(self, node: FieldNode) -> bool:
+        return node.name.value in self._connection_lists and self._parent_is_connection
+
+    _parent_is_connection = False
+
+    def _argument(self, node: FieldNode, field, name: str, fallback: int) -> int:
         for argument in node.arguments or ():
-            if argument.name.value == "first":
-                value = value_from_ast(argument.value, field.args["first"].type, self.variables)
-                return max(int(value), 0) if isinstance(value, int) else \
-                    self.limits.default_page_size
-        default = field.args["first"].default_value
-        return default if isinstance(default, int) else self.limits.default_page_size
+            if argument.name.value == name:
+                value = value_from_ast(argument.value, field.args[name].type, self.variables)
+                return max(int(value), 0) if isinstance(value, int) else fallback
+        default = field.args[name].default_value
+        return default if isinstance(default, int) else fallback
+
+    def multiplier(self, node: FieldNode, field) -> int:
+        if field is None:
+            return 1
+        if "first" in field.args:
+            return self._argument(node, field, "first", self.limits.default_page_size)
+        if not is_list_type(get_nullable_type(field.type)):
+            return 1
+        if self._in_connection(node):  # edges/nodes: the connection's first counted them
+            return 1
+        if "limit" in field.args:
+            return self._argument(node, field, "limit", self.limits.list_estimate)
+        return self.limits.list_estimate
 
     def cost(self, selection_set, parent_type) -> int:
         total = 0
@@ -127,6 +151,7 @@ class _Walker:
                 continue
             field = self.field_def(type_, node)
             child = get_named_type(field.type) if field else None
+            self._parent_is_connection = getattr(type_, "name", "").endswith("Connection")
             total += 1 + self.multiplier(node, field) * self.cost(node.selection_set, child)
             if total > self.limits.max_cost:
                 return total  # no need to count on: it is over

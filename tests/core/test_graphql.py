@@ -151,11 +151,26 @@ def test_cost_counts_first_from_variables_and_fragments(tst_app, viewer_token):
     state = tst_app.extensions["backhaul.graphql"]
     state.limits = dataclasses.replace(state.limits, max_cost=300)
     client = tst_app.test_client()
-    response = gql(client, query, {"n": 100}, headers=viewer_token)  # 1 + 100 * 6
+    # each widget: edges + node + id + name + parts (a plain list: x10) { label } = 15
+    response = gql(client, query, {"n": 100}, headers=viewer_token)  # 1 + 100 * 15
     assert response.status_code == 400
     assert response.get_json()["errors"][0]["extensions"]["limit"] == "cost"
     assert CALLS == []
-    assert gql(client, query, {"n": 10}, headers=viewer_token).status_code == 200
+    assert gql(client, query, {"n": 10}, headers=viewer_token).status_code == 200  # 151
+
+
+def test_plain_lists_multiply_too(tst_app, viewer_token):
+    """Issue 11 #3: a list field without ``first`` counted as 1, so nested lists could
+    return 1.5 M nodes to a read token. Now each nesting multiplies by the estimate."""
+    state = tst_app.extensions["backhaul.graphql"]
+    state.limits = dataclasses.replace(state.limits, max_cost=10_000)
+    client = tst_app.test_client()
+    shallow = "{ tstWidgets(first: 2) { edges { node { parts { label } } } } }"
+    assert gql(client, shallow, headers=viewer_token).status_code == 200
+    state.limits = dataclasses.replace(state.limits, max_cost=20)
+    CALLS.clear()
+    response = gql(client, shallow, headers=viewer_token)  # 1 + 2 * (1 + 1 + 1 + 10 * 1)
+    assert response.status_code == 400 and CALLS == []
 
 
 def test_limits_come_from_settings(make_app, temp_plugin, staff_user, api_token):
