@@ -350,7 +350,7 @@ class RouterOSBackend(ProvisioningBackend):
                 for key in users.get(name, []) if reason else ():
                     failures.setdefault(key, f"profile {name}: {reason}")
             # 2. the subscriber objects
-            batch, kicks = [], []
+            batch, kicks, hotspot_kicks = [], [], []
             for change in changes:
                 have = owned.get(change.key, {})
                 want = dict(change.after or {})
@@ -384,6 +384,11 @@ class RouterOSBackend(ProvisioningBackend):
                     kicks.append(secret["name"])
                 if change.action == ChangeAction.DELETE and have.get("ppp_secret"):
                     kicks.append(str(have["ppp_secret"][0].get("name")))
+                hotspot = want.get("hotspot_user")
+                if hotspot and hotspot["disabled"]:
+                    hotspot_kicks.append(hotspot["name"])
+                if change.action == ChangeAction.DELETE and have.get("hotspot_user"):
+                    hotspot_kicks.append(str(have["hotspot_user"][0].get("name")))
             for key, reason in session.run(batch):
                 if reason and key:
                     failures.setdefault(key, reason)
@@ -405,6 +410,12 @@ class RouterOSBackend(ProvisioningBackend):
                 active = [r for r in session.print("/ppp/active", (".id", "name"))
                           if str(r.get("name")) in names]
                 session.run([(None, "/ppp/active/remove", {".id": str(r[".id"])})
+                             for r in active])
+            if hotspot_kicks:
+                names = set(hotspot_kicks)
+                active = [r for r in session.print("/ip/hotspot/active", (".id", "user"))
+                          if str(r.get("user")) in names]
+                session.run([(None, "/ip/hotspot/active/remove", {".id": str(r[".id"])})
                              for r in active])
         applied = tuple(c for c in changes if c.key not in failures)
         failed = tuple((c, failures[c.key]) for c in changes if c.key in failures)

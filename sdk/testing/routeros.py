@@ -16,7 +16,7 @@ driven with the real client library (librouteros) exactly as a router would be:
   ``no such item``, ``input does not match any value of ...``.
 
 It keeps real state for the menus a provisioning backend needs (``/ppp/secret``,
-``/ppp/profile``, ``/ppp/active``, ``/queue/simple``, ``/ip/firewall/address-list``,
+``/ppp/profile``, ``/ppp/active``, ``/ip/hotspot/active``, ``/queue/simple``, ``/ip/firewall/address-list``,
 ``/ip/dhcp-server/lease``, ``/ip/hotspot/user``, read-only ``/system/resource``,
 ``/system/identity``, ``/system/routerboard``), assigns ``.id``s like RouterOS (``*1``,
 ``*2`` ... hexadecimal, never reused) and can inject faults: reject logins, answer slowly, drop
@@ -153,6 +153,7 @@ MENUS: dict[str, Menu] = {m.path: m for m in (
     Menu("/ppp/profile", ("name",), "profile", {"rate-limit": "", "comment": ""},
          rates=("rate-limit",), required=("name",)),
     Menu("/ppp/active", (), "active", {"service": "pppoe"}),
+    Menu("/ip/hotspot/active", (), "active", {"server": "hotspot1"}),
     Menu("/queue/simple", ("name",), "queue", {"max-limit": "0/0", "disabled": "false",
                                                 "comment": ""},
          rates=("max-limit",), choices={"disabled": _BOOL}, required=("target",)),
@@ -290,6 +291,11 @@ class RouterOSSimulator:
         with self.lock:
             return self._add("/ppp/active", {"name": name, "address": address,
                                              "service": service, "uptime": "1m"})
+
+    def connect_hotspot(self, user: str, address: str = "") -> str:
+        """A hotspot client logs in: an entry appears in ``/ip/hotspot/active``."""
+        with self.lock:
+            return self._add("/ip/hotspot/active", {"user": user, "address": address})
 
     def upgrade(self, version: str) -> None:
         """Change the RouterOS version; print output follows the new version's forms."""

@@ -152,6 +152,20 @@ def test_a_handmade_profile_with_our_name_and_another_rate_is_reported(router):
     assert router.find("/ppp/profile", name="backhaul-20000k-5000k")[0]["rate-limit"] == "1M/1M"
 
 
+def test_hotspot_user_suspended_is_disabled_and_logged_out(router):
+    backend = RouterOSBackend()
+    device = make_device(router, hotspot=True, ppp=False, hotspot_profile="guests")
+    reconcile(backend, device, sub(50))
+    user = router.find("/ip/hotspot/user", name="user50")[0]
+    assert user["profile"] == "guests" and user["comment"] == "backhaul:sub-50"
+    assert not router.find(SECRET)
+    router.connect_hotspot("user50", "10.0.0.50")
+    router.connect_hotspot("visitor", "10.0.0.77")
+    reconcile(backend, device, sub(50, state=SubscriberState.SUSPENDED))
+    assert router.find("/ip/hotspot/user", name="user50")[0]["disabled"] == "true"
+    assert [a["user"] for a in router.find("/ip/hotspot/active")] == ["visitor"]
+
+
 def test_throttle_by_address_list_setting(router):
     backend = RouterOSBackend()
     device = make_device(router, throttle_by="address-list", delinquent_list="slow")
