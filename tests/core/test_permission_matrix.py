@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import pytest
 from auth_probe import probe_plugin
 
-from backhaul.core.auth.decorators import view_requirements
 from backhaul.core.auth.identity import known_permissions
 from backhaul.core.auth.roles import is_read_permission
 
@@ -51,21 +50,31 @@ def _sample(converter) -> object:
     return SAMPLE_VALUES.get(name, "matrix-probe")
 
 
+def pinned(endpoint: str, method: str) -> tuple[str | None, bool, bool]:
+    """``(permission, session_only, public)`` from the REVIEWED TABLE (permission_table.py),
+    never from the view under test: weakening a decorator must make the matrix fail."""
+    from permission_table import ROUTES
+
+    value = ROUTES[f"{method} {endpoint}"]  # KeyError: a new route; review and add it
+    words = value.split()
+    permission = next((w for w in words if not w.startswith("@")), None)
+    return permission, "@session" in words, "@public" in words
+
+
 def protected_routes(app) -> list[Route]:
-    """Every (rule, method) that is not public, with what its view declares."""
+    """Every (rule, method) that is not public, with what the reviewed table requires."""
     adapter = app.url_map.bind("localhost")
     routes = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint in SKIP_ENDPOINTS or rule.endpoint.endswith(".static"):
             continue  # static files are public (tested below)
-        needs = view_requirements(app.view_functions[rule.endpoint])
-        if needs["public"]:
-            continue
         values = {arg: _sample(rule._converters[arg]) for arg in rule.arguments}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            permission, session_only, public = pinned(rule.endpoint, method)
+            if public:
+                continue
             url = adapter.build(rule.endpoint, values, method=method)
-            routes.append(Route(rule.endpoint, method, url, needs["permission"],
-                                needs["session_only"]))
+            routes.append(Route(rule.endpoint, method, url, permission, session_only))
     return routes
 
 
