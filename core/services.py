@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backhaul.sdk.services import Service, Shard
 
-from .db import UTCDateTime, db, utcnow
+from .db import UTCDateTime, db, utcnow, writing
 
 log = logging.getLogger("backhaul.services")
 
@@ -73,7 +73,7 @@ class _Beat:
         except Exception as exc:  # health must not take the service down
             detail = {"health_error": f"{type(exc).__name__}: {exc}"}
         detail.update(extra or {})
-        with self.app.app_context():
+        with self.app.app_context(), writing():  # a writer: takes SQLite's lock at BEGIN
             try:
                 row = db.session.scalar(sa.select(ServiceHeartbeat).where(
                     ServiceHeartbeat.service == self.service.name,
