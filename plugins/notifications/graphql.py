@@ -182,6 +182,68 @@ def resolve_retry(_obj, _info, id):
     return {"message": message}
 
 
+@mutation.field("notificationsCancelMessage")
+@mutation_payload
+def resolve_cancel(_obj, _info, id):  # noqa: A002
+    message = db.session.get(Message, parse_id(id))
+    if message is None:
+        raise FieldErrors({"id": [f"There is no message {id}."]})
+    if not delivery.cancel(message):
+        raise FieldErrors({"id": [f"A {message.status} message cannot be cancelled."]})
+    return {"message": message}
+
+
+@mutation.field("notificationsTestChannel")
+@mutation_payload
+def resolve_test_channel(_obj, _info, id, to=None):  # noqa: A002
+    row = db.session.get(ChannelConfig, parse_id(id))
+    if row is None:
+        raise FieldErrors({"id": [f"There is no channel {id}."]})
+    to = (to or "").strip()
+    if row.medium in ("email", "sms") and not to:
+        raise FieldErrors({"to": ["Enter where to send the test message."]})
+    result = channel_store.send_test(row, to)
+    detail = result.message + (f"; id {result.provider_id}" if result.provider_id else "")
+    return {"delivered": bool(result.ok), "detail": detail}
+
+
+def _notice_data(input: dict) -> dict:  # noqa: A002
+    return {"title": input.get("title", ""), "category": input.get("category") or "outages",
+            "essential": bool(input.get("essential")), "media": list(input.get("media") or []),
+            "subject": input.get("subject") or "", "body_text": input.get("bodyText") or "",
+            "body_html": input.get("bodyHtml") or "", "sms_text": input.get("smsText") or "",
+            "buildings": list(input.get("buildingIds") or []),
+            "statuses": list(input.get("statuses") or []),
+            "groups": list(input.get("groups") or []), "addresses": input.get("addresses") or ""}
+
+
+@mutation.field("notificationsDraftNotice")
+@mutation_payload
+def resolve_draft_notice(_obj, _info, input):  # noqa: A002
+    from . import notices
+
+    return {"notice": notices.create_notice(_notice_data(input), actor=str(current_actor()))}
+
+
+@mutation.field("notificationsSendNotice")
+@mutation_payload
+def resolve_send_notice(_obj, _info, id):  # noqa: A002
+    from . import notices
+    from .models import Notice
+
+    row = db.session.get(Notice, parse_id(id))
+    if row is None:
+        raise FieldErrors({"id": [f"There is no notice {id}."]})
+    if not notices.send_notice(row):
+        raise FieldErrors({"id": ["This notice was sent already."]})
+    return {"notice": row}
+
+
+notice_type = ObjectType("NotificationsNotice")
+notice_type.set_field("recipientCount", lambda n, _i: n.recipient_count or 0)
+
+
 def contribution() -> GraphQLContribution:
     return GraphQLContribution(SDL, (query, mutation, message_type, log_type, channel_type,
-                                     template_type, event_type, variable_type, preview_type))
+                                     template_type, event_type, variable_type, preview_type,
+                                     notice_type))

@@ -120,3 +120,37 @@ def test_retry_mutation(app, staff_user, api_token, smtp_down, email_channel, ho
     db.session.expire_all()
     assert db.session.get(Message, mid).status == "sent"
     assert len(smtp_down.wait_for(1)) == 1
+
+
+def test_notices_channel_tests_and_cancel_over_graphql(app, staff_user, api_token,
+                                                       http_receiver, household):
+    """The four page actions that had no mutation (issue 10, "Also")."""
+    from backhaul.plugins.notifications.channel_store import save_channel
+    from backhaul.plugins.notifications.models import Notice
+
+    token = api_token(staff_user(PERMS + ["notifications.notices.send",
+                                          "notifications.channels.manage"]), "full")
+    client = app.test_client()
+    channel = save_channel("webhook", {"name": "Ops hook", "settings": {
+        "url": http_receiver.url, "secret": "s" * 32}})
+    db.session.commit()
+    tested = gql(client, token, """mutation($id: ID!) { notificationsTestChannel(id: $id) {
+        ok delivered detail errors { field } } }""", id=str(channel.id))[
+        "notificationsTestChannel"]
+    assert tested["ok"] and tested["delivered"] and len(http_receiver.requests) == 1
+    bad = gql(client, token, """mutation { notificationsDraftNotice(input: {title: "",
+        media: ["email"]}) { ok errors { field } } }""")["notificationsDraftNotice"]
+    assert bad["ok"] is False and bad["errors"][0]["field"] == "title"
+    draft = gql(client, token, """mutation { notificationsDraftNotice(input: {
+        title: "Fiber cut", media: ["email"], subject: "Outage", bodyText: "We are on it.",
+        statuses: ["active"]}) { ok errors { field messages } notice { id status } } }""")[
+        "notificationsDraftNotice"]
+    assert draft["ok"], draft
+    assert draft["notice"]["status"] == "draft"
+    sent = gql(client, token, """mutation($id: ID!) { notificationsSendNotice(id: $id) {
+        ok notice { status } } }""", id=draft["notice"]["id"])["notificationsSendNotice"]
+    assert sent["ok"] and sent["notice"]["status"] != "draft"
+    again = gql(client, token, """mutation($id: ID!) { notificationsSendNotice(id: $id) {
+        ok errors { messages } } }""", id=draft["notice"]["id"])["notificationsSendNotice"]
+    assert again["ok"] is False and "sent already" in again["errors"][0]["messages"][0]
+    assert db.session.get(Notice, int(draft["notice"]["id"])) is not None
