@@ -27,8 +27,10 @@ from datetime import timedelta
 
 from backhaul.sdk import AccountPanel, MenuItem, PeriodicJob, PluginMeta, hookimpl
 
-from . import hookspecs, models  # noqa: F401  (models: register the tables)
+from . import consequences, hookspecs, models  # noqa: F401  (models: register the tables)
 from .settings import BillingSettings
+
+consequences.register()  # what follows money writes (see followups.py)
 
 META = PluginMeta(name="billing", settings_schema=BillingSettings, hookspecs=hookspecs,
                   optional_depends_on=("notifications",),
@@ -117,7 +119,7 @@ def account_panels():
 
 @hookimpl
 def graphql_schema():
-    from .graphql import contribution
+    from .graphql_contribution import contribution
 
     return contribution()
 

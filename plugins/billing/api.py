@@ -15,56 +15,14 @@ billing package is private (the boundary test in ``tests/core`` enforces it).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 
 from backhaul.sdk import Money, PaymentStatus
 
 from .compose import ExtraLine as ContributedLine
 from .cycles import Period
-
-
-@dataclass(frozen=True)
-class ServiceInfo:
-    """A sellable service of the catalogue. ``params`` follow the type's parameter schema
-    (a ``data`` service: ``download_mbps``, ``upload_mbps``, ``allowance_gb``...)."""
-
-    id: int
-    name: str
-    type_key: str
-    params: dict
-    active: bool
-
-
-@dataclass(frozen=True)
-class SubscriptionInfo:
-    """One service line of an account. A package line yields one per item: same ``id``,
-    distinct ``service_id``; ``quantity`` is the line's quantity times the item's."""
-
-    id: int
-    account_id: int
-    service_id: int
-    service_name: str
-    type_key: str
-    params: dict
-    quantity: int
-    start_date: date
-    end_date: date | None
-
-
-@dataclass(frozen=True)
-class PaymentOutcome:
-    """What :func:`record_payment_outcome` did.
-
-    ``recorded`` is False for a repeat of an outcome already recorded (idempotent replay)
-    and for an outcome that needs no record (a failed payment billing never asked for).
-    """
-
-    status: str
-    payment_id: int | None
-    account_id: int | None
-    recorded: bool
-    attempt_id: int | None = None
+from .gateway_outcomes import PaymentOutcome
+from .queries import ServiceInfo, SubscriptionInfo
 
 
 def get_service(service_id: int) -> ServiceInfo | None:

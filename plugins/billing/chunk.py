@@ -18,11 +18,9 @@ import sqlalchemy as sa
 
 from backhaul.sdk import db, emit, hook_implementers, utcnow
 
-from . import ledger, numbering
+from . import followups, ledger, numbering
 from . import settings as billing_settings
-from .autopay import schedule_for_invoices
 from .bulk import in_ids, insert_rows, update_rows
-from .delivery import schedule_delivery
 from .models import (
     Adjustment,
     Allocation,
@@ -145,9 +143,8 @@ def bill_chunk(run: Run, rows, catalogue: Catalogue,
             emit("invoice_finalized", invoice_id=iid, account_id=aid)
     if invoices:
         first_id = min(invoices.values())
-        schedule_for_invoices(list(invoices.values()), key=f"autopay:run:{run.id}:{first_id}",
-                              accounts={iid: aid for aid, iid in invoices.items()})
-        schedule_delivery(list(invoices.values()), key=f"deliver:run:{run.id}:{first_id}")
+        followups.invoices_issued(list(invoices.values()), key=f"run:{run.id}:{first_id}",
+                                  accounts={iid: aid for aid, iid in invoices.items()})
     return chunk
 
 

@@ -12,6 +12,7 @@ is a field error, never a silent success.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -20,6 +21,21 @@ from backhaul.sdk import Money, PaymentResult, PaymentStatus, db
 
 from .errors import invalid
 from .models import Payment, PaymentAttempt
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """What :func:`record_payment_outcome` did.
+
+    ``recorded`` is False for a repeat of an outcome already recorded (idempotent replay)
+    and for an outcome that needs no record (a failed payment billing never asked for).
+    """
+
+    status: str
+    payment_id: int | None
+    account_id: int | None
+    recorded: bool
+    attempt_id: int | None = None
 
 
 def _attempt(gateway: str, key: str, reference: str | None) -> PaymentAttempt | None:
@@ -45,7 +61,6 @@ def record(gateway: str, key: str, status: PaymentStatus, *, reference: str | No
            message: str, account_id: int | None, amount: Money | None, method: str,
            received_on: date | None, invoice_id: int | None):
     from . import autopay, ledger
-    from .api import PaymentOutcome
     from .models import Invoice
 
     if not isinstance(key, str) or not key.strip() or len(key) > 150:

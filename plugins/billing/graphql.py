@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import url_for
 
-from backhaul.sdk import GraphQLContribution, Money, db, registered
+from backhaul.sdk import Money, db, registered
 from backhaul.sdk.graphql import (
     FieldErrors,
     ObjectType,
@@ -307,13 +307,8 @@ def resolve_suspension_preview(_obj, _info, day=None, includeSpared=False):  # n
             for e in delinquency.preview(day, include_spared=bool(includeSpared))]
 
 
-def contribution() -> GraphQLContribution:
-    from . import graphql_ui
-    from .graphql_mutations import mutation
+#: the object types bound here (graphql_contribution.py assembles the schema)
+BINDABLES = (query, service_type, package_type, subscription_type, invoice_type, line_type,
+             transaction_type, payment_type, run_type, tax_type)
 
-    return GraphQLContribution(SDL + "\n" + graphql_ui.SDL, (
-        query, mutation, service_type, package_type, subscription_type, invoice_type,
-        line_type, transaction_type, payment_type, run_type, tax_type, *graphql_ui.BINDABLES))
-
-
-__all__ = ["SDL", "account_summary", "contribution"]
+__all__ = ["BINDABLES", "SDL", "account_summary"]

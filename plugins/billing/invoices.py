@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from backhaul.sdk import Money, db, emit, utcnow
 
 from . import accounts as billing_accounts
-from . import ledger, numbering
+from . import followups, ledger, numbering
 from . import settings as billing_settings
 from .catalogue import money
 from .compose import AccountTerms, InvoiceDraft, LineBuilder
@@ -107,11 +107,7 @@ def finalize(invoice: Invoice, issue_date: date | None = None) -> Invoice:
                 memo=f"Invoice {invoice.display_number}")
     ledger.apply_credit(invoice.account_id, defaults.allocation_order)
     emit("invoice_finalized", invoice_id=invoice.id, account_id=invoice.account_id)
-    from .autopay import schedule_for_invoices
-    from .delivery import schedule_delivery
-
-    schedule_for_invoices([invoice.id], key=f"autopay:invoice:{invoice.id}")
-    schedule_delivery([invoice.id], key=f"deliver:invoice:{invoice.id}")
+    followups.invoices_issued([invoice.id], key=f"invoice:{invoice.id}")
     return invoice
 
 
@@ -143,9 +139,7 @@ def void(invoice: Invoice, reason: str) -> Invoice:
     ledger.post(invoice.account_id, "void", -invoice.total, invoice_id=invoice.id,
                 memo=f"Void {invoice.display_number}: {reason}")
     db.session.flush()
-    from .delinquency import reevaluate
-
-    reevaluate(invoice.account_id)
+    followups.balance_changed(invoice.account_id)
     return invoice
 
 
@@ -187,9 +181,7 @@ def credit_note(invoice: Invoice, reason: str, amount: Money | str | None = None
                 memo=f"Credit note {note.display_number} for {invoice.display_number}")
     ledger.apply_credit(invoice.account_id, first=invoice.id)
     db.session.flush()
-    from .delinquency import reevaluate
-
-    reevaluate(invoice.account_id)
+    followups.balance_changed(invoice.account_id)
     return note
 
 

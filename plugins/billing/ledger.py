@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from backhaul.sdk import Money, db, emit, utcnow
 
 from . import accounts as billing_accounts
+from . import followups
 from . import settings as billing_settings
 from .allocation import OpenItem, allocate
 from .catalogue import money
@@ -189,9 +190,7 @@ def record_payment(account_id: int, amount: Money | str, *, method: str,
     notify("billing.payment_received", account_id,
            {"payment": {"amount": value, "method": method.replace("_", " ")}},
            dedupe_key=f"payment:{payment.id}")
-    from .delinquency import reevaluate
-
-    reevaluate(account_id)
+    followups.balance_changed(account_id)
     return payment
 
 
@@ -241,6 +240,7 @@ def reverse_payment(payment: Payment, reason: str) -> Payment:
     post(payment.account_id, "reversal", payment.money, payment_id=payment.id,
          memo=f"Reversal of payment #{payment.id}: {reason}")
     db.session.flush()
+    followups.balance_changed(payment.account_id)  # the same consequences as a payment
     return payment
 
 
@@ -256,6 +256,7 @@ def refund(payment: Payment, amount: Money, reason: str = "") -> Transaction:
     row = post(payment.account_id, "refund", amount, payment_id=payment.id,
                memo=f"Refund from payment #{payment.id} {reason}".strip())
     db.session.flush()
+    followups.balance_changed(payment.account_id)
     return row
 
 

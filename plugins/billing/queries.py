@@ -6,6 +6,7 @@ loaded in one query each), so a network plugin can ask for every data subscriber
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -13,8 +14,35 @@ from sqlalchemy.orm import selectinload
 
 from backhaul.sdk import db
 
-from .api import ServiceInfo, SubscriptionInfo
 from .models import Package, PackageItem, Service, Subscription
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """A sellable service of the catalogue. ``params`` follow the type's parameter schema
+    (a ``data`` service: ``download_mbps``, ``upload_mbps``, ``allowance_gb``...)."""
+
+    id: int
+    name: str
+    type_key: str
+    params: dict
+    active: bool
+
+
+@dataclass(frozen=True)
+class SubscriptionInfo:
+    """One service line of an account. A package line yields one per item: same ``id``,
+    distinct ``service_id``; ``quantity`` is the line's quantity times the item's."""
+
+    id: int
+    account_id: int
+    service_id: int
+    service_name: str
+    type_key: str
+    params: dict
+    quantity: int
+    start_date: date
+    end_date: date | None
 
 
 def _info(service: Service) -> ServiceInfo:
