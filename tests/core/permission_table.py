@@ -185,6 +185,20 @@ STATE_CHANGING_WITHOUT_PERMISSION = {
 }
 
 GRAPHQL = {
+    'Mutation.networkAssignAddress': 'network.manage',
+    'Mutation.networkCreateDevice': 'network.manage',
+    'Mutation.networkCreateSite': 'network.manage',
+    'Mutation.networkCreateSubnet': 'network.manage',
+    'Mutation.networkReconcileDevice': 'network.manage',
+    'Mutation.networkReleaseAddresses': 'network.manage',
+    'Mutation.networkRevealPassword': 'network.credentials.reveal',
+    'Mutation.networkSetCredentials': 'network.manage',
+    'Query.networkAddressHolder': 'network.view',
+    'Query.networkAssignments': 'network.view',
+    'Query.networkDevices': 'network.view',
+    'Query.networkReconciles': 'network.view',
+    'Query.networkSites': 'network.view',
+    'Query.networkSubnets': 'network.view',
     'Mutation.addContact': 'accounts.account.edit',
     'Mutation.addNote': 'accounts.note.edit',
     'Mutation.billingAddAdjustment': 'billing.subscription.manage',

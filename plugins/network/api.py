@@ -1,0 +1,58 @@
+"""The network plugin's published API (declare ``depends_on=("network",)``): what RADIUS,
+the MikroTik/Juniper backends and the usage plugin read. Plain values only."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from backhaul.sdk import db
+from backhaul.sdk.provisioning import DesiredState, DeviceRef, Subscriber
+
+from . import desired, ipam
+from .models import Credential, Device
+
+
+def devices() -> list[DeviceRef]:
+    return [desired.device_ref(d) for d in db.session.scalars(sa.select(Device).order_by(
+        Device.id))]
+
+
+def device(device_id: int) -> DeviceRef | None:
+    row = db.session.get(Device, device_id)
+    return desired.device_ref(row) if row else None
+
+
+def desired_state(device_id: int) -> DesiredState:
+    return desired.desired_state(device_id)
+
+
+def _subscriber_of(credential: Credential | None) -> Subscriber | None:
+    if credential is None or credential.device_id is None:
+        return None
+    state = desired.desired_state(credential.device_id, {credential.subscription_id})
+    return state.subscribers[0] if state.subscribers else None
+
+
+def subscriber_for_username(username: str) -> Subscriber | None:
+    """The desired state of the service logging in as ``username`` (its password as a
+    ``Secret`` for PAP and CHAP); None when unknown or not allowed on the network."""
+    return _subscriber_of(db.session.scalar(sa.select(Credential).where(
+        Credential.username == username)))
+
+
+def subscriber_for_mac(mac: str) -> Subscriber | None:
+    from .credentials import normal_mac
+
+    return _subscriber_of(db.session.scalar(sa.select(Credential).where(
+        Credential.mac == normal_mac(mac))))
+
+
+def holder_of_address(address: str, at: datetime) -> int | None:
+    """The data service (subscription id) that held ``address`` at ``at`` (abuse reports,
+    NetFlow attribution)."""
+    return ipam.holder_of(address, at)
+
+
+__all__ = ["desired_state", "device", "devices", "holder_of_address", "subscriber_for_mac",
+           "subscriber_for_username"]

@@ -1,0 +1,76 @@
+"""The desired state of a device: every data service routed to it, in constant queries.
+
+A service is routed to a device through its credential (``device_id``). Its state follows
+the account's status meaning: ``active`` -> active; ``delinquent`` -> the plugin's
+``delinquent_behaviour`` (suspend, throttle to ``throttle_kbps``, redirect); anything else
+(moved out, prospect) or an ended subscription -> absent, i.e. removed from the device.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from backhaul.plugins.billing.api import subscriptions
+from backhaul.sdk import current_plugin_settings, db
+from backhaul.sdk.accounts import Account, AccountStatus
+from backhaul.sdk.instances import decrypt_json
+from backhaul.sdk.provisioning import DesiredState, DeviceRef, Secret, Subscriber
+
+from .models import Assignment, Credential, Device, Subnet
+
+BEHAVIOURS = {"suspend": "suspended", "throttle": "throttled", "redirect": "redirected"}
+
+
+def device_ref(device: Device) -> DeviceRef:
+    secrets = decrypt_json(device.secrets)
+    return DeviceRef(id=device.id, name=device.name, backend=device.backend, host=device.host,
+                     port=device.port, username=device.username,
+                     password=Secret(secrets.get("password")), vendor=device.vendor,
+                     settings=dict(device.settings or {}))
+
+
+def _kbps(params: dict, key: str) -> int | None:
+    value = params.get(key)
+    return int(value) * 1000 if isinstance(value, int | float) else None
+
+
+def desired_state(device_id: int, only: set[int] | None = None) -> DesiredState:
+    """What ``device_id`` should hold (``only``: just these subscription ids)."""
+    device = db.session.get(Device, device_id)
+    creds = db.session.scalars(sa.select(Credential).where(Credential.device_id == device_id))
+    creds = {c.subscription_id: c for c in creds
+             if only is None or c.subscription_id in only}
+    if not creds:
+        return DesiredState(device_ref(device), ())
+    data = {s.id: s for s in subscriptions(type_keys=["data"]) if s.id in creds}
+    accounts = dict(db.session.execute(
+        sa.select(Account.id, AccountStatus.meaning).join(
+            AccountStatus, AccountStatus.id == Account.status_id)
+        .where(Account.id.in_({s.account_id for s in data.values()}))).all()) if data else {}
+    numbers = dict(db.session.execute(sa.select(Account.id, Account.number).where(
+        Account.id.in_(set(accounts)))).all()) if accounts else {}
+    addresses = dict(db.session.execute(
+        sa.select(Assignment.subscription_id, Assignment.address)
+        .join(Subnet, Subnet.id == Assignment.subnet_id)
+        .where(Assignment.subscription_id.in_(set(data)), Assignment.valid_to.is_(None),
+               Subnet.cidr.notlike("%:%"))).all()) if data else {}
+    settings = current_plugin_settings("network")
+    out = []
+    for sid, sub in sorted(data.items()):
+        meaning = accounts.get(sub.account_id)
+        if meaning == "active":
+            state = "active"
+        elif meaning == "delinquent":
+            state = BEHAVIOURS[settings["delinquent_behaviour"]]
+        else:
+            continue
+        cred = creds[sid]
+        down, up = _kbps(sub.params, "download_mbps"), _kbps(sub.params, "upload_mbps")
+        if state == "throttled":
+            down = up = settings["throttle_kbps"]
+        out.append(Subscriber(
+            key=f"sub-{sid}", account_number=numbers.get(sub.account_id, ""), state=state,
+            username=cred.username, password=Secret(decrypt_json(cred.secret).get("password")),
+            mac=cred.mac, circuit_id=cred.circuit_id, remote_id=cred.remote_id,
+            ipv4=addresses.get(sid), download_kbps=down, upload_kbps=up,
+            plan=sub.service_name))
+    return DesiredState(device_ref(device), tuple(out))

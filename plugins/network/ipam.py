@@ -1,0 +1,147 @@
+"""IP address management: subnets in a hierarchy, pools, assignments with history.
+
+Arithmetic is the standard library's ``ipaddress``. Every refusal is a field error
+(``ValidationError``) raised before anything is written. Allocation is safe under concurrent
+requests: on PostgreSQL the pool's row is locked (``FOR UPDATE``) for the transaction, so
+two requests for the next free address of one pool are served one after the other; SQLite
+has a single writer anyway.
+"""
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime
+
+import sqlalchemy as sa
+from marshmallow import ValidationError
+
+from backhaul.sdk import db, utcnow
+
+from .models import POOL_KINDS, Assignment, Subnet
+
+#: a pool larger than this is not scanned address by address (use a smaller pool)
+MAX_SCAN = 1 << 16
+
+
+def invalid(field: str, message: str) -> ValidationError:
+    return ValidationError({field: [message]})
+
+
+def parse_network(cidr: str, field: str = "cidr") -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(str(cidr).strip(), strict=True)
+    except ValueError as exc:
+        raise invalid(field, f"'{cidr}' is not a network in CIDR form such as 100.64.1.0/24 "
+                             f"({exc})") from None
+
+
+def create_subnet(cidr: str, kind: str = "static", *, site_id: int | None = None,
+                  device_id: int | None = None, description: str = "") -> Subnet:
+    """Add a prefix. Its parent is the smallest existing prefix containing it; a prefix that
+    overlaps another without nesting is refused, as is a duplicate."""
+    network = parse_network(cidr)
+    if kind not in POOL_KINDS:
+        raise invalid("kind", f"must be one of {', '.join(POOL_KINDS)}")
+    parent = None
+    for other in db.session.scalars(sa.select(Subnet)):
+        theirs = ipaddress.ip_network(other.cidr)
+        if theirs.version != network.version or not theirs.overlaps(network):
+            continue
+        if theirs == network:
+            raise invalid("cidr", f"{network} exists already")
+        if network.subnet_of(theirs):
+            if parent is None or theirs.subnet_of(ipaddress.ip_network(parent.cidr)):
+                parent = other
+        elif theirs.subnet_of(network):
+            if kind != "supernet":
+                raise invalid("cidr", f"{network} would contain the existing {theirs}: "
+                                      "only a supernet may")
+        else:
+            raise invalid("cidr", f"{network} overlaps {theirs}")
+    subnet = Subnet(cidr=str(network), kind=kind, site_id=site_id, device_id=device_id,
+                    parent_id=parent.id if parent else None, description=description[:200])
+    db.session.add(subnet)
+    db.session.flush()
+    return subnet
+
+
+def _held(subnet_id: int) -> set[str]:
+    return set(db.session.scalars(sa.select(Assignment.address).where(
+        Assignment.subnet_id == subnet_id, Assignment.valid_to.is_(None))))
+
+
+def _lock(subnet: Subnet) -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(Subnet.id).where(Subnet.id == subnet.id).with_for_update())
+
+
+def usable(network) -> int:
+    """Addresses a pool can hand out (IPv4: without network and broadcast, above /31)."""
+    if network.version == 4 and network.prefixlen < 31:
+        return network.num_addresses - 2
+    return network.num_addresses
+
+
+def assign(subscription_id: int, subnet: Subnet, address: str | None = None) -> Assignment:
+    """Give ``subscription_id`` an address of ``subnet`` (the next free one when ``address``
+    is None). Refused: a supernet, an address outside the pool, the network or broadcast
+    address, an address held by another service, and an exhausted pool."""
+    if subnet.kind == "supernet":
+        raise invalid("subnetId", f"{subnet.cidr} is a supernet: assign from one of its pools")
+    network = ipaddress.ip_network(subnet.cidr)
+    _lock(subnet)
+    held = _held(subnet.id)
+    if address is not None:
+        try:
+            ip = ipaddress.ip_address(str(address).strip())
+        except ValueError:
+            raise invalid("address", f"'{address}' is not an IP address") from None
+        if ip not in network:
+            raise invalid("address", f"{ip} is outside the pool {network}")
+        if network.version == 4 and network.prefixlen < 31 and ip in (
+                network.network_address, network.broadcast_address):
+            raise invalid("address", f"{ip} is the pool's network or broadcast address")
+        if str(ip) in held:
+            raise invalid("address", f"{ip} is assigned to another service")
+        chosen = str(ip)
+    else:
+        chosen = _next_free(network, held)
+        if chosen is None:
+            raise invalid("subnetId", f"the pool {network} is exhausted")
+    row = Assignment(subnet_id=subnet.id, subscription_id=subscription_id, address=chosen,
+                     valid_from=utcnow())
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def _next_free(network, held: set[str]) -> str | None:
+    for count, ip in enumerate(network.hosts() if network.version == 4 else network):
+        if count >= MAX_SCAN:
+            return None
+        if str(ip) not in held:
+            return str(ip)
+    return None
+
+
+def release(subscription_id: int, at: datetime | None = None) -> int:
+    """End every address the service holds (history keeps them). Returns how many."""
+    rows = db.session.scalars(sa.select(Assignment).where(
+        Assignment.subscription_id == subscription_id, Assignment.valid_to.is_(None))).all()
+    for row in rows:
+        row.valid_to = at or utcnow()
+    db.session.flush()
+    return len(rows)
+
+
+def holder_of(address: str, at: datetime) -> int | None:
+    """The service (subscription id) that held ``address`` at ``at``, or None."""
+    ip = str(ipaddress.ip_address(str(address).strip()))
+    return db.session.scalar(sa.select(Assignment.subscription_id).where(
+        Assignment.address == ip, Assignment.valid_from <= at,
+        sa.or_(Assignment.valid_to.is_(None), Assignment.valid_to > at))
+        .order_by(Assignment.valid_from.desc()).limit(1))
+
+
+def utilisation(subnet: Subnet) -> tuple[int, int]:
+    """``(held, usable)`` of a pool."""
+    return len(_held(subnet.id)), usable(ipaddress.ip_network(subnet.cidr))

@@ -1,0 +1,93 @@
+"""Reconcile: render the desired state, read the device, apply only the difference.
+
+The same path gives the dry run (no apply), drift detection (a difference nobody caused in
+Backhaul) and repair (apply it). Every run is recorded (``network_reconcile``: changes,
+applied, error) and each apply that changed something is in the audit trail. A device that
+cannot be reached is recorded with its reason; the job retries it with the job system's
+backoff (bounded attempts) when retrying can help, and the periodic reconcile repairs
+whatever an interrupted apply left behind.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from backhaul.sdk import audit, db, enqueue, registered, utcnow
+from backhaul.sdk.provisioning import Change, ProvisioningError, diff
+
+from .desired import desired_state
+from .models import Credential, Device, Reconcile
+
+
+@dataclass
+class Outcome:
+    record: Reconcile
+    changes: list[Change] = field(default_factory=list)
+    retryable: bool = False
+
+
+def reconcile(device_id: int, *, dry_run: bool = False,
+              only: set[int] | None = None) -> Outcome:
+    """Reconcile one device (``only``: just these subscription ids). Flushes, no commit."""
+    device = db.session.get(Device, device_id)
+    record = Reconcile(device_id=device_id, at=utcnow(), dry_run=dry_run, changes=[],
+                       applied=0)
+    outcome = Outcome(record)
+    try:
+        backend = registered("provisioning_backends").get(device.backend)
+        if backend is None:
+            raise ProvisioningError(f"no provisioning backend '{device.backend}' is installed",
+                                    retryable=False)
+        desired = desired_state(device_id, only)
+        ref = desired.device
+        wanted = {s.key: backend.render(ref, s) for s in desired.subscribers}
+        keys = sorted(f"sub-{sid}" for sid in only) if only is not None else None
+        changes = diff(wanted, backend.read(ref, keys), desired.by_key())
+        outcome.changes = changes
+        record.changes = [c.summary() for c in changes]
+        if changes and not dry_run:
+            result = backend.apply(ref, changes)
+            record.applied = len(result.applied)
+            if result.failed:
+                record.error = "; ".join(f"{c.key}: {why}" for c, why in result.failed)[:4000]
+    except ProvisioningError as exc:
+        record.error = str(exc)[:4000]
+        outcome.retryable = exc.retryable
+    if not dry_run:
+        device.last_reconcile_at = record.at
+        device.last_error = record.error
+        if record.applied or record.error:
+            audit.record("network.reconciled", "network_device", device_id,
+                         {"applied": record.applied, "error": record.error})
+    db.session.add(record)
+    db.session.flush()
+    return outcome
+
+
+def reconcile_job(device_id: int, subscription_ids: list[int] | None = None) -> None:
+    """The job: reconcile, keep the record, and fail (so the job system retries with
+    backoff) only when the device could not be reached and trying again can help."""
+    outcome = reconcile(device_id, only=set(subscription_ids) if subscription_ids else None)
+    if outcome.retryable:
+        db.session.commit()  # the record of this attempt stays
+        raise RuntimeError(f"device {device_id}: {outcome.record.error}")
+
+
+def reconcile_all_job() -> None:
+    """The periodic job: every device, each in its own job."""
+    for device_id in db.session.scalars(sa.select(Device.id).order_by(Device.id)):
+        enqueue(reconcile_job, device_id)
+
+
+def enqueue_for_subscriptions(subscription_ids: set[int]) -> int:
+    """After a business event: reconcile just these services on the devices they use."""
+    rows = db.session.execute(sa.select(Credential.device_id, Credential.subscription_id)
+                              .where(Credential.subscription_id.in_(subscription_ids),
+                                     Credential.device_id.is_not(None))).all()
+    by_device: dict[int, list[int]] = {}
+    for device_id, sid in rows:
+        by_device.setdefault(device_id, []).append(sid)
+    for device_id, sids in by_device.items():
+        enqueue(reconcile_job, device_id, sorted(sids))
+    return len(by_device)
