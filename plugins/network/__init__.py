@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from marshmallow import Schema, fields, validate
 
-from backhaul.sdk import PeriodicJob, Permission, PluginMeta, hookimpl
+from backhaul.sdk import AccountPanel, MenuItem, PeriodicJob, Permission, PluginMeta, hookimpl
 
 from . import models  # noqa: F401  (register the tables)
 
@@ -39,6 +39,26 @@ def permissions():
             Permission("network.manage", "Manage sites, devices, subnets, credentials; "
                                          "reconcile devices"),
             Permission("network.credentials.reveal", "Show a subscriber's password")]
+
+
+@hookimpl
+def register_blueprints(app):
+    from .views import bp
+
+    return [bp]
+
+
+@hookimpl
+def menu_items():
+    return [MenuItem("Network", "network.index", "network.view", "Network", 10)]
+
+
+@hookimpl
+def account_panels():
+    from .views import render_account_panel
+
+    return [AccountPanel("network.account", "Network", render_account_panel,
+                         permission="network.view", order=30)]
 
 
 @hookimpl

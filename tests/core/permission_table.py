@@ -12,6 +12,11 @@ Values: a permission name; ``@session`` (a signed-in browser session, never a to
 """
 
 ROUTES = {
+    'GET network.device': 'network.view',
+    'GET network.index': 'network.view',
+    'POST network.device_reconcile': 'network.manage',
+    'POST network.site_new': 'network.manage',
+    'POST network.subnet_new': 'network.manage',
     'GET accounts.account_edit': 'accounts.account.edit',
     'GET accounts.account_list': 'accounts.account.view',
     'GET accounts.account_new': 'accounts.account.edit',

@@ -15,6 +15,10 @@ from backhaul.core.graphql.permissions import field_rule
 
 #: endpoint -> the mutations behind its form (all of them exist and need its permission)
 MAPPED: dict[str, tuple[str, ...]] = {
+    # network
+    "network.site_new": ("networkCreateSite",),
+    "network.subnet_new": ("networkCreateSubnet",),
+    "network.device_reconcile": ("networkReconcileDevice",),
     # accounts (core)
     "accounts.account_new": ("createAccount",),
     "accounts.account_edit": ("updateAccount",),

@@ -209,8 +209,8 @@ def test_the_whole_story_against_the_test_kit_backend(app):
     db.session.commit()
     assert nothing.record.changes == [] and len(applied_changes(ref)) == before + 1
 
-    from backhaul.sdk.accounts import create_account  # noqa: F401  (move-out: removal)
     from backhaul.core.accounts.moves import execute_move_out
+    from backhaul.sdk.accounts import create_account  # noqa: F401  (move-out: removal)
 
     execute_move_out(account)
     db.session.commit()
@@ -255,3 +255,30 @@ def test_credentials_are_sealed_unique_and_revealed_with_an_audit_record(app):
     from backhaul.core.audit.models import AuditEntry
     actions = db.session.scalars(sa.select(AuditEntry.action)).all()
     assert "network.credential_revealed" in actions
+
+
+def test_the_staff_pages(app, staff_user, login, csrf_token):
+    """The network page shows pools with utilisation, the device page the drift report; the
+    account panel shows the service's login and address."""
+    from backhaul.plugins.network.desired import device_ref
+
+    account, sub, device = _tenant(app, "Page Tenant")
+    web = app.test_client()
+    login(web, staff_user(["network.view", "network.manage", "accounts.account.view"]))
+    page = web.get("/network/").get_data(as_text=True)
+    assert "100.64.9.0/24" in page and 'value="1"' in page and "mdu-router" in page
+    refused = web.post("/network/subnets", data={"cidr": "100.64.9.128/33", "kind": "pppoe",
+                                                 "csrf_token": csrf_token(web)},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "not a network" in refused
+    edit_by_hand(device_ref(device), f"sub-{sub.id}", rate="1/1")  # changed by hand
+    web.post(f"/network/devices/{device.id}/reconcile", data={
+        "dry_run": "1", "csrf_token": csrf_token(web)})
+    drift = web.get(f"/network/devices/{device.id}").get_data(as_text=True)
+    assert "dry run: 1 difference" in drift and f"sub-{sub.id}" in drift
+    panel = web.get(f"/accounts/{account.id}").get_data(as_text=True)
+    assert f"user{sub.id}" in panel and "100.64.9.1" in panel and "s3cret-pass" not in panel
+    viewer = app.test_client()
+    login(viewer, staff_user(["network.view"]))
+    assert viewer.post(f"/network/devices/{device.id}/reconcile",
+                       data={"csrf_token": csrf_token(viewer)}).status_code == 403
