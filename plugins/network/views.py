@@ -20,6 +20,14 @@ from .reconcile import reconcile
 bp = Blueprint("network", __name__, url_prefix="/network", template_folder="templates")
 
 
+@bp.app_template_filter("network_delta")
+def network_delta(change: dict) -> list[tuple[str, object, object]]:
+    """``(field, on the device, wanted)`` for the fields that differ: the drift at a glance."""
+    before, after = change.get("before") or {}, change.get("after") or {}
+    return [(k, before.get(k), after.get(k)) for k in sorted(set(before) | set(after))
+            if before.get(k) != after.get(k)]
+
+
 def _refused(exc: ValidationError) -> str:
     db.session.rollback()
     return " ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form_errors(exc).items())

@@ -8,30 +8,20 @@ business state implies (delinquent -> suspended, paid -> active, moved out -> ab
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from marshmallow import ValidationError
+from network_helpers import make_tenant
 
-from backhaul.sdk import PluginMeta, db
+from backhaul.sdk import db
 from backhaul.sdk.testing.provisioning import (
     DirectoryBackend,
     applied_changes,
     device_file,
     edit_by_hand,
 )
-
-
-@pytest.fixture
-def app(make_app, temp_plugin, tmp_path):
-    kit = temp_plugin("kit_devices", meta=PluginMeta(name="kit_devices"),
-                      provisioning_backends=lambda: [DirectoryBackend()])
-    application = make_app(plugins=["billing", "network"], extra_plugins=[kit])
-    application.device_folder = tmp_path / "devices"
-    application.device_folder.mkdir()
-    with application.app_context():
-        yield application
 
 
 def _pool(cidr="100.64.1.0/28", kind="pppoe", device_id=None):
@@ -137,32 +127,6 @@ def test_twenty_parallel_requests_on_a_small_pool(app):
 
 
 # ------------------------------------------------------------------------ desired state
-def _tenant(app, name="Net Tenant"):
-    from backhaul.plugins.billing import catalogue, subscriptions
-    from backhaul.plugins.network import credentials, ipam
-    from backhaul.plugins.network.models import Device
-    from backhaul.sdk.accounts import create_account
-
-    service = catalogue.create_service(f"Fiber {name}", "data", "50.00", currency="USD",
-                                       params={"download_mbps": 100, "upload_mbps": 20})
-    account = create_account(name=name)
-    db.session.flush()
-    sub = subscriptions.subscribe(account.id, service=service,
-                                  start_date=date.today() - timedelta(days=3))
-    device = db.session.scalar(sa.select(Device)) or Device(
-        name="mdu-router", backend="testkit.directory",
-        settings={"path": str(app.device_folder)}, secrets="")
-    db.session.add(device)
-    db.session.flush()
-    credentials.set_credentials(sub.id, username=f"user{sub.id}", password="s3cret-pass",
-                                device_id=device.id)
-    pool = db.session.scalar(sa.select(ipam.Subnet)) or ipam.create_subnet(
-        "100.64.9.0/24", "pppoe", device_id=device.id)
-    ipam.assign(sub.id, pool)
-    db.session.commit()
-    return account, sub, device
-
-
 def _objects(device):
     from backhaul.plugins.network.desired import device_ref
 
@@ -174,7 +138,7 @@ def test_the_whole_story_against_the_test_kit_backend(app):
     from backhaul.plugins.network.reconcile import reconcile
     from backhaul.sdk.accounts import set_status
 
-    account, sub, device = _tenant(app)
+    account, sub, device = make_tenant(app)
     key = f"sub-{sub.id}"
     reconcile(device.id)
     db.session.commit()
@@ -222,7 +186,7 @@ def test_hand_made_objects_survive_and_the_api_answers_for_radius(app):
     from backhaul.plugins.network.desired import device_ref
     from backhaul.plugins.network.reconcile import reconcile
 
-    account, sub, device = _tenant(app, "Radius Tenant")
+    account, sub, device = make_tenant(app, "Radius Tenant")
     edit_by_hand(device_ref(device), "guest-wifi", owner="operator", rate="1/1")
     reconcile(device.id)
     db.session.commit()
@@ -239,12 +203,12 @@ def test_credentials_are_sealed_unique_and_revealed_with_an_audit_record(app):
     from backhaul.plugins.network import credentials
     from backhaul.plugins.network.models import Credential
 
-    _, sub, _ = _tenant(app, "Sealed Tenant")
+    _, sub, _ = make_tenant(app, "Sealed Tenant")
     row = db.session.scalar(sa.select(Credential).where(Credential.subscription_id == sub.id))
     assert "s3cret-pass" not in row.secret
     raw = db.session.execute(sa.text("SELECT secret FROM network_credential")).scalar()
     assert "s3cret" not in raw
-    _, other, _ = _tenant(app, "Other Tenant")
+    _, other, _ = make_tenant(app, "Other Tenant")
     with pytest.raises(ValidationError) as refused:
         credentials.set_credentials(other.id, username=f"user{sub.id}")
     assert "username" in refused.value.messages
@@ -262,7 +226,7 @@ def test_the_staff_pages(app, staff_user, login, csrf_token):
     account panel shows the service's login and address."""
     from backhaul.plugins.network.desired import device_ref
 
-    account, sub, device = _tenant(app, "Page Tenant")
+    account, sub, device = make_tenant(app, "Page Tenant")
     web = app.test_client()
     login(web, staff_user(["network.view", "network.manage", "accounts.account.view"]))
     page = web.get("/network/").get_data(as_text=True)
