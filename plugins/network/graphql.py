@@ -37,6 +37,8 @@ type NetworkDevice {
   host: String!
   lastReconcileAt: DateTime
   lastError: String
+  "What the device said about itself on the last connection test (identity, version...)."
+  facts: JSON
 }
 
 "A prefix: a supernet or a pool."
@@ -140,6 +142,8 @@ extend type Mutation {
   "Show a service's password once (recorded in the audit trail)."
   networkRevealPassword(subscriptionId: ID!): NetworkRevealPayload!
     @requires(permission: "network.credentials.reveal")
+  "Log in to a device and read what it says about itself (kept in facts)."
+  networkTestDevice(deviceId: ID!): NetworkDevicePayload! @requires(permission: "network.manage")
   "Reconcile a device now; with dryRun, only report what would change."
   networkReconcileDevice(deviceId: ID!, dryRun: Boolean = true): NetworkReconcilePayload!
     @requires(permission: "network.manage")
@@ -317,6 +321,19 @@ def resolve_reveal(_obj, _info, subscriptionId):  # noqa: N803
 def resolve_reconcile(_obj, _info, deviceId, dryRun=True):  # noqa: N803
     device = _get(Device, deviceId, "deviceId")
     return {"reconcile": reconcile(device.id, dry_run=bool(dryRun)).record}
+
+
+@mutation.field("networkTestDevice")
+@mutation_payload
+def resolve_test_device(_obj, _info, deviceId):  # noqa: N803
+    from .reconcile import test_connection
+
+    device = _get(Device, deviceId, "deviceId")
+    ok, message = test_connection(device.id)
+    if not ok:
+        db.session.commit()  # the reason is kept on the device
+        raise FieldErrors({"deviceId": [f"the device did not answer: {message}"]})
+    return {"device": device}
 
 
 def contribution() -> GraphQLContribution:

@@ -46,6 +46,8 @@ class Device(TimestampMixin, db.Model):
     settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     last_reconcile_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    #: what the device said about itself on the last "test connection" (model, version...)
+    facts: Mapped[dict | None] = mapped_column(sa.JSON)
 
 
 class Subnet(TimestampMixin, db.Model):

@@ -91,3 +91,25 @@ def enqueue_for_subscriptions(subscription_ids: set[int]) -> int:
     for device_id, sids in by_device.items():
         enqueue(reconcile_job, device_id, sorted(sids))
     return len(by_device)
+
+
+def test_connection(device_id: int):
+    """Log in to the device; keep what it says about itself (``facts``) or the reason."""
+    from .desired import device_ref
+
+    device = db.session.get(Device, device_id)
+    backend = registered("provisioning_backends").get(device.backend)
+    if backend is None:
+        device.last_error = f"no provisioning backend '{device.backend}' is installed"
+        return False, device.last_error
+    try:
+        result = backend.test_connection(device_ref(device))
+    except ProvisioningError as exc:
+        device.last_error = str(exc)[:4000]
+        return False, device.last_error
+    if result.ok:
+        device.facts = dict(result.facts)
+    else:
+        device.last_error = result.message[:4000]
+    db.session.flush()
+    return result.ok, result.message

@@ -97,6 +97,18 @@ def device_reconcile(device_id: int):
     return redirect(url_for(".device", device_id=row.id))
 
 
+@bp.post("/devices/<int:device_id>/test")
+@permission_required("network.manage")
+def device_test(device_id: int):
+    from .reconcile import test_connection
+
+    row = db.session.get(Device, device_id) or abort(404)
+    ok, message = test_connection(row.id)
+    db.session.commit()
+    flash(f"Connection {'works' if ok else 'failed'}: {message}", "success" if ok else "error")
+    return redirect(url_for(".device", device_id=row.id))
+
+
 def render_account_panel(account) -> str:
     from backhaul.plugins.billing.api import subscriptions
 

@@ -12,6 +12,7 @@ Values: a permission name; ``@session`` (a signed-in browser session, never a to
 """
 
 ROUTES = {
+    'POST network.device_test': 'network.manage',
     'GET network.device': 'network.view',
     'GET network.index': 'network.view',
     'POST network.device_reconcile': 'network.manage',
@@ -190,6 +191,7 @@ STATE_CHANGING_WITHOUT_PERMISSION = {
 }
 
 GRAPHQL = {
+    'Mutation.networkTestDevice': 'network.manage',
     'Mutation.networkAssignAddress': 'network.manage',
     'Mutation.networkCreateDevice': 'network.manage',
     'Mutation.networkCreateSite': 'network.manage',

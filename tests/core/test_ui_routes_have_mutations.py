@@ -19,6 +19,7 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "network.site_new": ("networkCreateSite",),
     "network.subnet_new": ("networkCreateSubnet",),
     "network.device_reconcile": ("networkReconcileDevice",),
+    "network.device_test": ("networkTestDevice",),
     # accounts (core)
     "accounts.account_new": ("createAccount",),
     "accounts.account_edit": ("updateAccount",),

@@ -90,3 +90,16 @@ def test_an_unreachable_router_is_recorded_not_raised(app, router):
     db.session.commit()
     assert outcome.record.error and outcome.retryable
     assert device.last_error == outcome.record.error
+
+
+def test_test_connection_reads_the_routers_identity_and_version(app, router):
+    from backhaul.plugins.network.reconcile import test_connection
+
+    _, _, device = _tenant(router, "Facts Tenant")
+    ok, message = test_connection(device.id)
+    db.session.commit()
+    assert ok, message
+    assert device.facts["identity"] == "SimRouter" and device.facts["version"].startswith("7.")
+    router.stop()
+    ok, message = test_connection(device.id)
+    assert not ok and device.last_error
