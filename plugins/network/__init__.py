@@ -62,6 +62,13 @@ def account_panels():
 
 
 @hookimpl
+def load_demo_data(app):
+    from .demo import load_demo
+
+    load_demo()
+
+
+@hookimpl
 def graphql_schema():
     from .graphql import contribution
 

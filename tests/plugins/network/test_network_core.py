@@ -246,3 +246,20 @@ def test_the_staff_pages(app, staff_user, login, csrf_token):
     login(viewer, staff_user(["network.view"]))
     assert viewer.post(f"/network/devices/{device.id}/reconcile",
                        data={"csrf_token": csrf_token(viewer)}).status_code == 403
+
+
+def test_demo_data_gives_demo_tenants_logins_and_addresses_once(make_app):
+    from backhaul.plugins.network.models import Assignment, Credential
+    from backhaul.sdk.accounts import create_account
+    from backhaul.sdk.testing import run_cli
+
+    app = make_app(plugins=["billing", "network"])
+    with app.app_context():
+        assert run_cli(app, "demo", "load").exit_code == 0
+        creds = db.session.scalar(sa.select(sa.func.count(Credential.id)))
+        assert creds >= 2
+        assert db.session.scalar(sa.select(sa.func.count(Assignment.id))) == creds
+        create_account(name="Operator's own")
+        db.session.commit()
+        assert run_cli(app, "demo", "load").exit_code == 0
+        assert db.session.scalar(sa.select(sa.func.count(Credential.id))) == creds
