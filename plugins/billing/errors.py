@@ -24,8 +24,9 @@ __all__ = ["ValidationError", "invalid"]
 from datetime import date, timedelta  # noqa: E402
 from decimal import Decimal, InvalidOperation  # noqa: E402
 
-#: how far back and ahead a dated money entry may be (a typo like 2001 or 2030 is refused)
-PAST_DAYS, FUTURE_DAYS = 366, 366
+#: how far back (two years: late corrections) and ahead (a year) a dated money entry may be;
+#: a typo like 2001 or 2030 is refused
+PAST_DAYS, FUTURE_DAYS = 2 * 366, 366
 #: the largest quantity of a line (a 1e30 quantity once broke the preview for everyone)
 MAX_QUANTITY = Decimal(1_000_000)
 
