@@ -2,12 +2,14 @@
 the MikroTik/Juniper backends and the usage plugin read. Plain values only."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from backhaul.sdk import db
-from backhaul.sdk.provisioning import DesiredState, DeviceRef, Subscriber
+from backhaul.sdk.instances import decrypt_json
+from backhaul.sdk.provisioning import DesiredState, DeviceRef, Secret, Subscriber
 
 from . import desired, ipam
 from .models import Credential, Device
@@ -21,6 +23,26 @@ def devices() -> list[DeviceRef]:
 def device(device_id: int) -> DeviceRef | None:
     row = db.session.get(Device, device_id)
     return desired.device_ref(row) if row else None
+
+
+@dataclass(frozen=True)
+class Nas:
+    """A network access server as RADIUS sees it: the device and its shared secret."""
+
+    device: DeviceRef
+    secret: Secret
+
+
+def nas_for_address(address: str) -> Nas | None:
+    """The device whose management address is ``address`` (a RADIUS request's source), with
+    its RADIUS shared secret; None for an unknown address (the request is dropped)."""
+    row = db.session.scalar(sa.select(Device).where(Device.host == address.strip()))
+    if row is None:
+        return None
+    return Nas(desired.device_ref(row), Secret(decrypt_json(row.secrets).get("radius_secret")))
+
+
+device_for_address = nas_for_address  # the name the network issue uses
 
 
 def desired_state(device_id: int) -> DesiredState:
@@ -54,5 +76,5 @@ def holder_of_address(address: str, at: datetime) -> int | None:
     return ipam.holder_of(address, at)
 
 
-__all__ = ["desired_state", "device", "devices", "holder_of_address", "subscriber_for_mac",
-           "subscriber_for_username"]
+__all__ = ["Nas", "desired_state", "device", "device_for_address", "devices",
+           "holder_of_address", "nas_for_address", "subscriber_for_mac", "subscriber_for_username"]

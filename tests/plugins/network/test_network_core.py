@@ -263,3 +263,17 @@ def test_demo_data_gives_demo_tenants_logins_and_addresses_once(make_app):
         db.session.commit()
         assert run_cli(app, "demo", "load").exit_code == 0
         assert db.session.scalar(sa.select(sa.func.count(Credential.id))) == creds
+
+
+def test_a_nas_is_found_by_its_address_with_its_radius_secret(app):
+    from backhaul.plugins.network import api
+    from backhaul.plugins.network.models import Device
+    from backhaul.sdk.instances import encrypt_json
+
+    db.session.add(Device(name="bras-1", backend="testkit.directory", host="10.0.0.1",
+                          secrets=encrypt_json({"radius_secret": "testing123"}), settings={}))
+    db.session.commit()
+    nas = api.nas_for_address("10.0.0.1")
+    assert nas.device.name == "bras-1" and nas.secret.reveal() == "testing123"
+    assert "testing123" not in repr(nas)
+    assert api.nas_for_address("10.0.0.2") is None
