@@ -19,10 +19,7 @@ def _schedule(invoice_ids: list[int], key: str, accounts: dict[int, int] | None)
     from .autopay import schedule_for_invoices
     from .delivery import schedule_delivery
 
-    if accounts is None:
-        schedule_for_invoices(invoice_ids, key=f"autopay:{key}")
-    else:
-        schedule_for_invoices(invoice_ids, key=f"autopay:{key}", accounts=accounts)
+    schedule_for_invoices(invoice_ids, key=f"autopay:{key}", accounts=accounts)
     schedule_delivery(invoice_ids, key=f"deliver:{key}")
 
 

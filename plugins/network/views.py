@@ -4,8 +4,6 @@ and the account panel with each data service's login and address. Every form pos
 action that has a GraphQL mutation behind the same permission (graphql.py)."""
 from __future__ import annotations
 
-import ipaddress
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
@@ -122,7 +120,3 @@ def render_account_panel(account) -> str:
     return render_template("network/_account_panel.html", services=services, creds=creds,
                            addresses=addresses,
                            devices={d.id: d.name for d in db.session.scalars(sa.select(Device))})
-
-
-def pool_size(subnet: Subnet) -> int:
-    return ipam.usable(ipaddress.ip_network(subnet.cidr))
