@@ -25,7 +25,17 @@ def device_ref(device: Device) -> DeviceRef:
     return DeviceRef(id=device.id, name=device.name, backend=device.backend, host=device.host,
                      port=device.port, username=device.username,
                      password=Secret(secrets.get("password")), vendor=device.vendor,
-                     settings=dict(device.settings or {}))
+                     settings={**(device.settings or {}), **secrets.get("settings", {})})
+
+
+def split_settings(backend, settings: dict) -> tuple[dict, dict]:
+    """A backend's validated settings as (kept in clear, sealed with the device's secrets):
+    the backend's secret settings never sit in the database readable."""
+    from backhaul.sdk.instances import secret_fields
+
+    secret = set(secret_fields(backend))
+    return ({k: v for k, v in settings.items() if k not in secret},
+            {k: v for k, v in settings.items() if k in secret and v not in (None, "")})
 
 
 def _kbps(params: dict, key: str) -> int | None:

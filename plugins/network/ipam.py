@@ -111,7 +111,15 @@ def assign(subscription_id: int, subnet: Subnet, address: str | None = None) -> 
                      valid_from=utcnow())
     db.session.add(row)
     db.session.flush()
+    _devices_follow(subscription_id)
     return row
+
+
+def _devices_follow(subscription_id: int) -> None:
+    """A new or released address reaches the service's devices by a job, within seconds."""
+    from .reconcile import enqueue_for_subscriptions
+
+    enqueue_for_subscriptions({subscription_id})
 
 
 def _next_free(network, held: set[str]) -> str | None:
@@ -130,6 +138,8 @@ def release(subscription_id: int, at: datetime | None = None) -> int:
     for row in rows:
         row.valid_to = at or utcnow()
     db.session.flush()
+    if rows:
+        _devices_follow(subscription_id)
     return len(rows)
 
 

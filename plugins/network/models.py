@@ -109,3 +109,19 @@ class Reconcile(db.Model):
     changes: Mapped[list] = mapped_column(sa.JSON, default=list)
     applied: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Lease(db.Model):
+    """An address a device reports it handed out to a service (a DHCP lease, read back by
+    backends that can see them, e.g. Kea's lease table), refreshed on every reconcile."""
+
+    __tablename__ = "network_lease"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("network_device.id"), index=True)
+    subscription_id: Mapped[int] = mapped_column(index=True)
+    address: Mapped[str] = mapped_column(sa.String(64))
+    mac: Mapped[str | None] = mapped_column(sa.String(17))
+    hostname: Mapped[str | None] = mapped_column(sa.String(255))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -20,6 +20,11 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "network.subnet_new": ("networkCreateSubnet",),
     "network.device_reconcile": ("networkReconcileDevice",),
     "network.device_test": ("networkTestDevice",),
+    "network.device_new": ("networkCreateDevice",),
+    "network.service_credentials": ("networkSetCredentials",),
+    "network.service_reveal": ("networkRevealPassword",),
+    "network.service_assign": ("networkAssignAddress",),
+    "network.service_release": ("networkReleaseAddresses",),
     # accounts (core)
     "accounts.account_new": ("createAccount",),
     "accounts.account_edit": ("updateAccount",),
