@@ -82,5 +82,6 @@ def desired_state(device_id: int, only: set[int] | None = None) -> DesiredState:
             username=cred.username, password=Secret(decrypt_json(cred.secret).get("password")),
             mac=cred.mac, circuit_id=cred.circuit_id, remote_id=cred.remote_id,
             ipv4=addresses.get(sid), download_kbps=down, upload_kbps=up,
-            plan=sub.service_name))
+            plan=sub.service_name,
+            extra={"subscription_id": sid, "account_id": sub.account_id}))
     return DesiredState(device_ref(device), tuple(out))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from backhaul.sdk import audit, db, enqueue, registered, utcnow
+from backhaul.sdk import audit, call_hook, db, enqueue, registered, utcnow
 from backhaul.sdk.provisioning import Change, ProvisioningError, diff
 
 from .desired import desired_state
@@ -121,6 +121,8 @@ def enqueue_for_subscriptions(subscription_ids: set[int],
             by_device[device_id].append(sid)
     for device_id, sids in by_device.items():
         enqueue(reconcile_job, device_id, sorted(sids))
+    if subscription_ids:
+        call_hook("network_subscribers_changed", subscription_ids=sorted(subscription_ids))
     return len(by_device)
 
 

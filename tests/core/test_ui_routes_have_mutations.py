@@ -21,6 +21,8 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "network.device_reconcile": ("networkReconcileDevice",),
     "network.device_test": ("networkTestDevice",),
     "network.device_new": ("networkCreateDevice",),
+    "radius.nas_options": ("radiusSetNasOptions",),
+    "radius.session_disconnect": ("radiusDisconnectSession",),
     "network.service_credentials": ("networkSetCredentials",),
     "network.service_reveal": ("networkRevealPassword",),
     "network.service_assign": ("networkAssignAddress",),
