@@ -42,8 +42,12 @@ class Settings(Schema):
     max_pps_per_source = fields.Int(load_default=5000, validate=validate.Range(1, 1_000_000))
     coa_timeout = fields.Float(load_default=2.0, validate=validate.Range(0.1, 30))
     coa_retries = fields.Int(load_default=2, validate=validate.Range(0, 10))
-    #: write Cleartext-Password for FreeRADIUS (needed for CHAP there); off: PAP hashes only
-    freeradius_cleartext = fields.Bool(load_default=False)
+    #: keep FreeRADIUS's rlm_sql tables in step (docs/freeradius/)
+    freeradius = fields.Bool(load_default=False)
+    #: write Cleartext-Password (CHAP) and NAS secrets there in clear; off: PAP hashes only
+    freeradius_secrets = fields.Bool(load_default=False)
+    #: minutes between full syncs and accounting pickups
+    freeradius_minutes = fields.Int(load_default=1, validate=validate.Range(1, 60))
 
 
 META = PluginMeta(name="radius", depends_on=("network",), settings_schema=Settings,
@@ -76,13 +80,51 @@ def network_subscribers_changed(subscription_ids):
     invalidate(subscription_ids)
     if open_sessions(subscription_ids):
         enqueue(coa_job, list(subscription_ids))
+    from backhaul.sdk import current_plugin_settings
+
+    if current_plugin_settings("radius").get("freeradius"):
+        from .freeradius import sync_job
+
+        enqueue(sync_job, list(subscription_ids))
 
 
 @hookimpl
 def periodic_jobs(context):
     from .directory import prune_invalidations
 
-    return [PeriodicJob("radius.prune_invalidations", prune_invalidations, timedelta(hours=6))]
+    jobs = [PeriodicJob("radius.prune_invalidations", prune_invalidations, timedelta(hours=6))]
+    if context.settings.get("freeradius"):
+        from .freeradius import pickup, sync_job
+
+        every = timedelta(minutes=context.settings.get("freeradius_minutes", 1))
+        jobs += [PeriodicJob("radius.freeradius_sync", sync_job, every * 15),
+                 PeriodicJob("radius.freeradius_pickup", pickup, every)]
+    return jobs
+
+
+@hookimpl
+def cli_commands(context):
+    import click
+
+    @click.command("radius-clients")
+    def radius_clients_cmd():
+        """Print a FreeRADIUS clients.conf for every NAS (shared secrets in clear)."""
+        from .freeradius import clients_conf
+
+        click.echo(clients_conf(), nl=False)
+
+    @click.command("radius-sync")
+    def radius_sync_cmd():
+        """Rewrite FreeRADIUS's check/reply tables for every service now."""
+        from backhaul.sdk import db
+
+        from .freeradius import sync
+
+        count = sync()
+        db.session.commit()
+        click.echo(f"{count} login(s) written")
+
+    return [radius_clients_cmd, radius_sync_cmd]
 
 
 @hookimpl

@@ -75,3 +75,83 @@ class LastAuth(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     accepted: Mapped[bool] = mapped_column()
     reason: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+# ------------------------------------------------------------------ FreeRADIUS (rlm_sql)
+# The layout FreeRADIUS's rlm_sql reads and writes (its postgresql schema.sql), under
+# Backhaul's table names (set as authcheck_table... in the shipped sql module config). The
+# extra ``subscription_id`` column lets a sync replace one service's rows; FreeRADIUS never
+# selects it.
+from sqlalchemy.dialects import postgresql as _pg  # noqa: E402
+
+INET = sa.String(64).with_variant(_pg.INET(), "postgresql")
+
+
+class _AttributeRow:
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.Text, default="", index=True)
+    attribute: Mapped[str] = mapped_column(sa.Text, default="")
+    op: Mapped[str] = mapped_column(sa.String(2), default="=")
+    value: Mapped[str] = mapped_column(sa.Text, default="")
+    subscription_id: Mapped[int | None] = mapped_column(index=True)
+
+
+class FrCheck(_AttributeRow, db.Model):
+    __tablename__ = "radius_fr_check"
+
+
+class FrReply(_AttributeRow, db.Model):
+    __tablename__ = "radius_fr_reply"
+
+
+class FrNas(db.Model):
+    __tablename__ = "radius_fr_nas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nasname: Mapped[str] = mapped_column(sa.Text)
+    shortname: Mapped[str] = mapped_column(sa.Text)
+    type: Mapped[str] = mapped_column(sa.Text, default="other")
+    ports: Mapped[int | None] = mapped_column()
+    secret: Mapped[str] = mapped_column(sa.Text)
+    server: Mapped[str | None] = mapped_column(sa.Text)
+    community: Mapped[str | None] = mapped_column(sa.Text)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class FrAcct(db.Model):
+    """FreeRADIUS writes here (its radacct); a job turns rows into Backhaul sessions."""
+
+    __tablename__ = "radius_fr_acct"
+
+    radacctid: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                                           primary_key=True)
+    acctsessionid: Mapped[str] = mapped_column(sa.Text)
+    acctuniqueid: Mapped[str] = mapped_column(sa.Text, unique=True)
+    username: Mapped[str | None] = mapped_column(sa.Text)
+    realm: Mapped[str | None] = mapped_column(sa.Text)
+    nasipaddress: Mapped[str] = mapped_column(INET)
+    nasportid: Mapped[str | None] = mapped_column(sa.Text)
+    nasporttype: Mapped[str | None] = mapped_column(sa.Text)
+    acctstarttime: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    acctupdatetime: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True),
+                                                            index=True)
+    acctstoptime: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    acctinterval: Mapped[int | None] = mapped_column(sa.BigInteger)
+    acctsessiontime: Mapped[int | None] = mapped_column(sa.BigInteger)
+    acctauthentic: Mapped[str | None] = mapped_column(sa.Text)
+    connectinfo_start: Mapped[str | None] = mapped_column(sa.Text)
+    connectinfo_stop: Mapped[str | None] = mapped_column(sa.Text)
+    acctinputoctets: Mapped[int | None] = mapped_column(sa.BigInteger)
+    acctoutputoctets: Mapped[int | None] = mapped_column(sa.BigInteger)
+    calledstationid: Mapped[str | None] = mapped_column(sa.Text)
+    callingstationid: Mapped[str | None] = mapped_column(sa.Text)
+    acctterminatecause: Mapped[str | None] = mapped_column(sa.Text)
+    servicetype: Mapped[str | None] = mapped_column(sa.Text)
+    framedprotocol: Mapped[str | None] = mapped_column(sa.Text)
+    framedipaddress: Mapped[str | None] = mapped_column(INET)
+    framedipv6address: Mapped[str | None] = mapped_column(INET)
+    framedipv6prefix: Mapped[str | None] = mapped_column(INET)
+    framedinterfaceid: Mapped[str | None] = mapped_column(sa.Text)
+    delegatedipv6prefix: Mapped[str | None] = mapped_column(INET)
+    # "class" is a Python keyword: the column keeps FreeRADIUS's name
+    class_: Mapped[str | None] = mapped_column("class", sa.Text)
