@@ -49,8 +49,10 @@ type NetworkSubnet {
   deviceId: ID
   "Addresses held now."
   used: Int!
-  "Addresses the pool can hand out."
+  "Addresses (or, for a pd pool, delegated prefixes) the pool can hand out."
   size: Int!
+  "A prefix-delegation pool's delegated prefix length."
+  delegatedLength: Int
 }
 
 "An address held by a data service, from when to when (the address history)."
@@ -132,7 +134,8 @@ extend type Mutation {
     @requires(permission: "network.manage")
   networkCreateDevice(input: NetworkDeviceInput!): NetworkDevicePayload!
     @requires(permission: "network.manage")
-  networkCreateSubnet(cidr: String!, kind: String!, siteId: ID, deviceId: ID): NetworkSubnetPayload!
+  "Add a prefix; kind supernet, pppoe, dhcp, static or pd (IPv6 prefix delegation, with delegatedLength)."
+  networkCreateSubnet(cidr: String!, kind: String!, siteId: ID, deviceId: ID, delegatedLength: Int): NetworkSubnetPayload!
     @requires(permission: "network.manage")
   "Assign an address (the next free one without address)."
   networkAssignAddress(subscriptionId: ID!, subnetId: ID!, address: String): NetworkAssignmentPayload!
@@ -165,7 +168,8 @@ lease_type = ObjectType("NetworkLease")
 
 for _t, _fields in ((device_type, {"siteId": "site_id", "lastReconcileAt": "last_reconcile_at",
                                    "lastError": "last_error"}),
-                    (subnet_type, {"parentId": "parent_id", "deviceId": "device_id"}),
+                    (subnet_type, {"parentId": "parent_id", "deviceId": "device_id",
+                                   "delegatedLength": "delegated_length"}),
                     (assignment_type, {"subscriptionId": "subscription_id",
                                        "validFrom": "valid_from", "validTo": "valid_to"}),
                     (credential_type, {"subscriptionId": "subscription_id",
@@ -175,7 +179,8 @@ for _t, _fields in ((device_type, {"siteId": "site_id", "lastReconcileAt": "last
     for _name, _attr in _fields.items():
         _t.set_alias(_name, _attr)
 subnet_type.set_field("used", lambda s, _i: ipam.utilisation(s)[0])
-subnet_type.set_field("size", lambda s, _i: ipam.usable(ipaddress.ip_network(s.cidr)))
+subnet_type.set_field("size", lambda s, _i: ipam.usable(ipaddress.ip_network(s.cidr),
+                                                        s.delegated_length))
 
 
 def _get(model, value, field: str):
@@ -265,10 +270,12 @@ def resolve_create_device(_obj, _info, input):  # noqa: A002
 
 @mutation.field("networkCreateSubnet")
 @mutation_payload
-def resolve_create_subnet(_obj, _info, cidr, kind, siteId=None, deviceId=None):  # noqa: N803
+def resolve_create_subnet(_obj, _info, cidr, kind, siteId=None, deviceId=None,  # noqa: N803
+                          delegatedLength=None):  # noqa: N803
     return {"subnet": _domain(lambda: ipam.create_subnet(
         cidr, kind, site_id=parse_id(siteId, "siteId") if siteId else None,
-        device_id=parse_id(deviceId, "deviceId") if deviceId else None))}
+        device_id=parse_id(deviceId, "deviceId") if deviceId else None,
+        delegated_length=delegatedLength))}
 
 
 @mutation.field("networkAssignAddress")

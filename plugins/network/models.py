@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backhaul.sdk import TimestampMixin, UTCDateTime, db
 
-POOL_KINDS = ("supernet", "pppoe", "dhcp", "static")
+POOL_KINDS = ("supernet", "pppoe", "dhcp", "static", "pd")
 
 
 class Site(TimestampMixin, db.Model):
@@ -62,10 +62,12 @@ class Subnet(TimestampMixin, db.Model):
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("network_subnet.id"))
     device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("network_device.id"))
     description: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: a prefix-delegation pool ("pd", IPv6) hands out prefixes of this length (e.g. 56)
+    delegated_length: Mapped[int | None] = mapped_column()
 
 
 class Assignment(db.Model):
-    """An address held by a data service from ``valid_from`` until ``valid_to`` (exclusive;
+    """An address (or a delegated IPv6 prefix, ``2001:db8:1:100::/56``) held by a data service from ``valid_from`` until ``valid_to`` (exclusive;
     ``None``: still held). Rows are never deleted: they are the address history."""
 
     __tablename__ = "network_assignment"

@@ -61,8 +61,10 @@ def site_new():
 def subnet_new():
     device_id = request.form.get("device_id") or None
     try:
+        length = request.form.get("delegated_length", "").strip()
         subnet = ipam.create_subnet(request.form.get("cidr", ""), request.form.get("kind", ""),
-                                    device_id=int(device_id) if device_id else None)
+                                    device_id=int(device_id) if device_id else None,
+                                    delegated_length=int(length) if length.isdigit() else None)
         db.session.commit()
         flash(f"Subnet {subnet.cidr} added.", "success")
     except ValidationError as exc:

@@ -1,5 +1,6 @@
 """A real FreeRADIUS 3 server for tests, configured the way an operator would from
-``plugins/radius/freeradius_config`` (its ``sql`` module and ``site``): it authenticates from
+the files the radius plugin ships (``plugins/radius/freeradius_config``: its ``sql`` module and
+``site``; pass that folder as ``shipped``): it authenticates from
 Backhaul's ``radius_fr_*`` tables and writes accounting to ``radius_fr_acct``.
 
 The configuration is Debian's (``/etc/freeradius/3.0``, packages ``freeradius`` and
@@ -34,7 +35,10 @@ def missing() -> str | None:
 
 class FreeRadiusPeer:
     def __init__(self, database_url: str, auth_port: int, acct_port: int, *,
-                 read_clients: bool = True, clients_conf: str = ""):
+                 shipped: Path, read_clients: bool = True, clients_conf: str = ""):
+        """``shipped``: the folder holding the ``sql`` module and ``site`` to use (the radius
+        plugin's ``freeradius_config``)."""
+        self.shipped = Path(shipped)
         self.url = sa.engine.make_url(database_url)
         self.auth_port, self.acct_port = auth_port, acct_port
         self.read_clients = read_clients
@@ -44,9 +48,7 @@ class FreeRadiusPeer:
         self.proc: subprocess.Popen | None = None
 
     def _write_config(self) -> None:
-        from backhaul.plugins import radius
-
-        shipped = Path(radius.__file__).parent / "freeradius_config"
+        shipped = self.shipped
         shutil.copytree(DEBIAN_CONFIG, self.config, symlinks=True)
         for site in (self.config / "sites-enabled").iterdir():
             site.unlink()

@@ -34,7 +34,13 @@ def _peer(app, **kw):
     why = fr_kit.missing()
     if why:
         peer_missing(why)
-    return fr_kit.FreeRadiusPeer(app.config["DATABASE_URL"], free_port(), free_port(), **kw)
+    from pathlib import Path
+
+    from backhaul.plugins import radius
+
+    return fr_kit.FreeRadiusPeer(app.config["DATABASE_URL"], free_port(), free_port(),
+                                 shipped=Path(radius.__file__).parent / "freeradius_config",
+                                 **kw)
 
 
 def _pap(user, password):
