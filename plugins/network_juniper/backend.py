@@ -228,9 +228,19 @@ class JunosBackend(ProvisioningBackend):
     def read(self, device: DeviceRef, keys: Sequence[str] | None = None) -> dict[str, dict]:
         s = self._settings(device)
         with self.session(device) as driver:
+            self._no_pending_commit(driver, device)
             text = self._config(driver, s)
         owned = self.owned(text, s)
         return {k: v for k, v in owned.items() if keys is None or k in keys}
+
+    @staticmethod
+    def _no_pending_commit(driver, device: DeviceRef) -> None:
+        """While a commit confirmed waits, what the device shows may go away by itself: a
+        read would call it converged, an apply would build on it. Both wait instead."""
+        if driver.has_pending_commit():
+            raise ProvisioningError(
+                f"{device.name}: a commit confirmed is waiting on the device (it is confirmed "
+                "or rolled back by itself); trying again after it", retryable=True)
 
     @staticmethod
     def _config(driver, s: dict) -> str:
@@ -291,11 +301,7 @@ class JunosBackend(ProvisioningBackend):
     def apply(self, device: DeviceRef, changes: Sequence[Change]) -> ApplyResult:
         s = self._settings(device)
         with self.session(device, lock=True) as driver:
-            if driver.has_pending_commit():
-                raise ProvisioningError(
-                    f"{device.name}: a commit confirmed is waiting on the device (it is "
-                    "confirmed or rolled back by itself); trying again after it",
-                    retryable=True)
+            self._no_pending_commit(driver, device)
             text = self._config(driver, s)
             current = self.owned(text, s)
             applied = f"set apply-groups {s['group']}"
@@ -370,7 +376,7 @@ class JunosBackend(ProvisioningBackend):
             with contextlib.suppress(Exception):
                 driver.discard_config()
             for change in changes:
-                failures.setdefault(change.key, f"commit refused: {_first_line(exc)}")
+                failures.setdefault(change.key, f"commit refused: {_reason(exc)}")
             return
         except Exception as exc:  # the session went away inside the commit
             raise ProvisioningError(
@@ -409,7 +415,9 @@ def _result(changes, failures) -> ApplyResult:
 
 def _reason(exc: Exception) -> str:
     """What the device said, from napalm's exception (it carries PyEZ's error list)."""
-    errs = exc.args[0] if exc.args else None
+    errs = getattr(exc, "errs", None) or (exc.args[0] if exc.args else None)
+    if isinstance(errs, dict):
+        errs = [errs]
     if isinstance(errs, list) and errs and isinstance(errs[0], dict):
         return "; ".join(str(e.get("message") or "").strip() for e in errs)[:500]
     return _first_line(exc)

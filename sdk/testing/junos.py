@@ -174,7 +174,7 @@ class JunosSimulator:
             except Exception:  # noqa: BLE001
                 pass
         for t in self._threads:
-            t.join(timeout=2)
+            t.join(timeout=2 if t.name == "junos-sim-accept" else 0.2)
         self._threads = []
         with self.lock:
             if self.pending and self.pending.timer:

@@ -185,17 +185,21 @@ def test_commit_confirmed_not_confirmed_rolls_back_and_next_reconcile_converges(
     assert "bh-delinquent 100.64.9.12/32" in sim.show() and sim.pending is None
 
 
-def test_pending_commit_confirmed_makes_apply_wait(sim):
-    backend, device = JunosBackend(), make_device(sim)
-    reconcile(backend, device, sub(12))
-    sim.fault("commit-configuration", "drop-after", when_child="confirmed")
-    with pytest.raises(ProvisioningError):
-        reconcile(backend, device, sub(12, state="suspended"))
-    with pytest.raises(ProvisioningError) as err:  # still inside the confirm window
-        backend.apply(device, diff({"sub-13": backend.render(device, sub(13))}, {},
-                                   {"sub-13": sub(13)}))
-    assert err.value.retryable and "commit confirmed is waiting" in str(err.value)
-    assert sim.wait_for_rollback(5)
+def test_pending_commit_confirmed_makes_read_and_apply_wait():
+    with JunosSimulator(password="n3tconf!", minute=5.0) as sim:  # a long confirm window
+        backend, device = JunosBackend(), make_device(sim)
+        reconcile(backend, device, sub(12))
+        sim.fault("commit-configuration", "drop-after", when_child="confirmed")
+        with pytest.raises(ProvisioningError):
+            reconcile(backend, device, sub(12, state="suspended"))
+        assert sim.pending is not None
+        for call in (lambda: backend.read(device),
+                     lambda: backend.apply(device, diff({"sub-13": backend.render(device, sub(13))},
+                                                        {}, {"sub-13": sub(13)}))):
+            with pytest.raises(ProvisioningError) as err:
+                call()
+            assert err.value.retryable and "commit confirmed is waiting" in str(err.value)
+        assert "bh-sub-13" not in sim.show()
 
 
 def test_commit_error_discards_and_is_recorded(sim):
