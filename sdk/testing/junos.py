@@ -396,10 +396,8 @@ class _Session:
     def handle(self, raw: bytes) -> bool:
         try:
             rpc = etree.fromstring(raw, _PARSER)
-        except etree.XMLSyntaxError:
-            self.send(self._reply("", self._error("syntax error: malformed XML", "malformed-message",
-                                                  "rpc")))
-            return True
+        except etree.XMLSyntaxError as exc:  # Junos ends a session whose XML is broken
+            raise _Dropped("malformed XML") from exc
         mid = rpc.get("message-id", "")
         op = next(iter(rpc), None)
         if op is None:
