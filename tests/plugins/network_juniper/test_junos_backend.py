@@ -117,6 +117,14 @@ def test_business_subscriber_unit_filter_policer_committed_and_second_reconcile_
     assert sim.commits == 0 and sim.rpcs["load-configuration"] == 0
 
 
+def test_applying_what_is_already_there_commits_nothing(sim):
+    backend, device = JunosBackend(), make_device(sim)
+    changes = diff({"sub-12": backend.render(device, sub(12))}, {}, {"sub-12": sub(12)})
+    assert backend.apply(device, changes).ok and sim.commits == 2
+    assert backend.apply(device, changes).ok  # a retried job: same creates again
+    assert sim.commits == 2 and sim.rpcs["load-configuration"] == 1
+
+
 def test_delinquency_moves_the_prefix_into_the_list_payment_moves_it_back(sim):
     backend, device = JunosBackend(), make_device(sim)
     reconcile(backend, device, sub(12), sub(13))
