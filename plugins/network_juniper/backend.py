@@ -104,10 +104,18 @@ class JunosBackend(ProvisioningBackend):
 
     # ------------------------------------------------------------------ settings
     def _settings(self, device: DeviceRef) -> dict:
+        cached = self._validated
+        if cached is not None and cached[0] is device.settings:  # the same device, again
+            return cached[1]
         try:
-            return self.validate_settings(dict(device.settings))
+            loaded = self.validate_settings(dict(device.settings))
         except ValidationError as exc:
             raise ProvisioningError(f"invalid settings: {exc.messages}", retryable=False) from exc
+        self._validated = (device.settings, loaded)
+        return loaded
+
+    #: (settings mapping, validated) of the last device: render runs once per subscriber
+    _validated: tuple | None = None
 
     def applies_to(self, device: DeviceRef, subscriber: Subscriber) -> bool:
         """A Junos device acts on addresses and VLANs: a service with neither (a PPPoE
@@ -261,10 +269,13 @@ class JunosBackend(ProvisioningBackend):
         prefix = ["set", "groups", s["group"]]
         objects: dict[str, list[str]] = {}
         for line in text.splitlines():
-            try:
-                words = shlex.split(line)
-            except ValueError:
-                continue
+            if '"' in line:
+                try:
+                    words = shlex.split(line)
+                except ValueError:
+                    continue
+            else:
+                words = line.split()
             if words[:3] != prefix:
                 continue
             obj, rest = _object(words[3:])
