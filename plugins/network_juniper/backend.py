@@ -99,9 +99,6 @@ class JunosBackend(ProvisioningBackend):
     settings_schema = JunosSettings
     secret_fields = ("password",)
 
-    #: NAPALM driver class (tests and the benchmark count sessions through it)
-    sessions = 0
-
     # ------------------------------------------------------------------ settings
     def _settings(self, device: DeviceRef) -> dict:
         cached = self._validated
@@ -194,7 +191,6 @@ class JunosBackend(ProvisioningBackend):
                                     retryable=True) from exc
         except (jex.ConnectError, OSError) as exc:
             raise ProvisioningError(f"{where}: unreachable ({exc})", retryable=True) from exc
-        JunosBackend.sessions += 1
         try:
             yield driver
         except ProvisioningError:
@@ -396,8 +392,8 @@ class JunosBackend(ProvisioningBackend):
                 f"{s['confirm_minutes']} min and the next reconcile tries again",
                 retryable=True) from exc
         try:
-            if driver.has_pending_commit():  # the device answers: make it stay
-                driver.confirm_commit()
+            driver.has_pending_commit()  # two RPCs: the device still answers
+            driver.confirm_commit()  # a plain commit: it confirms (harmless if none waits)
         except Exception as exc:
             raise ProvisioningError(
                 f"{device.name}: committed with commit confirmed, but the device stopped "

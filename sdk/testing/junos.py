@@ -615,7 +615,7 @@ class _Session:
                 return ("<configuration-information><configuration-output>"
                         f"{escape(text)}</configuration-output></configuration-information>")
             tree = sim.candidate if op.get("database") == "candidate" else sim.committed
-            tree = copy_tree(tree)
+            tree = _filtered(tree, op.find("{*}configuration"))
         if fmt == "set":
             return f"<configuration-set>{escape(chr(10).join(render_set(tree)))}</configuration-set>"
         if fmt == "text":
@@ -671,6 +671,26 @@ class _Session:
             revision = p.revision if p else f"re0-{at}-{sim.commits}"
         return (f'<commit-revision-information><date-time seconds="{at}">at</date-time>'
                 f"<revision>{revision}</revision>{comment}</commit-revision-information>")
+
+
+def _filtered(tree: Tree, spec) -> Tree:
+    """A subtree filter as Junos takes it: top-level elements (``<apply-groups/>``,
+    ``<firewall/>``) and ``<groups><name>g</name></groups>`` for one group."""
+    if spec is None or len(spec) == 0:
+        return copy_tree(tree)
+    out: Tree = {}
+    for el in spec:
+        word = etree.QName(el).localname
+        name = el.findtext("{*}name")
+        for key, sub in tree.items():
+            if key[0] != word:
+                continue
+            if word == "groups" and name:
+                if (name,) in sub:
+                    out.setdefault(key, {})[(name,)] = copy_tree(sub[(name,)])
+            else:
+                out[key] = copy_tree(sub)
+    return out
 
 
 _BOOT = time.time()

@@ -214,3 +214,14 @@ def test_compare_is_junos_shaped():
 def test_broken_text_is_refused(bad):
     with pytest.raises(ConfigError):
         load_text({}, bad)
+
+
+def test_get_configuration_filter_takes_one_group_and_top_level_statements():
+    with JunosSimulator(config="system { host-name mx; }\ngroups { a { system { location x; } }"
+                               " b { system { location y; } } }\napply-groups [ a b ];") as sim, \
+            connect(sim) as m:
+        text = rpc(m, '<get-configuration format="set"><configuration><groups><name>b</name>'
+                      "</groups><apply-groups/></configuration></get-configuration>")
+        body = etree.fromstring(text.encode()).findtext(".//{*}configuration-set")
+        assert body.splitlines() == ["set groups b system location y", "set apply-groups a",
+                                     "set apply-groups b"]
