@@ -187,7 +187,7 @@ class JunosBackend(ProvisioningBackend):
         except (jex.LockError, nex.LockError) as exc:
             _close(driver)
             raise ProvisioningError(f"{where}: the configuration is locked by someone else "
-                                    f"({_first_line(exc)}); retrying later",
+                                    f"({_reason(exc)}); retrying later",
                                     retryable=True) from exc
         except (jex.ConnectError, OSError) as exc:
             raise ProvisioningError(f"{where}: unreachable ({exc})", retryable=True) from exc
@@ -201,8 +201,10 @@ class JunosBackend(ProvisioningBackend):
         except (jex.ConnectClosedError, jex.ConnectError, OSError, EOFError) as exc:
             raise ProvisioningError(f"{where}: connection lost ({exc})", retryable=True) from exc
         except jex.RpcError as exc:
-            raise ProvisioningError(f"{where}: the device refused: {_first_line(exc)}",
+            raise ProvisioningError(f"{where}: the device refused: {_reason(exc)}",
                                     retryable=False) from exc
+        except nex.NapalmException as exc:  # e.g. Junos older than 14.1 (no commit revisions)
+            raise ProvisioningError(f"{where}: {_first_line(exc)}", retryable=False) from exc
         except Exception as exc:  # ncclient's transport errors and other surprises
             if type(exc).__module__.startswith(("ncclient", "paramiko")):
                 raise ProvisioningError(f"{where}: connection lost ({exc!r})",
@@ -420,14 +422,18 @@ def _result(changes, failures) -> ApplyResult:
                        tuple((c, failures[c.key]) for c in changes if c.key in failures))
 
 
-def _reason(exc: Exception) -> str:
-    """What the device said, from napalm's exception (it carries PyEZ's error list)."""
-    errs = getattr(exc, "errs", None) or (exc.args[0] if exc.args else None)
-    if isinstance(errs, dict):
-        errs = [errs]
-    if isinstance(errs, list) and errs and isinstance(errs[0], dict):
-        return "; ".join(str(e.get("message") or "").strip() for e in errs)[:500]
-    return _first_line(exc)
+def _reason(exc: BaseException) -> str:
+    """What the device said: the messages of PyEZ's error list (napalm wraps PyEZ's
+    exceptions, so the cause is looked at too), else the exception's text on one line."""
+    for candidate in (exc, exc.__cause__, exc.__context__):
+        errs = getattr(candidate, "errs", None) or (
+            candidate.args[0] if candidate is not None and candidate.args else None)
+        if isinstance(errs, dict):
+            errs = [errs]
+        if isinstance(errs, list) and errs and isinstance(errs[0], dict):
+            return " ".join("; ".join(str(e.get("message") or "").strip()
+                                      for e in errs).split())[:500]
+    return " ".join((str(exc).strip() or repr(exc)).split())[:500]
 
 
 def _first_line(exc: Exception) -> str:

@@ -243,10 +243,19 @@ def test_lock_held_by_someone_else_is_retryable_and_nothing_changes(sim):
     with pytest.raises(ProvisioningError) as err:
         reconcile(backend, device, sub(12))
     assert err.value.retryable and "locked" in str(err.value)
+    assert "noc-operator" in str(err.value), "the reason names who holds the lock"
     assert sim.commits == 0
     sim.release_lock()
     reconcile(backend, device, sub(12))
     assert sim.commits == 2
+
+
+def test_a_junos_without_commit_revisions_is_a_clear_non_retryable_error(sim):
+    sim.fault("get-commit-revision-information", "error", times=None,
+              message="syntax error, expecting <command>")
+    with pytest.raises(ProvisioningError) as err:
+        JunosBackend().read(make_device(sim))
+    assert not err.value.retryable and "14.1" in str(err.value)
 
 
 def test_facts_model_version_serial_and_interfaces(sim):
