@@ -425,6 +425,8 @@ class _Session:
                 body = handler(op)
             except ConfigError as exc:
                 body = self._error(str(exc))
+            except (ValueError, TypeError, KeyError, IndexError) as exc:  # a strange request
+                body = self._error(f"syntax error: {exc}", "bad-element", "protocol")
         if fault is not None and fault.action == "drop-after":
             raise _Dropped(f"dropped after {name}")
         self.send(self._reply(mid, body))

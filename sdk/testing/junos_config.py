@@ -58,7 +58,7 @@ def tokenize(text: str) -> list[str]:
         if m.group(1) or m.group(2):
             continue
         if m.group(3):
-            out.append("\0" + bytes(m.group(3)[1:-1], "utf-8").decode("unicode_escape"))
+            out.append("\0" + re.sub(r"\\(.)", r"\1", m.group(3)[1:-1]))
         else:
             out.append(m.group(4) or m.group(5))
     return out

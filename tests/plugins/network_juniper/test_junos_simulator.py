@@ -7,6 +7,8 @@ import contextlib
 import socket
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from ncclient import manager
 from ncclient.operations import RPCError
@@ -225,3 +227,23 @@ def test_get_configuration_filter_takes_one_group_and_top_level_statements():
         body = etree.fromstring(text.encode()).findtext(".//{*}configuration-set")
         assert body.splitlines() == ["set groups b system location y", "set apply-groups a",
                                      "set apply-groups b"]
+
+
+_WORDS = st.sampled_from(["set", "delete", "{", "}", ";", "[", "]", '"', "a", "b c", "unit",
+                          "policer", "then", "\\", "/*", "*/", "#", "\n", "replace:", "delete:",
+                          "10.0.0.1/32", "\\x", '"q\\"x"'])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WORDS, max_size=40).map(" ".join))
+def test_hostile_configuration_text_is_refused_cleanly(text):
+    for load in (load_text, load_set):
+        tree: dict = {}
+        try:
+            load(tree, text)
+        except ConfigError:
+            continue
+        # whatever was accepted renders and reloads to the same tree
+        again: dict = {}
+        load_set(again, "\n".join(render_set(tree)))
+        assert again == tree or not tree
