@@ -318,3 +318,12 @@ def test_throttled_state_carries_the_throttle_rate_in_the_policers(sim):
                                    upload_kbps=1000))
     assert f"{G} firewall policer bh-sub-12-down if-exceeding bandwidth-limit 1m" in lines(sim)
     assert not lines(sim, "prefix-list bh-delinquent 100.64.9.12")
+
+
+def test_a_netconf_1_0_only_device_works_the_same():
+    """Older Junos announces only base:1.0: end-of-message framing all the way."""
+    with JunosSimulator(password="n3tconf!", netconf_11=False) as old:
+        backend, device = JunosBackend(), make_device(old)
+        reconcile(backend, device, sub(12, vlan=112))
+        assert backend.read(device) == {"sub-12": backend.render(device, sub(12, vlan=112))}
+        assert old.commits == 2
