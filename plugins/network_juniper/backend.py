@@ -308,13 +308,16 @@ class JunosBackend(ProvisioningBackend):
 
     # ------------------------------------------------------------------ apply
     def apply(self, device: DeviceRef, changes: Sequence[Change]) -> ApplyResult:
+        """One locked session: read the group again (the truth under the lock, whatever the
+        changes' ``before`` said), load ``delete``/``set`` lines for the subscribers that
+        differ, compare, commit confirmed, confirm. Nothing differs: nothing loaded."""
         s = self._settings(device)
         with self.session(device, lock=True) as driver:
             self._no_pending_commit(driver, device)
             text = self._config(driver, s)
             current = self.owned(text, s)
-            applied = f"set apply-groups {s['group']}"
-            head = [] if applied in text.splitlines() else [applied]
+            apply_groups = f"set apply-groups {s['group']}"
+            head = [] if apply_groups in text.splitlines() else [apply_groups]
             batches = {c.key: self.statements(s, current.get(c.key, {}), c.after or {})
                        for c in changes}
             if not any(batches.values()):
@@ -325,9 +328,13 @@ class JunosBackend(ProvisioningBackend):
             if not self.last_diff:
                 driver.discard_config()
                 return _result(changes, failures)
+            log.info("%s: committing (confirmed, %s min) for %d subscriber(s):\n%s",
+                     device.name, s["confirm_minutes"], len(loaded), self.last_diff)
             self._commit(driver, device, s, changes, failures)
         return _result(changes, failures)
 
+    #: the last ``compare_config`` output (``show | compare``) this backend committed, for
+    #: the log and tests; the dry run's record is the per-subscriber diff
     last_diff = ""
 
     @staticmethod
