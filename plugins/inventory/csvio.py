@@ -84,7 +84,7 @@ def import_items(text: str, reference: str = "csv import") -> list[Item]:
         groups[(model.id, location.id, condition)].append((line, values))
     problems.extend(_check_groups(groups))
     if problems:
-        raise ValidationError({"csv": problems})
+        raise ValidationError({"csv": sorted(problems, key=_line_number)})
     items: list[Item] = []
     for (model_id, location_id, condition), rows in groups.items():
         items += receive(model_id, location_id, [v for _l, v in rows], condition=condition,
@@ -99,7 +99,8 @@ def _check_groups(groups) -> list[str]:
     problems, seen = [], {}
     for (model_id, _loc, _cond), rows in groups.items():
         model = db.session.get(ItemModel, model_id)
-        prepared, errors = check_batch(model, [v for _l, v in rows])
+        prepared, errors = check_batch(model, [v for _l, v in rows],
+                                       [f"line {line}" for line, _v in rows])
         for key, messages in errors.items():
             _items, n, field = key.split(".", 2)
             field = "" if field == "_schema" else f"{field}: "
@@ -110,7 +111,11 @@ def _check_groups(groups) -> list[str]:
                     problems.append(f"line {line}: {key}: {value} is also on line "
                                     f"{seen[(kind, value)][1]}")
                 seen.setdefault((kind, value), (model_id, line))
-    return sorted(problems, key=lambda p: int(p.split(":")[0].split()[1]))
+    return problems
+
+
+def _line_number(problem: str) -> int:
+    return int(problem.split(":")[0].split()[1])
 
 
 def export_items(query=None) -> str:

@@ -54,7 +54,7 @@ class ItemModel(TimestampMixin, db.Model):
     unit: Mapped[str] = mapped_column(sa.String(16), default="")
     fields: Mapped[list] = mapped_column(sa.JSON, default=list)
     description: Mapped[str] = mapped_column(sa.String(500), default="")
-    manufacturer: Mapped[Manufacturer] = relationship(lazy="joined")
+    manufacturer: Mapped[Manufacturer] = relationship()
 
     @property
     def label(self) -> str:
@@ -100,7 +100,7 @@ class Item(TimestampMixin, db.Model):
     #: where a poller reaches it (an IP address or host name), for managed equipment
     management_address: Mapped[str] = mapped_column(sa.String(255), default="")
     notes: Mapped[str] = mapped_column(sa.String(1000), default="")
-    model: Mapped[ItemModel] = relationship(lazy="joined")
+    model: Mapped[ItemModel] = relationship()
 
 
 sa.Index("ix_inventory_item_holder", Item.holder_type, Item.holder_id)

@@ -84,9 +84,12 @@ def taken(pairs: list[tuple[str, str]], exclude_item: int | None = None) -> dict
     return {(k, v): i for k, v, i in db.session.execute(query)}
 
 
-def check_batch(model: ItemModel, entries: list[dict]) -> tuple[list[Prepared | None], dict]:
+def check_batch(model: ItemModel, entries: list[dict], labels: list[str] | None = None,
+                ) -> tuple[list[Prepared | None], dict]:
     """Validate many items at once: ``(prepared or None per entry, {"items.n.key": [...]})``
-    with values already used (in the database or earlier in the batch) flagged too."""
+    with values already used (in the database or earlier in the batch) flagged too.
+    ``labels`` name the entries in messages ("line 7"; default "item 3")."""
+    labels = labels or [f"item {n + 1}" for n in range(len(entries))]
     if len(entries) > MAX_BATCH:
         raise ValidationError({"items": [f"at most {MAX_BATCH} items at a time"]})
     prepared: list[Prepared | None] = []
@@ -108,7 +111,7 @@ def check_batch(model: ItemModel, entries: list[dict]) -> tuple[list[Prepared | 
                     f"{value} is already used by item #{used[(kind, value)]}")
             elif (kind, value) in first_seen:
                 errors.setdefault(f"items.{n}.{key}", []).append(
-                    f"{value} is scanned twice in this batch (row {first_seen[(kind, value)] + 1})")
+                    f"{value} is scanned twice in this batch ({labels[first_seen[(kind, value)]]})")
             else:
                 first_seen[(kind, value)] = n
     return prepared, errors
