@@ -118,7 +118,8 @@ def lookup():
 @permission_required("inventory.view")
 def items():
     page = list_page(sa.select(Item), sortable={"id": Item.id, "status": Item.status},
-                     filters={"status": Filter(Item.status, choices=STATUSES),
+                     filters={"status": Filter(Item.status, choices=[
+                         (s, s.replace("_", " ")) for s in STATUSES]),
                               "model": Filter(Item.model_id, choices=[
                                   (str(m.id), m.label) for m in _models()])},
                      default_sort="-id")
@@ -383,20 +384,15 @@ def _scan_fields(model: ItemModel) -> list[dict]:
     return required or idents[:1]
 
 
-def _json_for_html(value) -> str:
-    """JSON safe inside <script type="application/json">: no "</script>" can end it."""
-    return (json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("&", "\\u0026"))
-
-
 def _intake_page(batch=None, errors=None, status=200, **values):
     models = _models()
     config = {str(m.id): {"bulk": m.is_bulk, "unit": m.unit, "label": m.label,
                           "fields": [{"key": f["key"], "label": f["label"], "type": f["type"]}
                                      for f in _scan_fields(m)]} for m in models}
     return render_template("inventory/intake.html", models=models, locations=_locations(),
-                           conditions=CONDITIONS, config=_json_for_html(config),
-                           batch=_json_for_html(batch or []), errors=errors or {},
+                           conditions=CONDITIONS, config=json.dumps(config),
+                           batch=json.dumps(batch or []), errors=errors or {},
+                           item_errors=any(k.startswith("items.") for k in errors or {}),
                            values=values), status
 
 

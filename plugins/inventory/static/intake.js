@@ -10,12 +10,12 @@
   "use strict";
   var form = document.getElementById("intake-form");
   if (!form) { return; }
-  function json(id, fallback) {
-    try { return JSON.parse(document.getElementById(id).textContent); } catch (e) { return fallback; }
+  function json(name, fallback) {
+    try { return JSON.parse(form.dataset[name]); } catch (e) { return fallback; }
   }
-  var config = json("intake-config", {});
-  var initial = json("intake-batch", []);
-  var serverErrors = json("intake-errors", {});
+  var config = json("config", {});
+  var initial = json("batch", []);
+  var serverErrors = json("errors", {});
   var model = document.getElementById("model_id");
   var scan = document.getElementById("scan");
   var prompt = document.getElementById("scan-prompt");
@@ -52,7 +52,7 @@
     model.disabled = rows.length > 0;  // a batch belongs to one model
     tbody.textContent = "";
     var ok = 0, flagged = 0;
-    rows.forEach(function (row, n) {
+    rows.forEach(function (row, n) {  // newest first: the last scan is always in view
       var tr = document.createElement("tr");
       tr.className = "scan-" + row.state;
       tr.appendChild(text("td", String(n + 1)));
@@ -72,7 +72,7 @@
       });
       td.appendChild(remove);
       tr.appendChild(td);
-      tbody.appendChild(tr);
+      tbody.insertBefore(tr, tbody.firstChild);
       if (row.state === "ok") { ok += 1; } else if (row.state === "flagged") { flagged += 1; }
     });
     summary.textContent = rows.length || pending
