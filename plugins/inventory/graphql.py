@@ -173,7 +173,7 @@ type InventoryLocationPayload implements MutationPayload {
 }
 type InventoryItemPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! item: InventoryItem }
 type InventoryItemsPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! items: [InventoryItem!]!
+  ok: Boolean! errors: [FieldError!]! "Null when refused." items: [InventoryItem!]
 }
 type InventoryThresholdPayload implements MutationPayload {
   ok: Boolean! errors: [FieldError!]! threshold: InventoryThreshold

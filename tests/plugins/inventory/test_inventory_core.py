@@ -12,22 +12,10 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from inventory_helpers import counts, setup_stock
+from inventory_helpers import BAD_ICCID, GOOD_ICCID, counts, setup_stock
 from marshmallow import ValidationError
 
 from backhaul.sdk import db
-
-
-def luhn_digit(body: str) -> str:
-    """The check digit that makes ``body + digit`` pass Luhn (independent of values.py)."""
-    digits = [int(c) for c in body][::-1]
-    total = sum(sum(divmod(d * 2, 10)) if i % 2 == 0 else d for i, d in enumerate(digits))
-    return str((10 - total % 10) % 10)
-
-
-ICCID_BODY = "893102600000012345"          # 18 digits + check digit = 19
-GOOD_ICCID = ICCID_BODY + luhn_digit(ICCID_BODY)
-BAD_ICCID = ICCID_BODY + str((int(luhn_digit(ICCID_BODY)) + 1) % 10)
 
 
 # -------------------------------------------------------------------------------- values

@@ -1,0 +1,194 @@
+"""GraphQL and the staff pages: every bad input is a field-level error with nothing written,
+the same permissions guard both, and the pages show what the issue's "done when" asks (a van's
+load, an account's router and SIM with their history)."""
+from __future__ import annotations
+
+import pytest
+from inventory_helpers import BAD_ICCID, GOOD_ICCID, counts, setup_stock
+
+from backhaul.sdk import db
+
+ALL = ["inventory.view", "inventory.stock.manage", "inventory.catalogue.manage",
+       "accounts.account.view"]
+
+
+def gql(app, token, query, variables=None):
+    response = app.test_client().post("/graphql", json={"query": query,
+                                                        "variables": variables or {}},
+                                      headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+RECEIVE = """mutation($input: InventoryReceiveInput!) { inventoryReceiveItems(input: $input) {
+  ok errors { field messages } items { id identifiers { kind value } } } }"""
+MOVE = """mutation($item: ID!, $loc: ID!, $qty: String) {
+  inventoryMoveItem(itemId: $item, locationId: $loc, quantity: $qty) {
+    ok errors { field messages } item { id quantity } } }"""
+
+
+@pytest.fixture
+def token(app, staff_user, api_token):
+    return api_token(staff_user(ALL), "full")
+
+
+def _receive(app, token, model, location, items):
+    return gql(app, token, RECEIVE, {"input": {"modelId": str(model.id),
+                                               "locationId": str(location.id),
+                                               "items": items}})["inventoryReceiveItems"]
+
+
+@pytest.mark.parametrize("items, field, message", [
+    ([{"serial": "G1", "mac": "00:11:22:33:44:5"}], "items.0.mac", "is not a MAC address"),
+    ([{"serial": "G1", "mac": "00:11:22:33:44:55", "imsi": "31026000000000"}],
+     "items.0.imsi", "an IMSI has 15 digits; '31026000000000' has 14"),
+    ([{"serial": "G1", "mac": "00:11:22:33:44:55"}, {"serial": "G2"}], "items.1.mac",
+     "MAC is required for a LTE Router 5"),
+    ([{"serial": "G1", "mac": "00:11:22:33:44:55"},
+      {"serial": "G2", "mac": "00-11-22-33-44-55"}], "items.1.mac",
+     "00:11:22:33:44:55 is scanned twice in this batch (item 1)"),
+    ([{"serial": "OLD-1", "mac": "00:11:22:33:44:56"}], "items.0.serial",
+     "OLD-1 is already used by item #1"),
+    ([{"serial": "G1", "mac": "00:11:22:33:44:57", "colour": "red"}], "items.0.colour",
+     "'red' is not one of black, white"),
+])
+def test_bad_router_input_is_a_field_error_and_writes_nothing(app, token, items, field,
+                                                              message):
+    s = setup_stock()
+    from backhaul.plugins.inventory import stock
+
+    stock.receive(s.router.id, s.bin1.id, [{"serial": "OLD-1", "mac": "00:aa:00:00:00:01"}])
+    db.session.commit()
+    before = counts()
+    result = _receive(app, token, s.router, s.bin1, items)
+    assert result["ok"] is False and result["items"] is None
+    assert message in {e["field"]: e["messages"] for e in result["errors"]}[field][0]
+    db.session.expire_all()
+    assert counts() == before
+
+
+def test_iccid_check_digit_and_over_moving_bulk_are_field_errors(app, token):
+    s = setup_stock()
+    before = counts()
+    bad = _receive(app, token, s.sim, s.bin1, [{"iccid": BAD_ICCID}])
+    assert bad["errors"] == [{"field": "items.0.iccid", "messages": [
+        f"'{BAD_ICCID}' fails the ICCID check digit: a digit was misread or mistyped"]}]
+    assert counts() == before
+    good = _receive(app, token, s.sim, s.bin1, [{"iccid": GOOD_ICCID}])
+    assert good["ok"] and good["items"][0]["identifiers"] == [
+        {"kind": "iccid", "value": GOOD_ICCID}]
+    reel = gql(app, token, RECEIVE, {"input": {"modelId": str(s.cable.id),
+                                               "locationId": str(s.bin1.id),
+                                               "quantity": "50"}})["inventoryReceiveItems"]
+    reel_id = reel["items"][0]["id"]
+    before = counts()
+    over = gql(app, token, MOVE, {"item": reel_id, "loc": str(s.van.id), "qty": "50.001"})
+    assert over["inventoryMoveItem"] == {"ok": False, "item": None, "errors": [
+        {"field": "quantity", "messages": ["only 50 m here: you cannot move 50.001"]}]}
+    assert counts() == before
+    part = gql(app, token, MOVE, {"item": reel_id, "loc": str(s.van.id), "qty": "20"})
+    assert part["inventoryMoveItem"]["ok"] and part["inventoryMoveItem"]["item"]["quantity"] == "20"
+    van = gql(app, token, """query($l: ID!) { inventoryItems(locationId: $l) {
+      totalCount edges { node { quantity model { unit } } } } }""", {"l": str(s.van.id)})
+    assert van["inventoryItems"]["totalCount"] == 1
+    assert van["inventoryItems"]["edges"][0]["node"] == {"quantity": "20", "model": {"unit": "m"}}
+
+
+def test_catalogue_through_graphql(app, token):
+    data = gql(app, token, 'mutation { inventoryCreateManufacturer(name: "Ubiquiti") '
+                           '{ ok manufacturer { id } } }')
+    maker = data["inventoryCreateManufacturer"]["manufacturer"]["id"]
+    create = """mutation($i: InventoryModelInput!) { inventoryCreateModel(input: $i) {
+      ok errors { field messages } model { id label fields { key type required unique } } } }"""
+    bad = gql(app, token, create, {"i": {"manufacturerId": maker, "name": "LiteBeam",
+                                         "category": "radio", "fields": [
+                                             {"label": "Serial", "type": "serial"},
+                                             {"label": "Band", "type": "frequency"}]}})
+    assert bad["inventoryCreateModel"]["errors"] == [
+        {"field": "fields.1.type", "messages": [
+            "one of text, number, date, choice, mac, imsi, iccid, serial"]}]
+    ok = gql(app, token, create, {"i": {"manufacturerId": maker, "name": "LiteBeam",
+                                        "category": "radio", "fields": [
+                                            {"label": "Serial", "type": "serial",
+                                             "required": True},
+                                            {"label": "MAC", "type": "mac"}]}})
+    model = ok["inventoryCreateModel"]["model"]
+    assert model["label"] == "Ubiquiti LiteBeam"
+    assert model["fields"] == [
+        {"key": "serial", "type": "serial", "required": True, "unique": True},
+        {"key": "mac", "type": "mac", "required": False, "unique": True}]
+    loc = gql(app, token, """mutation { inventoryCreateLocation(input: {code: "WH9",
+      name: "Depot", kind: "warehouse"}) { ok location { id path } } }""")
+    assert loc["inventoryCreateLocation"]["location"]["path"] == "Depot"
+    dup = gql(app, token, """mutation { inventoryCreateLocation(input: {code: "wh9",
+      name: "Depot 2", kind: "warehouse"}) { ok errors { field messages } } }""")
+    assert dup["inventoryCreateLocation"]["errors"] == [
+        {"field": "code", "messages": ["the code 'wh9' is taken"]}]
+    checks = gql(app, token, """query($m: ID!) { inventoryCheckScans(modelId: $m,
+      fieldKey: "mac", values: ["AABBCCDDEEFF", "aa-bb-cc-dd-ee-ff", "zz"]) {
+      ok normalised message } }""", {"m": model["id"]})["inventoryCheckScans"]
+    assert [(c["ok"], c["normalised"]) for c in checks] == [
+        (True, "aa:bb:cc:dd:ee:ff"), (False, "aa:bb:cc:dd:ee:ff"), (False, None)]
+
+
+def test_a_viewer_cannot_change_stock(app, staff_user, api_token):
+    s = setup_stock()
+    viewer = api_token(staff_user(["inventory.view"]), "full")
+    response = app.test_client().post("/graphql", json={"query": RECEIVE, "variables": {
+        "input": {"modelId": str(s.radio.id), "locationId": str(s.bin1.id),
+                  "items": [{"serial": "V1"}]}}},
+        headers={"Authorization": f"Bearer {viewer}"}).get_json()
+    assert response["errors"] and "inventory.stock.manage" in str(response["errors"])
+    assert counts()["inventory_item"] == 0
+
+
+def test_pages_van_and_account_panel(app, staff_user, login, csrf_token):
+    from backhaul.plugins.inventory import stock
+    from backhaul.sdk.accounts import create_account
+
+    s = setup_stock()
+    account = create_account(name="Panel Tenant")
+    [router] = stock.receive(s.router.id, s.bin1.id, [{"serial": "RT-1",
+                                                       "mac": "02:00:00:00:00:01"}])
+    [sim] = stock.receive(s.sim.id, s.bin1.id, [{"iccid": GOOD_ICCID}])
+    stock.receive(s.cable.id, s.van.id, quantity="120")
+    [radio] = stock.receive(s.radio.id, s.van.id, [{"serial": "VR-1"}])
+    db.session.commit()
+    web = app.test_client()
+    login(web, staff_user(ALL))
+    for item in (router, sim):
+        web.post(f"/inventory/items/{item.id}/assign", data={
+            "holder_type": "account", "holder": account.number, "install": "y",
+            "csrf_token": csrf_token(web)})
+    van = web.get(f"/inventory/locations/{s.van.id}").get_data(as_text=True)
+    assert "Drop cable: <strong>120</strong> m" in van and "VR-1" in van
+    panel = web.get(f"/accounts/{account.id}").get_data(as_text=True)
+    assert "RT-1" in panel and GOOD_ICCID in panel and "Equipment history (2)" in panel
+    refused = web.post(f"/inventory/items/{radio.id}/move", data={
+        "location_id": str(s.van.id), "csrf_token": csrf_token(web)}, follow_redirects=True)
+    assert "already there" in refused.get_data(as_text=True)
+    found = web.get("/inventory/lookup?q=02-00-00-00-00-01")
+    assert found.status_code == 302 and found.location.endswith(f"/inventory/items/{router.id}")
+    page = web.get(f"/inventory/items/{router.id}").get_data(as_text=True)
+    assert "install" in page and f"account #{account.id}" in page
+    imported = web.post("/inventory/import", data={
+        "csv": "model,location,serial\nAcme Networks AirBeam 5,VAN-1,VR-1\n",
+        "csrf_token": csrf_token(web)})
+    assert imported.status_code == 422
+    assert "line 2: serial: VR-1 is already used by item" in imported.get_data(as_text=True)
+    exported = web.get("/inventory/export.csv")
+    assert exported.mimetype == "text/csv" and "RT-1" in exported.get_data(as_text=True)
+    for path in ("/inventory/", "/inventory/items", "/inventory/models",
+                 f"/inventory/models/{s.router.id}", "/inventory/intake", "/inventory/import"):
+        assert web.get(path).status_code == 200, path
+
+
+def test_demo_data_loads_twice(app):
+    from backhaul.plugins.inventory.demo import load_demo
+
+    load_demo()
+    first = counts()
+    load_demo()
+    assert counts() == first and first["inventory_item"] == 8
