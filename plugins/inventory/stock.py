@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from backhaul.sdk import current_actor, db, plugin_enabled, utcnow
 
@@ -225,7 +226,12 @@ def receive(model_id: int, location_id: int, entries: list[dict] | None = None, 
         db.session.add_all(Identifier(item_id=item.id, kind=k, field_key=key, value=v)
                            for k, key, v in p.identifiers)
         _record(item, "receive", Decimal(1), before=(None, None, None), reference=reference)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # received by someone else between the check and now
+        raise ValidationError({"items": ["an identifier in this batch was received by someone "
+                                         "else a moment ago: check the batch again"]}) from None
     from .alerts import check_low_stock
 
     check_low_stock(model.id, location.id)
@@ -291,6 +297,7 @@ def move(item: Item, location_id: int, quantity=None, *, reference: str = "",
          note: str = "") -> Item:
     """Move an in-stock item (or part of a bulk one) to another location."""
     target = _location(location_id)
+    item = _lock(item)
     if item.status != "in_stock" or item.location_id is None:
         raise ValidationError({"item_id": [f"item #{item.id} is {item.status.replace('_', ' ')}"
                                            ": return it to a location first"]})
@@ -314,6 +321,7 @@ def assign(item: Item, holder_type: str, holder_id, *, install: bool = False, qu
     device: ``assigned``, or ``installed`` with ``install``. An item already assigned to the
     same holder can be installed."""
     holder = check_holder(holder_type, holder_id)
+    item = _lock(item)
     if install and item.status == "assigned" and (item.holder_type, item.holder_id) == holder:
         before = _where(item)
         item.status = "installed"
@@ -343,10 +351,10 @@ def return_item(item: Item, location_id: int, *, condition: str | None = None,
     """Bring an assigned, installed or RMA item back into a location (in stock)."""
     target = _location(location_id)
     condition = _condition(condition)
+    item = _lock(item)
     if item.status not in ("assigned", "installed", "rma"):
         raise ValidationError({"item_id": [f"item #{item.id} is "
                                            f"{item.status.replace('_', ' ')}: nothing to return"]})
-    item = _lock(item)
     before = _where(item)
     item.holder_type = item.holder_id = None
     item.location_id, item.status = target.id, "in_stock"
@@ -364,13 +372,14 @@ def retire(item: Item, *, rma: bool = False, quantity=None, reference: str = "",
            note: str = "") -> Item:
     """Take an item out of service (``retired``) or send it to the vendor (``rma``); a
     bulk item may be retired in part (a cut length of cable)."""
+    item = _lock(item)
     if item.status == "retired":
         raise ValidationError({"item_id": [f"item #{item.id} is already retired"]})
     if rma and item.status == "rma":
         raise ValidationError({"item_id": [f"item #{item.id} is already out for RMA"]})
     source = item.location_id
     part, qty = _take(item, quantity, "retire") if item.status == "in_stock" else (
-        _lock(item), item.quantity)
+        item, item.quantity)
     before = _where(part)
     part.location_id = part.holder_type = part.holder_id = None
     part.status = "rma" if rma else "retired"

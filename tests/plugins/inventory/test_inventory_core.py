@@ -292,3 +292,45 @@ def test_items_for_polling(app):
         (a.id, "10.0.0.9", "AirBeam 5", "radio", ("account", account.id)),
         (b.id, "10.0.0.10", "AirBeam 5", "radio", ("account", account.id))]
     assert c.id not in [p.id for p in polled]  # in stock: not polled
+
+
+def test_parallel_moves_never_take_more_cable_than_the_reel_holds(app):
+    """PostgreSQL: 8 people each move 10 m of a 50 m reel at once: 5 succeed, 3 are told
+    there is not enough, and the metres add up to 50 (the row is locked while checked)."""
+    import threading
+
+    from backhaul.plugins.inventory import stock
+    from backhaul.plugins.inventory.models import Item
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the race is meaningful on PostgreSQL")
+    s = setup_stock()
+    [reel] = stock.receive(s.cable.id, s.bin1.id, quantity="50")
+    db.session.commit()
+    reel_id, van_id = reel.id, s.van.id
+    results, barrier = [], threading.Barrier(8)
+
+    def take() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                stock.move(db.session.get(Item, reel_id), van_id, "10")
+                db.session.commit()
+                results.append("ok")
+            except ValidationError as exc:
+                db.session.rollback()
+                results.append(str(exc.messages))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("ok") == 5, results
+    assert all("you cannot move 10" in r or "already there" in r for r in results if r != "ok")
+    db.session.expire_all()
+    rows = db.session.scalars(sa.select(Item).where(Item.model_id == s.cable.id)).all()
+    assert sum(r.quantity for r in rows if r.location_id == van_id) == Decimal(50)
+    assert sum(r.quantity for r in rows if r.location_id == s.bin1.id) == Decimal(0)
