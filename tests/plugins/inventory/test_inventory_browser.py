@@ -105,3 +105,42 @@ def test_a_rescan_after_someone_else_received_keeps_the_batch(app, make_live_ser
     expect(page.locator("tr.scan-flagged")).to_contain_text("R-2 is already used by item #1")
     page.get_by_role("button", name="Receive").click()
     expect(page.locator(".flash-success")).to_contain_text("2 item(s) received into Bin A-02")
+
+
+def test_a_router_takes_two_scans_and_cable_is_received_by_quantity(app, make_live_server,
+                                                                     page, staff_user):
+    """A model with a serial and a MAC takes both per item (the box's two barcodes); a bad
+    MAC is flagged while the item keeps waiting for a good one. A bulk model shows a
+    quantity instead of the scan field."""
+    from playwright.sync_api import expect
+
+    from backhaul.plugins.inventory import stock
+    from backhaul.plugins.inventory.models import Item
+
+    s = setup_stock()
+    user = staff_user(["inventory.view", "inventory.stock.manage"])
+    db.session.commit()
+    live = make_live_server(app)
+    _sign_in(page, live, user)
+    page.goto(live.url(f"/inventory/intake?model_id={s.router.id}&location_id={s.bin2.id}"))
+    expect(page.locator("#scan-prompt")).to_contain_text("Next: Serial (Serial, then MAC per item)")
+    scan = page.locator("#scan")
+    for code in ("rt-100", "00:11:22:33:44:zz", "0011.2233.4401", "RT-101", "00-11-22-33-44-02"):
+        scan.press_sequentially(code)
+        scan.press("Enter")
+    expect(page.locator("#batch-summary")).to_have_text("2 ready, 1 flagged")
+    expect(page.locator("tr.scan-flagged")).to_contain_text("MAC: '00:11:22:33:44:zz' is not")
+    expect(page.locator("#batch tbody tr").first).to_contain_text("RT-101 · 00:11:22:33:44:02")
+    page.get_by_role("button", name="Receive").click()
+    expect(page.locator(".flash-success")).to_contain_text("2 item(s) received into Bin A-02")
+    assert stock.find("mac", "00:11:22:33:44:01").id == stock.find("serial", "RT-100").id
+
+    page.locator("#model_id").select_option(label="Acme Networks Drop cable (bulk, m)")
+    expect(page.locator("#scan-area")).to_be_hidden()
+    page.locator("#location_id").select_option(label="Van 1 (VAN-1)")
+    page.locator("#quantity").fill("152.5")
+    page.get_by_role("button", name="Receive").click()
+    expect(page.locator(".flash-success")).to_contain_text("152.5 received into Van 1")
+    db.session.expire_all()
+    [reel] = db.session.scalars(sa.select(Item).where(Item.model_id == s.cable.id)).all()
+    assert str(reel.quantity) == "152.500" and reel.location_id == s.van.id

@@ -4,6 +4,7 @@ load, an account's router and SIM with their history)."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from inventory_helpers import BAD_ICCID, GOOD_ICCID, counts, setup_stock
 
 from backhaul.sdk import db
@@ -192,3 +193,32 @@ def test_demo_data_loads_twice(app):
     first = counts()
     load_demo()
     assert counts() == first and first["inventory_item"] == 8
+
+
+def test_model_form_with_field_rows(app, staff_user, login, csrf_token):
+    from backhaul.plugins.inventory.models import ItemModel
+
+    s = setup_stock()
+    web = app.test_client()
+    login(web, staff_user(ALL))
+    form = {"manufacturer_id": str(s.maker.id), "name": "ONT 1G", "category": "cpe",
+            "field-0-label": "Serial", "field-0-type": "serial", "field-0-required": "y",
+            "field-1-label": "GPON SN", "field-1-key": "gpon_sn", "field-1-type": "text",
+            "field-1-unique": "y", "field-2-label": "Band", "field-2-type": "choice",
+            "csrf_token": csrf_token(web)}
+    refused = web.post("/inventory/models", data=form)
+    assert refused.status_code == 422
+    assert "fields.2.choices: list the choices" in refused.get_data(as_text=True)
+    form["field-2-choices"] = "2.4, 5"
+    assert web.post("/inventory/models", data=form).status_code == 302
+    model = db.session.scalar(sa.select(ItemModel).where(ItemModel.name == "ONT 1G"))
+    assert [(f["key"], f["type"], f["required"], f["unique"], f["choices"])
+            for f in model.fields] == [("serial", "serial", True, True, []),
+                                       ("gpon_sn", "text", False, True, []),
+                                       ("band", "choice", False, False, ["2.4", "5"])]
+    # a unique text field is unique too (per model), through the same index
+    from backhaul.plugins.inventory import stock
+
+    stock.receive(model.id, s.bin1.id, [{"serial": "O1", "gpon_sn": "HWTC0001"}])
+    with pytest.raises(Exception, match="already used"):
+        stock.receive(model.id, s.bin1.id, [{"serial": "O2", "gpon_sn": "HWTC0001"}])
