@@ -82,3 +82,17 @@ def load_demo_data(app):
     from .demo import load_demo
 
     load_demo()
+
+
+@hookimpl
+def search(query, user, limit):
+    from .listings import search as search_items
+
+    return search_items(query, user, limit)
+
+
+@hookimpl
+def account_timeline(account, limit):
+    from .listings import timeline
+
+    return timeline(account, limit)

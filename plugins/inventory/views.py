@@ -268,7 +268,7 @@ def manufacturer_new():
 
 def _posted_fields() -> list[dict]:
     out = []
-    for n in range(FIELD_ROWS):
+    for n in range(catalogue.MAX_FIELDS):
         label = request.form.get(f"field-{n}-label", "").strip()
         if not label:
             continue
@@ -314,7 +314,8 @@ def model(model_id: int):
                                         db.session.get(Location, t.location_id))
                                        for t in thresholds],
                            locations=_locations(), field_types=FIELD_TYPES,
-                           rows=range(FIELD_ROWS))
+                           rows=range(min(max(len(row.fields) + 3, FIELD_ROWS),
+                                          catalogue.MAX_FIELDS)))
 
 
 @bp.post("/models/<int:model_id>/fields")
@@ -450,6 +451,7 @@ def intake_receive():
 # ---------------------------------------------------------------------------- the panel
 def render_account_panel(account) -> str:
     held = stock.held_by("account", account.id)
+    at_address = stock.held_by("address", account.address_id) if account.address_id else []
     past = db.session.scalars(sa.select(Movement).where(sa.or_(
         sa.and_(Movement.to_holder_type == "account", Movement.to_holder_id == account.id),
         sa.and_(Movement.from_holder_type == "account", Movement.from_holder_id == account.id)))
@@ -457,4 +459,5 @@ def render_account_panel(account) -> str:
     items = {i.id: i for i in db.session.scalars(sa.select(Item).where(
         Item.id.in_({m.item_id for m in past})))} if past else {}
     return render_template("inventory/_account_panel.html", held=held, past=past, items=items,
-                           idents=stock.identifiers(set(items) | {i.id for i in held}))
+                           at_address=at_address,
+                           idents=stock.identifiers(set(items) | {i.id for i in held + at_address}))

@@ -167,6 +167,9 @@ def test_pages_van_and_account_panel(app, staff_user, login, csrf_token):
     assert "Drop cable: <strong>120</strong> m" in van and "VR-1" in van
     panel = web.get(f"/accounts/{account.id}").get_data(as_text=True)
     assert "RT-1" in panel and GOOD_ICCID in panel and "Equipment history (2)" in panel
+    assert "Equipment installed" in panel                      # the account timeline
+    searched = web.get("/search?q=rt-1").get_data(as_text=True)  # the global search box
+    assert "Acme Networks LTE Router 5 #" in searched
     refused = web.post(f"/inventory/items/{radio.id}/move", data={
         "location_id": str(s.van.id), "csrf_token": csrf_token(web)}, follow_redirects=True)
     assert "already there" in refused.get_data(as_text=True)
