@@ -76,6 +76,27 @@ def execute_swap(event, params: dict) -> dict:
     return {"removed": old.id, "installed": new.id}
 
 
+def schedule_swap(old: Item, replacement: str, return_location_id, due, condition=None):
+    """Schedule the swap of ``old`` (held by an account) for the item found by
+    ``replacement`` (any identifier, or ``#id``) on ``due`` (a date or ISO time)."""
+    from backhaul.sdk.accounts import get_account, schedule_event
+
+    from .stock import lookup
+
+    if old.holder_type != "account":
+        raise ValidationError({"item_id": ["only equipment on an account can be swapped"]})
+    found = [i for i in lookup(replacement) if i.status == "in_stock"]
+    if len(found) != 1:
+        raise ValidationError({"replacement": [
+            f"no item in stock carries '{(replacement or '').strip()[:60]}'" if not found
+            else "several items carry it: use #id"]})
+    params = {"remove_item_id": old.id, "install_item_id": found[0].id,
+              "return_location_id": return_location_id or 0}
+    if condition:
+        params["return_condition"] = condition
+    return schedule_event(get_account(old.holder_id), "inventory.swap_equipment", due, params)
+
+
 def action_types() -> list[ScheduledActionType]:
     return [ScheduledActionType("inventory.swap_equipment", "Swap equipment", SwapParams,
                                 execute_swap)]

@@ -205,6 +205,25 @@ def item_edit(item_id: int):
         notes=request.form.get("notes", "")), "Saved.")
 
 
+@bp.post("/items/<int:item_id>/swap")
+@permission_required("accounts.event.manage")
+def item_swap(item_id: int):
+    """Schedule "swap equipment" (the same as GraphQL ``scheduleEvent`` with action
+    ``inventory.swap_equipment``): the account event's permission."""
+    from .actions import schedule_swap
+
+    row = db.session.get(Item, item_id) or abort(404)
+    try:
+        event = schedule_swap(row, request.form.get("replacement", ""), _int("location_id"),
+                              request.form.get("due", ""),
+                              request.form.get("condition") or None)
+        db.session.commit()
+        flash(f"Swap scheduled for {event.due_at:%Y-%m-%d} (event #{event.id}).", "success")
+    except ValidationError as exc:
+        flash(_refused(exc), "error")
+    return redirect(url_for(".item", item_id=item_id))
+
+
 @bp.get("/export.csv")
 @permission_required("inventory.view")
 def export_csv():

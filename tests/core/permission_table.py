@@ -21,6 +21,7 @@ ROUTES = {
     'POST inventory.item_return': 'inventory.stock.manage',
     'POST inventory.item_retire': 'inventory.stock.manage',
     'POST inventory.item_edit': 'inventory.stock.manage',
+    'POST inventory.item_swap': 'accounts.event.manage',
     'GET inventory.export_csv': 'inventory.view',
     'GET inventory.import_form': 'inventory.stock.manage',
     'POST inventory.import_csv': 'inventory.stock.manage',

@@ -21,6 +21,7 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "inventory.item_return": ("inventoryReturnItem",),
     "inventory.item_retire": ("inventoryRetireItem",),
     "inventory.item_edit": ("inventoryUpdateItem",),
+    "inventory.item_swap": ("scheduleEvent",),
     "inventory.import_csv": ("inventoryImportItems",),
     "inventory.manufacturer_new": ("inventoryCreateManufacturer",),
     "inventory.model_new": ("inventoryCreateModel",),

@@ -225,3 +225,37 @@ def test_model_form_with_field_rows(app, staff_user, login, csrf_token):
     stock.receive(model.id, s.bin1.id, [{"serial": "O1", "gpon_sn": "HWTC0001"}])
     with pytest.raises(Exception, match="already used"):
         stock.receive(model.id, s.bin1.id, [{"serial": "O2", "gpon_sn": "HWTC0001"}])
+
+
+def test_swap_scheduled_from_the_item_page(app, staff_user, login, csrf_token):
+    from datetime import date
+
+    from backhaul.core.accounts.scheduling import run_event
+    from backhaul.plugins.inventory import stock
+    from backhaul.sdk.accounts import ScheduledEvent, create_account
+
+    s = setup_stock()
+    account = create_account(name="Swap Page Tenant")
+    old, new = stock.receive(s.router.id, s.bin1.id, [
+        {"serial": "SW-OLD", "mac": "02:00:00:00:01:01"},
+        {"serial": "SW-NEW", "mac": "02:00:00:00:01:02"}])
+    stock.assign(old, "account", account.id, install=True)
+    db.session.commit()
+    web = app.test_client()
+    login(web, staff_user(ALL + ["accounts.event.manage"]))
+    assert "Swap on a date" in web.get(f"/inventory/items/{old.id}").get_data(as_text=True)
+    form = {"replacement": "0200.0000.0199", "due": date.today().isoformat(),
+            "location_id": str(s.bin2.id), "condition": "faulty",
+            "csrf_token": csrf_token(web)}
+    refused = web.post(f"/inventory/items/{old.id}/swap", data=form, follow_redirects=True)
+    assert "no item in stock carries &#39;0200.0000.0199&#39;" in refused.get_data(as_text=True)
+    form["replacement"] = "0200.0000.0102"  # the new router's MAC, as a scanner reads it
+    done = web.post(f"/inventory/items/{old.id}/swap", data=form, follow_redirects=True)
+    assert "Swap scheduled for" in done.get_data(as_text=True)
+    event = db.session.scalar(sa.select(ScheduledEvent))
+    assert event.params == {"remove_item_id": old.id, "install_item_id": new.id,
+                            "return_location_id": s.bin2.id, "return_condition": "faulty"}
+    assert run_event(event.id) == "done"
+    db.session.expire_all()
+    assert (old.status, old.condition, old.location_id) == ("in_stock", "faulty", s.bin2.id)
+    assert [i.id for i in stock.held_by("account", account.id)] == [new.id]
