@@ -156,7 +156,9 @@ input InventoryLocationInput {
 input InventoryReceiveInput {
   modelId: ID!
   locationId: ID!
-  "Serialized models: one object of field values per item, e.g. {serial: \\"X1\\", mac: \\"...\\"}."
+  """Serialized models: one object of field values per item, e.g. {serial: "X1", mac: "..."}.
+  Errors name the item and the field: items.3.mac (a key with _ comes back in camelCase, as
+  every error field does: gpon_sn -> gponSn)."""
   items: [JSON!]
   "Bulk models: how much arrives."
   quantity: String

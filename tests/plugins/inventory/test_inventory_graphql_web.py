@@ -259,3 +259,35 @@ def test_swap_scheduled_from_the_item_page(app, staff_user, login, csrf_token):
     db.session.expire_all()
     assert (old.status, old.condition, old.location_id) == ("in_stock", "faulty", s.bin2.id)
     assert [i.id for i in stock.held_by("account", account.id)] == [new.id]
+
+
+def test_lookup_history_thresholds_and_field_changes_through_graphql(app, token):
+    from backhaul.plugins.inventory import stock
+
+    s = setup_stock()
+    [router] = stock.receive(s.router.id, s.bin1.id, [{"serial": "GQ-1",
+                                                       "mac": "02:00:00:00:02:01"}])
+    stock.move(router, s.van.id)
+    db.session.commit()
+    data = gql(app, token, """{ inventoryLookup(value: "02-00-00-00-02-01") { id status
+      location { code path } history { action fromLocationId toLocationId actor } } }""")
+    [found] = data["inventoryLookup"]
+    assert found["location"] == {"code": "VAN-1", "path": "Van 1"}
+    assert [(h["action"], h["fromLocationId"], h["toLocationId"]) for h in found["history"]] == [
+        ("receive", None, str(s.bin1.id)), ("move", str(s.bin1.id), str(s.van.id))]
+    threshold = gql(app, token, """mutation($m: ID!, $l: ID!) { inventorySetThreshold(
+      modelId: $m, locationId: $l, minimum: "2") { ok threshold { minimum inStock alertedAt } } }""",
+                    {"m": str(s.router.id), "l": str(s.wh.id)})["inventorySetThreshold"]
+    assert threshold["threshold"]["inStock"] == "0" and threshold["threshold"]["alertedAt"]
+    changed = gql(app, token, """mutation($m: ID!) { inventoryUpdateModelFields(modelId: $m,
+      fields: [{label: "Serial", type: "text", required: true}]) {
+      ok errors { field messages } } }""", {"m": str(s.router.id)})
+    assert changed["inventoryUpdateModelFields"]["errors"] == [{"field": "fields.0.type",
+        "messages": ["1 item(s) already carry 'serial': add a new field instead of changing "
+                     "its type or uniqueness"]}]
+    added = gql(app, token, """mutation($m: ID!) { inventoryUpdateModelFields(modelId: $m,
+      fields: [{label: "Serial", type: "serial", required: true},
+               {label: "MAC", type: "mac", required: true},
+               {label: "Firmware", type: "text"}]) { ok model { fields { key } } } }""",
+                {"m": str(s.router.id)})["inventoryUpdateModelFields"]
+    assert [f["key"] for f in added["model"]["fields"]] == ["serial", "mac", "firmware"]
