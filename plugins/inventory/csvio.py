@@ -24,6 +24,7 @@ from .stock import check_batch, parse_quantity, receive
 
 MAX_BYTES = 2_000_000
 MAX_ROWS = 5000
+MAX_EXPORT = 200_000
 FIXED = ("model", "location", "condition", "quantity")
 
 
@@ -120,8 +121,11 @@ def _line_number(problem: str) -> int:
 
 def export_items(query=None) -> str:
     """Items as CSV (the import's columns plus id, status, holder), for spreadsheets."""
-    items = db.session.scalars(query if query is not None else
-                               sa.select(Item).order_by(Item.id)).all()
+    query = query if query is not None else sa.select(Item).order_by(Item.id)
+    if db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) > MAX_EXPORT:
+        raise ValidationError({"csv": [f"more than {MAX_EXPORT} items: export them through "
+                                       "GraphQL inventoryItems, page by page"]})
+    items = db.session.scalars(query).all()
     idents: dict[int, dict[str, str]] = defaultdict(dict)
     ids = [i.id for i in items]
     for start in range(0, len(ids), 1000):

@@ -334,7 +334,12 @@ def resolve_thresholds(*_):
 
 @query.field("inventoryExportCsv")
 def resolve_export(*_):
-    return csvio.export_items()
+    from marshmallow import ValidationError
+
+    try:
+        return csvio.export_items()
+    except ValidationError as exc:
+        raise FieldErrors.from_marshmallow(exc) from None
 
 
 def check_scans(model: ItemModel, field_key: str, values: list[str],

@@ -227,7 +227,12 @@ def item_swap(item_id: int):
 @bp.get("/export.csv")
 @permission_required("inventory.view")
 def export_csv():
-    return Response(csvio.export_items(), mimetype="text/csv",
+    try:
+        text = csvio.export_items()
+    except ValidationError as exc:
+        flash(_refused(exc), "error")
+        return redirect(url_for(".items"))
+    return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=inventory.csv"})
 
 
@@ -427,6 +432,8 @@ def intake():
 def intake_check():
     """One scanned value for one field of a model: ``{ok, normalised, message}``. Reads only;
     the batch's own duplicates are the page's to flag (it holds the batch)."""
+    from backhaul.sdk.graphql import FieldErrors
+
     from .graphql import check_scans
 
     row = db.session.get(ItemModel, _int("model_id") or 0)
@@ -435,7 +442,7 @@ def intake_check():
     try:
         result = check_scans(row, request.args.get("field", ""),
                              [request.args.get("value", "")[:200]])[0]
-    except Exception as exc:  # FieldErrors: an unknown field
+    except FieldErrors as exc:  # a field the model does not have
         return jsonify({"ok": False, "message": str(exc)}), 422
     return jsonify(result)
 
