@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
+from marshmallow import ValidationError
 
 from backhaul.sdk import GraphQLContribution, db
 from backhaul.sdk.graphql import (
@@ -228,7 +229,9 @@ extend type Mutation {
   "Retire an item (or part of a bulk one), or send it out for RMA."
   inventoryRetireItem(itemId: ID!, rma: Boolean = false, quantity: String, note: String):
     InventoryItemPayload! @requires(permission: "inventory.stock.manage")
-  inventoryUpdateItem(itemId: ID!, managementAddress: String, notes: String): InventoryItemPayload!
+  "Management address, notes, and corrected field values ({mac: \\"...\\"}; empty clears an optional one)."
+  inventoryUpdateItem(itemId: ID!, managementAddress: String, notes: String, values: JSON):
+    InventoryItemPayload!
     @requires(permission: "inventory.stock.manage")
   "Receive every row of a CSV file, or nothing (errors: field csv, one message per bad row)."
   inventoryImportItems(csv: String!): InventoryItemsPayload!
@@ -334,8 +337,6 @@ def resolve_thresholds(*_):
 
 @query.field("inventoryExportCsv")
 def resolve_export(*_):
-    from marshmallow import ValidationError
-
     try:
         return csvio.export_items()
     except ValidationError as exc:
@@ -464,9 +465,18 @@ def resolve_retire(_obj, _info, itemId, rma=False, quantity=None, note=None):  #
 
 @mutation.field("inventoryUpdateItem")
 @mutation_payload
-def resolve_update_item(_obj, _info, itemId, managementAddress=None, notes=None):  # noqa: N803
-    return {"item": stock.update_item(_get(Item, itemId, "itemId"),
-                                      management_address=managementAddress, notes=notes)}
+def resolve_update_item(_obj, _info, itemId, managementAddress=None, notes=None,  # noqa: N803
+                        values=None):
+    if values is not None and not isinstance(values, dict):
+        raise FieldErrors({"values": ["an object of field values"]})
+    item = _get(Item, itemId, "itemId")
+    keys = {f["key"] for f in item.model.fields}
+    try:
+        return {"item": stock.update_item(item, management_address=managementAddress,
+                                          notes=notes, values=values)}
+    except ValidationError as exc:  # a model field's error is named values.<key>
+        raise FieldErrors({f"values.{k}" if k in keys else k: v
+                           for k, v in exc.normalized_messages().items()}) from None
 
 
 @mutation.field("inventoryImportItems")

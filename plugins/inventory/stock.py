@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from backhaul.sdk import current_actor, db, plugin_enabled, utcnow
+from backhaul.sdk import audit, current_actor, db, plugin_enabled, utcnow
 
 from . import values as V
 from .models import (
@@ -394,9 +394,48 @@ def retire(item: Item, *, rma: bool = False, quantity=None, reference: str = "",
     return part
 
 
+def current_values(item: Item) -> dict[str, str]:
+    """The item's field values by key (identifiers and the rest)."""
+    values = dict(item.attributes or {})
+    values.update({i.field_key: i.value for i in identifiers([item.id]).get(item.id, [])})
+    return values
+
+
+def set_values(item: Item, changes: dict) -> Item:
+    """Correct field values (a MAC misread at intake): validated like a receive, unique
+    against every other item; an empty value clears an optional field. Audited."""
+    if item.model.is_bulk and changes:
+        raise ValidationError({"_schema": ["a bulk item carries no identifiers"]})
+    before = current_values(item)
+    merged = {k: v for k, v in {**before, **{str(k): v for k, v in changes.items()}}.items()
+              if v is not None and str(v).strip() != ""}
+    p = prepare(item.model, merged)
+    used = taken([(k, v) for k, _key, v in p.identifiers], exclude_item=item.id)
+    errors = {key: [f"{v} is already used by item #{used[(k, v)]}"]
+              for k, key, v in p.identifiers if (k, v) in used}
+    if errors:
+        raise ValidationError(errors)
+    for row in identifiers([item.id]).get(item.id, []):
+        db.session.delete(row)
+    db.session.flush()
+    db.session.add_all(Identifier(item_id=item.id, kind=k, field_key=key, value=v)
+                       for k, key, v in p.identifiers)
+    item.attributes = p.attributes
+    db.session.flush()
+    after = current_values(item)
+    if after != before:
+        audit.record("inventory.item_values", "inventory_item", item.id,
+                     {k: [before.get(k), after.get(k)] for k in set(before) | set(after)
+                      if before.get(k) != after.get(k)})
+    return item
+
+
 def update_item(item: Item, *, management_address: str | None = None,
-                notes: str | None = None) -> Item:
-    """Where a poller reaches the item, and free notes (no movement: nothing moved)."""
+                notes: str | None = None, values: dict | None = None) -> Item:
+    """Where a poller reaches the item, free notes, corrected field values (no movement:
+    nothing moved)."""
+    if values:
+        set_values(item, values)
     if management_address is not None:
         address = management_address.strip()
         if len(address) > 255 or any(c.isspace() for c in address) or "\x00" in address:

@@ -137,6 +137,7 @@ def item(item_id: int):
     return render_template("inventory/item.html", item=row, location=location,
                            where=catalogue.path(location),
                            idents=stock.identifiers([row.id]).get(row.id, []),
+                           values=stock.current_values(row),
                            history=stock.history(row.id), locations=_locations(),
                            names={loc.id: loc.name for loc in db.session.scalars(
                                sa.select(Location))},
@@ -200,9 +201,12 @@ def item_retire(item_id: int):
 @bp.post("/items/<int:item_id>/edit")
 @permission_required("inventory.stock.manage")
 def item_edit(item_id: int):
-    return _item_action(item_id, lambda row: stock.update_item(
-        row, management_address=request.form.get("management_address", ""),
-        notes=request.form.get("notes", "")), "Saved.")
+    def work(row):
+        values = {f["key"]: request.form.get(f"value-{f['key']}", "") for f in row.model.fields
+                  if f"value-{f['key']}" in request.form}
+        return stock.update_item(row, management_address=request.form.get(
+            "management_address", ""), notes=request.form.get("notes", ""), values=values)
+    return _item_action(item_id, work, "Saved.")
 
 
 @bp.post("/items/<int:item_id>/swap")

@@ -291,3 +291,39 @@ def test_lookup_history_thresholds_and_field_changes_through_graphql(app, token)
                {label: "Firmware", type: "text"}]) { ok model { fields { key } } } }""",
                 {"m": str(s.router.id)})["inventoryUpdateModelFields"]
     assert [f["key"] for f in added["model"]["fields"]] == ["serial", "mac", "firmware"]
+
+
+def test_correcting_a_misread_mac(app, token, staff_user, login, csrf_token):
+    from backhaul.plugins.inventory import stock
+
+    s = setup_stock()
+    a, b = stock.receive(s.router.id, s.bin1.id, [
+        {"serial": "FX-1", "mac": "02:00:00:00:03:01"},
+        {"serial": "FX-2", "mac": "02:00:00:00:03:02"}])
+    db.session.commit()
+    update = """mutation($i: ID!, $v: JSON) { inventoryUpdateItem(itemId: $i, values: $v) {
+      ok errors { field messages } item { identifiers { fieldKey value } } } }"""
+    before = counts()
+    for values, field, message in (
+            ({"mac": "02:00:00:00:03:02"}, "values.mac", "already used by item #2"),
+            ({"mac": ""}, "values.mac", "MAC is required"),
+            ({"imsi": "31026000000000"}, "values.imsi", "an IMSI has 15 digits")):
+        refused = gql(app, token, update, {"i": str(a.id), "v": values})["inventoryUpdateItem"]
+        assert refused["ok"] is False
+        assert message in {e["field"]: e["messages"] for e in refused["errors"]}[field][0]
+    assert counts() == before and stock.find("mac", "02:00:00:00:03:01").id == a.id
+    fixed = gql(app, token, update, {"i": str(a.id), "v": {"mac": "0200.0000.0309"}})
+    assert fixed["inventoryUpdateItem"]["item"]["identifiers"] == [
+        {"fieldKey": "serial", "value": "FX-1"}, {"fieldKey": "mac", "value": "02:00:00:00:03:09"}]
+    db.session.expire_all()
+    assert stock.find("mac", "02:00:00:00:03:01") is None
+    assert stock.find("mac", "02:00:00:00:03:09").id == a.id
+    web = app.test_client()
+    login(web, staff_user(ALL))
+    web.post(f"/inventory/items/{b.id}/edit", data={
+        "value-serial": "FX-2", "value-mac": "02:00:00:00:03:02", "value-imsi": "310260000000077",
+        "value-colour": "white", "management_address": "10.1.1.2", "notes": "",
+        "csrf_token": csrf_token(web)})
+    db.session.expire_all()
+    assert stock.find("imsi", "310260000000077").id == b.id
+    assert stock.current_values(stock.find("serial", "FX-2"))["colour"] == "white"
