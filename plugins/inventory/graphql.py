@@ -13,6 +13,8 @@ from backhaul.sdk.graphql import (
     MutationType,
     ObjectType,
     QueryType,
+    load,
+    load_related,
     mutation_payload,
     paginate,
     parse_id,
@@ -21,7 +23,7 @@ from backhaul.sdk.graphql import (
 
 from . import alerts, catalogue, csvio, stock
 from . import values as V
-from .models import IDENTIFIER_TYPES, Item, ItemModel, Location, Manufacturer, Threshold
+from .models import IDENTIFIER_TYPES, Identifier, Item, ItemModel, Location, Manufacturer, Threshold
 
 SDL = '''
 type InventoryManufacturer { id: ID! name: String! }
@@ -260,16 +262,18 @@ def _qty(value: Decimal) -> str:
     return format(Decimal(value).normalize(), "f")
 
 
-model_type.set_field("manufacturer", lambda m, _i: m.manufacturer)
+# nested objects through the request's batched loader: a page of items costs constant SQL
+model_type.set_field("manufacturer", lambda m, _i: load(Manufacturer, m.manufacturer_id))
+item_type.set_field("model", lambda i, _i: load(ItemModel, i.model_id))
 location_type.set_field("path", lambda loc, _i: catalogue.path(loc))
 item_type.set_field("quantity", lambda i, _i: _qty(i.quantity))
-item_type.set_field("location", lambda i, _i: db.session.get(Location, i.location_id)
+item_type.set_field("location", lambda i, _i: load(Location, i.location_id)
                     if i.location_id else None)
-item_type.set_field("identifiers", lambda i, _i: stock.identifiers([i.id]).get(i.id, []))
+item_type.set_field("identifiers", lambda i, _i: load_related(Identifier, "item_id", i.id))
 item_type.set_field("history", lambda i, _i: stock.history(i.id))
 movement_type.set_field("quantity", lambda m, _i: _qty(m.quantity))
-threshold_type.set_field("model", lambda t, _i: db.session.get(ItemModel, t.model_id))
-threshold_type.set_field("location", lambda t, _i: db.session.get(Location, t.location_id))
+threshold_type.set_field("model", lambda t, _i: load(ItemModel, t.model_id))
+threshold_type.set_field("location", lambda t, _i: load(Location, t.location_id))
 threshold_type.set_field("minimum", lambda t, _i: _qty(t.minimum))
 threshold_type.set_field("inStock", lambda t, _i: _qty(alerts.in_stock(t.model_id,
                                                                         t.location_id)))

@@ -327,3 +327,33 @@ def test_correcting_a_misread_mac(app, token, staff_user, login, csrf_token):
     db.session.expire_all()
     assert stock.find("imsi", "310260000000077").id == b.id
     assert stock.current_values(stock.find("serial", "FX-2"))["colour"] == "white"
+
+
+def test_a_page_of_items_costs_the_same_sql_for_5_or_40_items(app, token):
+    from backhaul.plugins.inventory import stock
+
+    s = setup_stock()
+    query = """{ inventoryItems(first: 50) { totalCount edges { node { id quantity
+      model { label manufacturer { name } } location { code } identifiers { value } } } } }"""
+
+    def statements() -> int:
+        count = 0
+
+        def before(*_a):
+            nonlocal count
+            count += 1
+        sa.event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            data = gql(app, token, query)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+        assert data["inventoryItems"]["edges"][0]["node"]["identifiers"]
+        return count
+
+    stock.receive(s.radio.id, s.bin1.id, [{"serial": f"Q{n}"} for n in range(5)])
+    db.session.commit()
+    statements()  # the token's first use writes its own bookkeeping
+    few = statements()
+    stock.receive(s.radio.id, s.bin2.id, [{"serial": f"Q{n}"} for n in range(5, 40)])
+    db.session.commit()
+    assert statements() == few
