@@ -49,7 +49,7 @@ def set_threshold(model_id: int, location_id: int, minimum) -> Threshold | None:
         raise ValidationError({"location_id": ["choose an existing location"]})
     row = db.session.scalar(sa.select(Threshold).where(
         Threshold.model_id == model_id, Threshold.location_id == location_id))
-    if str(minimum).strip() in ("0", "0.0", ""):
+    if _is_zero(minimum):
         if row is not None:
             db.session.delete(row)
             db.session.flush()
@@ -62,6 +62,13 @@ def set_threshold(model_id: int, location_id: int, minimum) -> Threshold | None:
     db.session.flush()
     check_low_stock(model_id, location_id)
     return row
+
+
+def _is_zero(raw) -> bool:
+    try:
+        return Decimal(str(raw).strip() or "0") == 0
+    except ArithmeticError:  # not a number: parse_quantity says why
+        return False
 
 
 def in_stock(model_id: int, location_id: int) -> Decimal:

@@ -67,6 +67,20 @@ def _models() -> list[ItemModel]:
     return sorted(db.session.scalars(sa.select(ItemModel)).all(), key=lambda m: m.label.lower())
 
 
+@bp.app_template_global("inventory_holder")
+def inventory_holder(holder_type: str | None, holder_id: int | None) -> str:
+    """A holder as people name it: the account's number and name, the address's line."""
+    from backhaul.sdk.accounts import Account, Address
+
+    if holder_type == "account":
+        row = db.session.get(Account, holder_id)
+        return f"{row.number} {row.name}" if row else f"account #{holder_id}"
+    if holder_type == "address":
+        row = db.session.get(Address, holder_id)
+        return row.one_line if row else f"address #{holder_id}"
+    return f"{holder_type} #{holder_id}" if holder_type else "—"
+
+
 @bp.app_template_filter("inventory_qty")
 def inventory_qty(value) -> str:
     return stock._fmt(value)

@@ -176,7 +176,7 @@ def test_pages_van_and_account_panel(app, staff_user, login, csrf_token):
     found = web.get("/inventory/lookup?q=02-00-00-00-00-01")
     assert found.status_code == 302 and found.location.endswith(f"/inventory/items/{router.id}")
     page = web.get(f"/inventory/items/{router.id}").get_data(as_text=True)
-    assert "install" in page and f"account #{account.id}" in page
+    assert "install" in page and f"{account.number} Panel Tenant" in page
     imported = web.post("/inventory/import", data={
         "csv": "model,location,serial\nAcme Networks AirBeam 5,VAN-1,VR-1\n",
         "csrf_token": csrf_token(web)})
