@@ -357,3 +357,25 @@ def test_a_page_of_items_costs_the_same_sql_for_5_or_40_items(app, token):
     stock.receive(s.radio.id, s.bin2.id, [{"serial": f"Q{n}"} for n in range(5, 40)])
     db.session.commit()
     assert statements() == few
+
+
+def test_equipment_at_an_address_shows_on_the_tenant_account(app, staff_user, login):
+    from backhaul.plugins.inventory import stock
+    from backhaul.sdk.accounts import create_account, create_address
+
+    s = setup_stock()
+    address = create_address({"street": "12 North Main Street", "unit": "4B",
+                              "city": "Springfield", "region": "IL", "postal_code": "62701",
+                              "country": "us"})
+    account = create_account(name="Address Tenant", address_id=address.id)
+    [ont] = stock.receive(s.radio.id, s.bin1.id, [{"serial": "WALL-1"}])
+    stock.assign(ont, "address", address.id, install=True)
+    db.session.commit()
+    web = app.test_client()
+    login(web, staff_user(ALL))
+    panel = web.get(f"/accounts/{account.id}").get_data(as_text=True)
+    assert "WALL-1" in panel and "at the account&#39;s address" in panel
+    page = web.get(f"/inventory/items/{ont.id}").get_data(as_text=True)
+    assert "12 North Main Street" in page
+    with pytest.raises(Exception, match="there is no address 999"):
+        stock.assign(stock.find("serial", "WALL-1"), "address", 999)
