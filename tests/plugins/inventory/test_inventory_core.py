@@ -334,3 +334,26 @@ def test_parallel_moves_never_take_more_cable_than_the_reel_holds(app):
     rows = db.session.scalars(sa.select(Item).where(Item.model_id == s.cable.id)).all()
     assert sum(r.quantity for r in rows if r.location_id == van_id) == Decimal(50)
     assert sum(r.quantity for r in rows if r.location_id == s.bin1.id) == Decimal(0)
+
+
+def test_devices_as_holders_come_from_the_network_plugin(app, make_app):
+    from backhaul.plugins.inventory import stock
+    from backhaul.plugins.network.models import Device
+
+    s = setup_stock()
+    device = Device(name="tower-1", backend="none", secrets="")
+    db.session.add(device)
+    [sfp] = stock.receive(s.radio.id, s.bin1.id, [{"serial": "SFP-1"}])
+    db.session.commit()
+    with pytest.raises(ValidationError) as refused:
+        stock.assign(sfp, "device", device.id + 1, install=True)
+    assert refused.value.messages == {"holder_id": [f"there is no device {device.id + 1}"]}
+    stock.assign(sfp, "device", device.id, install=True)
+    db.session.commit()
+    assert [i.id for i in stock.held_by("device", device.id)] == [sfp.id]
+    alone = make_app(plugins=["inventory"])
+    with alone.app_context():  # without the network plugin, no devices to hold equipment
+        from backhaul.plugins.inventory.stock import check_holder
+
+        with pytest.raises(ValidationError, match="need the network plugin"):
+            check_holder("device", 1)
