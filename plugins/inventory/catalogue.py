@@ -68,6 +68,8 @@ def clean_fields(fields: list[dict] | None) -> list[dict]:
             problems["type"] = [f"one of {', '.join(FIELD_TYPES)}"]
         elif kind == "choice" and not choices:
             problems["choices"] = ["list the choices"]
+        elif len(choices) > 50 or any(len(c) > 60 for c in choices):
+            problems["choices"] = ["at most 50 choices of at most 60 characters"]
         if problems:
             errors.update({f"fields.{n}.{k}": v for k, v in problems.items()})
             continue

@@ -214,11 +214,12 @@ def receive(model_id: int, location_id: int, entries: list[dict] | None = None, 
     prepared, errors = check_batch(model, entries)
     if errors:
         raise ValidationError(errors)
+    address = management(management_address)
     items = []
     for p in prepared:
         item = Item(model_id=model.id, status="in_stock", condition=condition,
                     quantity=Decimal(1), location_id=location.id, attributes=p.attributes,
-                    management_address=(management_address or "")[:255])
+                    management_address=address)
         db.session.add(item)
         items.append((item, p))
     db.session.flush()
@@ -394,6 +395,14 @@ def retire(item: Item, *, rma: bool = False, quantity=None, reference: str = "",
     return part
 
 
+def management(raw: str | None) -> str:
+    """A management address: an IP address or host name (no blanks), or empty."""
+    address = (raw or "").strip()
+    if len(address) > 255 or any(c.isspace() or c == "\x00" for c in address):
+        raise ValidationError({"management_address": ["an IP address or host name"]})
+    return address
+
+
 def current_values(item: Item) -> dict[str, str]:
     """The item's field values by key (identifiers and the rest)."""
     values = dict(item.attributes or {})
@@ -437,10 +446,7 @@ def update_item(item: Item, *, management_address: str | None = None,
     if values:
         set_values(item, values)
     if management_address is not None:
-        address = management_address.strip()
-        if len(address) > 255 or any(c.isspace() for c in address) or "\x00" in address:
-            raise ValidationError({"management_address": ["an IP address or host name"]})
-        item.management_address = address
+        item.management_address = management(management_address)
     if notes is not None:
         if len(notes) > 1000:
             raise ValidationError({"notes": ["at most 1000 characters"]})

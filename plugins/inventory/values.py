@@ -72,8 +72,8 @@ def normalise_serial(raw: str) -> str:
 
 def normalise_text(raw: str) -> str:
     value = raw.strip()
-    if len(value) > 200 or "\x00" in value:
-        raise ValueError("at most 200 characters")
+    if len(value) > 128 or "\x00" in value:  # the identifier column holds 128
+        raise ValueError("at most 128 characters")
     return value
 
 
