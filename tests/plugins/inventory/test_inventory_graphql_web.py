@@ -379,3 +379,27 @@ def test_equipment_at_an_address_shows_on_the_tenant_account(app, staff_user, lo
     assert "12 North Main Street" in page
     with pytest.raises(Exception, match="there is no address 999"):
         stock.assign(stock.find("serial", "WALL-1"), "address", 999)
+
+
+def test_csv_upload_and_graphql_import_export(app, token, staff_user, login, csrf_token):
+    import io
+
+    setup_stock()
+    web = app.test_client()
+    login(web, staff_user(ALL))
+    text = "model,location,serial\nAcme Networks AirBeam 5,WH1-A-01,UP-1\n"
+    uploaded = web.post("/inventory/import", data={
+        "file": (io.BytesIO(text.encode()), "radios.csv"), "csrf_token": csrf_token(web)},
+        content_type="multipart/form-data")
+    assert uploaded.status_code == 302
+    latin = web.post("/inventory/import", data={
+        "file": (io.BytesIO("model\n\xe9".encode("latin-1")), "x.csv"),
+        "csrf_token": csrf_token(web)}, content_type="multipart/form-data")
+    assert latin.status_code == 422 and "not UTF-8" in latin.get_data(as_text=True)
+    imported = gql(app, token, """mutation($c: String!) { inventoryImportItems(csv: $c) {
+      ok errors { field messages } items { id } } }""", {"c": text.replace("UP-1", "UP-2") +
+                                                          "Acme Networks AirBeam 5,WH1-A-01,UP-1\n"})
+    assert imported["inventoryImportItems"] == {"ok": False, "items": None, "errors": [
+        {"field": "csv", "messages": ["line 3: serial: UP-1 is already used by item #1"]}]}
+    exported = gql(app, token, "{ inventoryExportCsv }")["inventoryExportCsv"]
+    assert exported.splitlines()[1].startswith("1,Acme Networks AirBeam 5,WH1-A-01,new,1,")
