@@ -146,16 +146,27 @@ def items():
 @bp.get("/items/<int:item_id>")
 @permission_required("inventory.view")
 def item(item_id: int):
-    row = db.session.get(Item, item_id) or abort(404)
+    return _item_page(db.session.get(Item, item_id) or abort(404))
+
+
+def _item_page(row: Item, form: str = "", errors: dict | None = None, status: int = 200):
+    """The item page; after a refused action, that form's errors beside its fields (``form``
+    names it: move, assign, return, retire, edit, swap) and what was typed kept."""
     location = db.session.get(Location, row.location_id) if row.location_id else None
     return render_template("inventory/item.html", item=row, location=location,
+                           form=form, errors=errors or {},
+                           typed=request.form if form else {},
                            where=catalogue.path(location),
                            idents=stock.identifiers([row.id]).get(row.id, []),
                            values=stock.current_values(row),
                            history=stock.history(row.id), locations=_locations(),
                            names={loc.id: loc.name for loc in db.session.scalars(
                                sa.select(Location))},
-                           holder_types=HOLDER_TYPES, conditions=CONDITIONS)
+                           holder_types=HOLDER_TYPES, conditions=CONDITIONS), status
+
+
+#: what a domain error key is called in the item page's forms
+FORM_NAMES = {"holder_id": "holder", "item_id": "_schema"}
 
 
 def _item_action(item_id: int, work, done: str):
@@ -163,11 +174,18 @@ def _item_action(item_id: int, work, done: str):
     try:
         result = work(row)
         db.session.commit()
-        flash(done, "success")
+        if done:
+            flash(done, "success")
         return redirect(url_for(".item", item_id=result.id))
     except ValidationError as exc:
-        flash(_refused(exc), "error")
-        return redirect(url_for(".item", item_id=item_id))
+        db.session.rollback()
+        keys = {f["key"] for f in row.model.fields}
+        errors = {}
+        for key, messages in form_errors(exc).items():
+            name = f"value-{key}" if key in keys else FORM_NAMES.get(key, key)
+            errors.setdefault(name, []).extend(messages)
+        form = request.path.rstrip("/").rsplit("/", 1)[-1]
+        return _item_page(db.session.get(Item, item_id), form, errors, 422)
 
 
 @bp.post("/items/<int:item_id>/move")
@@ -230,16 +248,21 @@ def item_swap(item_id: int):
     ``inventory.swap_equipment``): the account event's permission."""
     from .actions import schedule_swap
 
-    row = db.session.get(Item, item_id) or abort(404)
-    try:
-        event = schedule_swap(row, request.form.get("replacement", ""), _int("location_id"),
-                              request.form.get("due", ""),
-                              request.form.get("condition") or None)
-        db.session.commit()
+    def work(row):
+        try:
+            event = schedule_swap(row, request.form.get("replacement", ""),
+                                  _int("location_id"), request.form.get("due", ""),
+                                  request.form.get("condition") or None)
+        except ValidationError as exc:  # the event's own names: due_at, params.<name>
+            messages = form_errors(exc)
+            params = messages.pop("params", {}) or {}
+            renamed = {"due_at": "due", "return_location_id": "location_id",
+                       "install_item_id": "replacement", "remove_item_id": "_schema"}
+            raise ValidationError({renamed.get(k, k): v for k, v in
+                                   {**messages, **params}.items()}) from None
         flash(f"Swap scheduled for {event.due_at:%Y-%m-%d} (event #{event.id}).", "success")
-    except ValidationError as exc:
-        flash(_refused(exc), "error")
-    return redirect(url_for(".item", item_id=item_id))
+        return row
+    return _item_action(item_id, work, "")
 
 
 @bp.get("/export.csv")

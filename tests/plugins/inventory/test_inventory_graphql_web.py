@@ -403,3 +403,33 @@ def test_csv_upload_and_graphql_import_export(app, token, staff_user, login, csr
         {"field": "csv", "messages": ["line 3: serial: UP-1 is already used by item #1"]}]}
     exported = gql(app, token, "{ inventoryExportCsv }")["inventoryExportCsv"]
     assert exported.splitlines()[1].startswith("1,Acme Networks AirBeam 5,WH1-A-01,new,1,")
+
+
+def test_a_refused_action_shows_its_error_beside_the_field(app, staff_user, login, csrf_token):
+    from backhaul.plugins.inventory import stock
+
+    s = setup_stock()
+    [reel] = stock.receive(s.cable.id, s.bin1.id, quantity="30")
+    [router] = stock.receive(s.router.id, s.bin1.id, [{"serial": "EF-1",
+                                                       "mac": "02:00:00:00:04:01"}])
+    db.session.commit()
+    before = counts()
+    web = app.test_client()
+    login(web, staff_user(ALL))
+    over = web.post(f"/inventory/items/{reel.id}/move", data={
+        "location_id": str(s.van.id), "quantity": "31", "csrf_token": csrf_token(web)})
+    page = over.get_data(as_text=True)
+    assert over.status_code == 422
+    assert ('<p class="field-error" id="move-quantity-error">only 30 m here: you cannot move 31'
+            '</p>') in page
+    assert 'value="31"' in page  # what was typed is kept
+    bad_mac = web.post(f"/inventory/items/{router.id}/edit", data={
+        "value-serial": "EF-1", "value-mac": "02:00:00:00:04", "csrf_token": csrf_token(web)})
+    assert bad_mac.status_code == 422
+    assert 'id="value-mac-error">&#39;02:00:00:00:04&#39; is not a MAC address' in \
+        bad_mac.get_data(as_text=True)
+    nobody = web.post(f"/inventory/items/{router.id}/assign", data={
+        "holder_type": "account", "holder": "NO-SUCH", "csrf_token": csrf_token(web)})
+    assert 'id="assign-holder-error">no account numbered NO-SUCH' in nobody.get_data(as_text=True)
+    db.session.expire_all()
+    assert counts() == before
