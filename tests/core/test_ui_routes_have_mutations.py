@@ -15,6 +15,20 @@ from backhaul.core.graphql.permissions import field_rule
 
 #: endpoint -> the mutations behind its form (all of them exist and need its permission)
 MAPPED: dict[str, tuple[str, ...]] = {
+    # inventory
+    "inventory.item_move": ("inventoryMoveItem",),
+    "inventory.item_assign": ("inventoryAssignItem",),
+    "inventory.item_return": ("inventoryReturnItem",),
+    "inventory.item_retire": ("inventoryRetireItem",),
+    "inventory.item_edit": ("inventoryUpdateItem",),
+    "inventory.item_swap": ("scheduleEvent",),
+    "inventory.import_csv": ("inventoryImportItems",),
+    "inventory.manufacturer_new": ("inventoryCreateManufacturer",),
+    "inventory.model_new": ("inventoryCreateModel",),
+    "inventory.model_fields": ("inventoryUpdateModelFields",),
+    "inventory.threshold_set": ("inventorySetThreshold",),
+    "inventory.location_new": ("inventoryCreateLocation",),
+    "inventory.intake_receive": ("inventoryReceiveItems",),
     # network
     "network.site_new": ("networkCreateSite",),
     "network.subnet_new": ("networkCreateSubnet",),
