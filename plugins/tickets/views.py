@@ -35,7 +35,8 @@ from .models import (
     TicketAttachment,
 )
 
-bp = Blueprint("tickets", __name__, url_prefix="/tickets", template_folder="templates")
+bp = Blueprint("tickets", __name__, url_prefix="/tickets", template_folder="templates",
+               static_folder="static", static_url_path="/static")
 
 
 def _choices(model) -> list[tuple[int, str]]:

@@ -15,6 +15,16 @@ from backhaul.core.graphql.permissions import field_rule
 
 #: endpoint -> the mutations behind its form (all of them exist and need its permission)
 MAPPED: dict[str, tuple[str, ...]] = {
+    # tickets
+    "tickets.create": ("ticketsOpenTicket",),
+    "tickets.reply": ("ticketsReply", "ticketsAddNote"),
+    "tickets.update": ("ticketsUpdateTicket",),
+    "tickets.release": ("ticketsReleaseInboundMail",),
+    "tickets.group_new": ("ticketsSaveGroup",),
+    "tickets.category_new": ("ticketsSaveCategory",),
+    "tickets.address_new": ("ticketsSaveInboundAddress",),
+    "tickets.canned_new": ("ticketsSaveCannedReply",),
+    "tickets.canned_save": ("ticketsSaveCannedReply",),
     # network
     "network.site_new": ("networkCreateSite",),
     "network.subnet_new": ("networkCreateSubnet",),
