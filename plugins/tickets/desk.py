@@ -61,11 +61,14 @@ def staff_name(user_id: int | None) -> str:
 
 
 def actor_user_id() -> int | None:
+    """The staff member acting: signed in, or the owner of the API token in use."""
     actor = current_actor()
-    try:
-        return int(actor.id) if actor.kind == "user" and actor.id is not None else None
-    except (TypeError, ValueError):
-        return None
+    if actor.kind == "user" and str(actor.id or "").isdigit():
+        return int(actor.id)
+    if actor.kind == "token" and " of " in actor.label:  # "token <prefix> of <email>"
+        email = actor.label.rpartition(" of ")[2]
+        return db.session.scalar(sa.select(STAFF.c.id).where(STAFF.c.email == email))
+    return None
 
 
 # ------------------------------------------------------------------ checking input
