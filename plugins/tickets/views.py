@@ -51,6 +51,11 @@ def _assignee_filter(stmt, value: str):
     return stmt.where(Ticket.assignee_id == int(value)) if value.isdigit() else stmt
 
 
+def _int_filter(column):
+    """Equality on an integer column (the query string is text; PostgreSQL will not compare)."""
+    return lambda stmt, value: stmt.where(column == int(value)) if value.isdigit() else stmt
+
+
 def _status_filter(stmt, value: str):
     if value == "active":
         return stmt.where(Ticket.status.in_(("new", "open", "pending")))
@@ -66,13 +71,15 @@ def index():
         sa.select(Ticket), sortable={"token": Ticket.id, "subject": Ticket.subject,
                                      "status": Ticket.status, "priority": Ticket.priority,
                                      "activity": Ticket.last_activity_at},
-        filters={"group": Filter(Ticket.group_id, "Group", groups),
+        filters={"group": Filter(label="Group", choices=groups,
+                                 apply=_int_filter(Ticket.group_id)),
                  "status": Filter(label="Status", apply=_status_filter,
                                   choices=[("active", "Not solved"),
                                            *[(s, s.capitalize()) for s in STATUSES]]),
                  "priority": Filter(Ticket.priority, "Priority",
                                     [(p, p.capitalize()) for p in PRIORITIES]),
-                 "category": Filter(Ticket.category_id, "Category", _choices(Category)),
+                 "category": Filter(label="Category", choices=_choices(Category),
+                                    apply=_int_filter(Ticket.category_id)),
                  "assignee": Filter(label="Assignee", apply=_assignee_filter,
                                     choices=[("me", "Me"), ("none", "Nobody"), *staff])},
         search=[Ticket.token, Ticket.subject, Ticket.requester_email, Ticket.requester_name],

@@ -36,8 +36,8 @@ def _errors(payload) -> dict:
     return {e["field"]: e["messages"] for e in payload["errors"]}
 
 
-OPEN = """mutation($input: TicketsOpenInput!) { ticketsOpenTicket(input: $input) {
-  ok errors { field messages } ticket { %s } } }""" % TICKET_FIELDS
+OPEN = ("mutation($input: TicketsOpenInput!) { ticketsOpenTicket(input: $input) {"
+        " ok errors { field messages } ticket { " + TICKET_FIELDS + " } } }")
 
 
 @pytest.mark.parametrize("given, field", [
