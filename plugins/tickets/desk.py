@@ -60,6 +60,12 @@ def staff_name(user_id: int | None) -> str:
     return db.session.scalar(sa.select(STAFF.c.name).where(STAFF.c.id == user_id)) or "?"
 
 
+def author() -> str:
+    """How a reply or note is signed on the ticket: the staff member's name (the audit trail
+    keeps the exact actor)."""
+    return staff_name(actor_user_id()) or str(current_actor())
+
+
 def actor_user_id() -> int | None:
     """The staff member acting: signed in, or the owner of the API token in use."""
     actor = current_actor()
@@ -189,7 +195,7 @@ def set_status(ticket: Ticket, status: str) -> None:
 
 def add_note(ticket: Ticket, body: str) -> TicketMessage:
     """An internal note: never e-mailed, never shown to the customer."""
-    note = TicketMessage(ticket=ticket, kind="note", author=str(current_actor()),
+    note = TicketMessage(ticket=ticket, kind="note", author=author(),
                          body_text=_body(body), at=utcnow())
     db.session.add(note)
     ticket.last_activity_at = note.at
@@ -239,7 +245,7 @@ def reply(ticket: Ticket, body: str, status: str | None = "pending") -> TicketMe
     domain = (from_address or "backhaul.invalid").rpartition("@")[2]
     message_id = f"<{uuid.uuid4().hex}.{ticket.token.lower()}@{domain}>"
     subject = _reply_subject(ticket)
-    msg = TicketMessage(ticket=ticket, kind="reply", author=str(current_actor()),
+    msg = TicketMessage(ticket=ticket, kind="reply", author=author(),
                         from_address=from_address, to_address=to, subject=subject,
                         body_text=text, message_id=message_id, at=utcnow())
     db.session.add(msg)
