@@ -18,13 +18,14 @@ from backhaul.sdk.graphql import (
     set_aliases,
 )
 
-from . import canned, config, desk, mailin
+from . import canned, config, desk, mailin, saved
 from .models import (
     CannedReply,
     Category,
     Group,
     InboundAddress,
     InboundMail,
+    SavedView,
     Ticket,
     TicketMessage,
 )
@@ -133,6 +134,34 @@ type TicketsInboundMailConnection implements Connection {
 
 type TicketsCannedReply { id: ID! name: String! body: String! groupId: ID }
 
+"A named set of queue filters, yours or shared with the desk."
+type TicketsSavedView {
+  id: ID!
+  name: String!
+  shared: Boolean!
+  "The list's filters: group, status, priority, category, assignee, q, sort."
+  filters: JSON!
+}
+
+input TicketsSavedViewInput {
+  name: String!
+  shared: Boolean
+  groupId: ID
+  "a status, or \\"active\\""
+  status: String
+  priority: String
+  categoryId: ID
+  "me, none or a staff id"
+  assignee: String
+  search: String
+  "token, subject, status, priority or activity; - for descending"
+  sort: String
+}
+
+type TicketsSavedViewPayload implements MutationPayload {
+  ok: Boolean! errors: [FieldError!]! savedView: TicketsSavedView
+}
+
 type TicketsVariable { name: String! description: String! example: String! }
 
 "A canned reply rendered for a ticket (what lands in the reply box), or why it cannot be."
@@ -204,6 +233,8 @@ extend type Query {
   "Render a saved canned reply (cannedReplyId) or an unsaved text (body) for a ticket."
   ticketsPreviewCannedReply(ticketId: ID!, cannedReplyId: ID, body: String): TicketsPreview!
     @requires(permission: "tickets.ticket.work")
+  "Your saved views and the shared ones."
+  ticketsSavedViews: [TicketsSavedView!]! @requires(permission: "tickets.ticket.view")
   "The inbound mail log, newest first."
   ticketsInboundMail(first: Int, after: String, outcome: String): TicketsInboundMailConnection!
     @requires(permission: "tickets.ticket.view")
@@ -224,6 +255,12 @@ extend type Mutation {
   "Open the ticket a held (or failed) mail was waiting for."
   ticketsReleaseInboundMail(id: ID!): TicketsInboundMailPayload!
     @requires(permission: "tickets.ticket.work")
+  "Save the queue's filters under a name (shared: for the whole desk)."
+  ticketsSaveView(input: TicketsSavedViewInput!): TicketsSavedViewPayload!
+    @requires(permission: "tickets.ticket.view")
+  "Delete your view, or a shared view you saved (desk managers: any shared view)."
+  ticketsDeleteView(id: ID!): TicketsSavedViewPayload!
+    @requires(permission: "tickets.ticket.view")
   "Create (no id) or rename a group."
   ticketsSaveGroup(id: ID, name: String!): TicketsGroupPayload!
     @requires(permission: "tickets.settings.manage")
@@ -246,6 +283,8 @@ inbound_type = ObjectType("TicketsInboundMail")
 address_type = ObjectType("TicketsInboundAddress")
 canned_type = ObjectType("TicketsCannedReply")
 variable_type = ObjectType("TicketsVariable")
+view_type = ObjectType("TicketsSavedView")
+view_type.set_field("shared", lambda v, _i: v.owner_id is None)
 
 set_aliases(ticket_type, assigneeId="assignee_id", accountId="account_id",
             contactId="contact_id", requesterEmail="requester_email",
@@ -322,6 +361,30 @@ query.set_field("ticketsInboundAddresses",
                 lambda *_: _all(InboundAddress, InboundAddress.address))
 query.set_field("ticketsCannedReplies", lambda *_: _all(CannedReply, CannedReply.name))
 query.set_field("ticketsCannedReplyVariables", lambda *_: list(canned.VARIABLES))
+query.set_field("ticketsSavedViews", lambda *_: saved.visible())
+VIEW_KEYS = {"groupId": "group", "status": "status", "priority": "priority",
+             "categoryId": "category", "assignee": "assignee", "search": "q", "sort": "sort"}
+
+
+@mutation.field("ticketsSaveView")
+@mutation_payload
+def resolve_save_view(_obj, _info, input):  # noqa: A002
+    filters = {key: input.get(field) for field, key in VIEW_KEYS.items()}
+    try:
+        view = saved.save(input.get("name"), filters, shared=bool(input.get("shared")))
+    except ValidationError as exc:
+        named = {k: v for k, v in exc.normalized_messages().items()}
+        back = {key: field for field, key in VIEW_KEYS.items()}
+        raise FieldErrors({back.get(k, k): v for k, v in named.items()}) from None
+    return {"savedView": view}
+
+
+@mutation.field("ticketsDeleteView")
+@mutation_payload
+def resolve_delete_view(_obj, _info, id):  # noqa: A002
+    view = _get(SavedView, id, "id")
+    saved.delete(view)
+    return {"savedView": None}
 
 
 @query.field("ticketsPreviewCannedReply")
@@ -420,4 +483,4 @@ def resolve_save_canned(_obj, _info, input, id=None):  # noqa: A002
 def contribution() -> GraphQLContribution:
     return GraphQLContribution(SDL, (query, mutation, ticket_type, message_type,
                                      attachment_type, inbound_type, address_type, canned_type,
-                                     variable_type))
+                                     variable_type, view_type))

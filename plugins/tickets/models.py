@@ -176,3 +176,19 @@ class CannedReply(TimestampMixin, db.Model):
     body_text: Mapped[str] = mapped_column(sa.Text)
     #: offered in this group only (``None``: everywhere)
     group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets_group.id"))
+
+
+class SavedView(TimestampMixin, db.Model):
+    """A named set of queue filters: one person's, or shared with everyone (``owner_id``
+    empty). ``filters`` holds only the list's known keys (group, status, priority,
+    category, assignee, q, sort)."""
+
+    __tablename__ = "tickets_saved_view"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    owner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("auth_user.id", ondelete="CASCADE"), index=True)
+    #: who saved it (a shared view may be removed by them or by a desk manager)
+    created_by: Mapped[int | None] = mapped_column()
+    filters: Mapped[dict] = mapped_column(sa.JSON, default=dict)

@@ -21,7 +21,7 @@ from backhaul.sdk import db, may, permission_required
 from backhaul.sdk.accounts import get_account_by_number
 from backhaul.sdk.ui import Filter, form_errors, list_page
 
-from . import canned, config, desk, mailin
+from . import canned, config, desk, mailin, saved
 from .models import (
     OPEN_STATUSES,
     PRIORITIES,
@@ -31,6 +31,7 @@ from .models import (
     Group,
     InboundAddress,
     InboundMail,
+    SavedView,
     Ticket,
     TicketAttachment,
 )
@@ -89,7 +90,44 @@ def index():
                                      .group_by(Ticket.group_id)).all())
     return render_template("tickets/index.html", page=page, groups=groups, counts=counts,
                            group_names=dict(groups), staff=dict(staff),
-                           categories=dict(_choices(Category)))
+                           categories=dict(_choices(Category)), saved_views=saved.visible(),
+                           view_url=_view_url)
+
+
+def _view_url(view: SavedView) -> str:
+    return url_for(".index", **view.filters)
+
+
+@bp.post("/views")
+@permission_required("tickets.ticket.view")
+def view_save():
+    filters = {k: request.form.get(k, "") for k in saved.KEYS}
+    try:
+        view = saved.save(request.form.get("name", ""), filters,
+                          shared=bool(request.form.get("shared")))
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("View not saved: " + " ".join(
+            f"{k}: {' '.join(v)}" for k, v in form_errors(exc).items()), "error")
+        return redirect(url_for(".index", **{k: v for k, v in filters.items() if v}))
+    db.session.commit()
+    flash(f"View {view.name} saved.", "success")
+    return redirect(_view_url(view))
+
+
+@bp.post("/views/<int:view_id>/delete")
+@permission_required("tickets.ticket.view")
+def view_delete(view_id: int):
+    view = db.session.get(SavedView, view_id) or abort(404)
+    try:
+        saved.delete(view)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(" ".join(sum(form_errors(exc).values(), [])), "error")
+        return redirect(url_for(".index"))
+    db.session.commit()
+    flash(f"View {view.name} deleted.", "success")
+    return redirect(url_for(".index"))
 
 
 def _form_values() -> dict:

@@ -13,6 +13,8 @@ Values: a permission name; ``@session`` (a signed-in browser session, never a to
 
 ROUTES = {
     'GET tickets.index': 'tickets.ticket.view',
+    'POST tickets.view_save': 'tickets.ticket.view',
+    'POST tickets.view_delete': 'tickets.ticket.view',
     'GET tickets.new': 'tickets.ticket.work',
     'POST tickets.create': 'tickets.ticket.work',
     'GET tickets.show': 'tickets.ticket.view',
@@ -208,6 +210,9 @@ STATE_CHANGING_WITHOUT_PERMISSION = {
 
 GRAPHQL = {
     'Query.ticketsTickets': 'tickets.ticket.view',
+    'Query.ticketsSavedViews': 'tickets.ticket.view',
+    'Mutation.ticketsSaveView': 'tickets.ticket.view',
+    'Mutation.ticketsDeleteView': 'tickets.ticket.view',
     'Query.ticketsTicket': 'tickets.ticket.view',
     'Query.ticketsGroups': 'tickets.ticket.view',
     'Query.ticketsCategories': 'tickets.ticket.view',

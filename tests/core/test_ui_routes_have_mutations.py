@@ -25,6 +25,8 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "tickets.address_new": ("ticketsSaveInboundAddress",),
     "tickets.canned_new": ("ticketsSaveCannedReply",),
     "tickets.canned_save": ("ticketsSaveCannedReply",),
+    "tickets.view_save": ("ticketsSaveView",),
+    "tickets.view_delete": ("ticketsDeleteView",),
     # network
     "network.site_new": ("networkCreateSite",),
     "network.subnet_new": ("networkCreateSubnet",),

@@ -210,3 +210,22 @@ def test_viewers_cannot_act(app, staff_user, api_token, desk):
     assert response.get_json()["errors"]
     listed = gql(app.test_client(), token, "{ ticketsGroups { name } }")
     assert [g["name"] for g in listed["ticketsGroups"]] == ["Billing", "Support"]
+
+
+def test_saved_views_over_graphql(app, client, token, desk):
+    bad = gql(client, token, """mutation { ticketsSaveView(input: {name: "x",
+      sort: "password"}) { ok errors { field messages } } }""")["ticketsSaveView"]
+    assert "sort" in _errors(bad)
+    bad = gql(client, token, """mutation { ticketsSaveView(input: {name: "x",
+      groupId: "abc"}) { ok errors { field messages } } }""")["ticketsSaveView"]
+    assert "groupId" in _errors(bad)
+    made = gql(client, token, """mutation($g: ID) { ticketsSaveView(input: {name: "Mine",
+      groupId: $g, sort: "-activity", shared: true}) { ok savedView { id name shared filters }
+      } }""", g=str(desk[0].id))["ticketsSaveView"]
+    assert made["ok"] and made["savedView"]["shared"] is True
+    assert made["savedView"]["filters"] == {"group": str(desk[0].id), "sort": "-activity"}
+    listed = gql(client, token, "{ ticketsSavedViews { name } }")["ticketsSavedViews"]
+    assert listed == [{"name": "Mine"}]
+    gone = gql(client, token, """mutation($id: ID!) { ticketsDeleteView(id: $id) { ok } }""",
+               id=made["savedView"]["id"])
+    assert gone["ticketsDeleteView"]["ok"]

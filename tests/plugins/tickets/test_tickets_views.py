@@ -155,3 +155,39 @@ def test_tickets_are_on_the_account_timeline_for_those_who_may_see_them(
     page = signed_in(["accounts.account.view"]).get(f"/accounts/{account.id}").get_data(
         as_text=True)
     assert "Wi-Fi drops at night" not in page
+
+
+def test_saved_views_keep_filters_per_person_or_for_the_desk(app, staff_user, login,
+                                                             csrf_token, desk, tenant):
+    from backhaul.plugins.tickets.models import SavedView
+
+    _mail_in(mail("Router blinking red"))
+    _mail_in(mail("Invoice twice", to=BILLING))
+    support, billing = desk
+    sam, kim = (staff_user(ALL, name=n) for n in ("Sam Support", "Kim Keeper"))
+    sam_client, kim_client = app.test_client(), app.test_client()
+    login(sam_client, sam)
+    login(kim_client, kim)
+    made = post(sam_client, "/tickets/views", csrf_token, name="Billing backlog",
+                group=str(billing.id), status="active", evil="DROP TABLE")
+    assert made.status_code == 302 and f"group={billing.id}" in made.headers["Location"]
+    post(sam_client, "/tickets/views", csrf_token, name="Everything urgent", shared="y",
+         priority="urgent")
+    refused = post(sam_client, "/tickets/views", csrf_token, name="Bad", status="exploded")
+    assert refused.status_code == 302
+    db.session.rollback()
+    views = {v.name: v for v in db.session.scalars(sa.select(SavedView))}
+    assert set(views) == {"Billing backlog", "Everything urgent"}
+    assert views["Billing backlog"].filters == {"group": str(billing.id), "status": "active"}
+
+    sams = sam_client.get("/tickets/").get_data(as_text=True)
+    kims = kim_client.get("/tickets/").get_data(as_text=True)
+    assert "Billing backlog" in sams and "Billing backlog" not in kims
+    assert "Everything urgent" in kims  # shared
+    applied = sam_client.get(f"/tickets/?group={billing.id}&status=active").get_data(
+        as_text=True)
+    assert "Invoice twice" in applied and "Router blinking red" not in applied
+    post(kim_client, f"/tickets/views/{views['Billing backlog'].id}/delete", csrf_token)
+    post(sam_client, f"/tickets/views/{views['Everything urgent'].id}/delete", csrf_token)
+    db.session.rollback()
+    assert [v.name for v in db.session.scalars(sa.select(SavedView))] == ["Billing backlog"]

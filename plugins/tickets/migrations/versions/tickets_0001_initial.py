@@ -1,5 +1,5 @@
 """tickets: groups, categories, inbound addresses, tickets, messages, attachments, inbound
-mail, canned replies
+mail, canned replies, saved views
 
 Revision ID: tickets_0001
 Revises:
@@ -153,10 +153,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=f"pk_{t}"),
         sa.UniqueConstraint("name", name=f"uq_{t}_name"),
     )
+    t = "tickets_saved_view"
+    op.create_table(
+        t,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("owner_id", sa.Integer(), nullable=True),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("filters", sa.JSON(), nullable=False),
+        *_stamps(),
+        _fk(t, "owner_id", "auth_user", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=f"pk_{t}"),
+    )
+    op.create_index(f"ix_{t}_owner_id", t, ["owner_id"])
 
 
 def downgrade() -> None:
-    for table in ("tickets_canned_reply", "tickets_attachment", "tickets_message",
+    for table in ("tickets_saved_view", "tickets_canned_reply", "tickets_attachment", "tickets_message",
                   "tickets_inbound_mail", "tickets_ticket", "tickets_inbound_address",
                   "tickets_category", "tickets_group"):
         op.drop_table(table)
