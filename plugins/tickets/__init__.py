@@ -33,8 +33,11 @@ class Settings(Schema):
                                 validate=validate.OneOf(("ticket", "hold")))
     #: messages an hour from one sender before the rest count as a mail loop (not answered)
     loop_limit = fields.Int(load_default=10, validate=validate.Range(1, 10_000))
-    #: answer a new ticket's first mail with "we have your message" (never an auto-reply)
-    acknowledge = fields.Bool(load_default=True)
+    #: answer a new ticket's first mail with "we have your message": to senders that are
+    #: ``contacts`` (default: spam with a forged sender is not answered to an innocent
+    #: stranger), to ``all`` senders, or ``none``; never to an auto-reply, bounce or loop
+    acknowledge = fields.Str(load_default="contacts",
+                             validate=validate.OneOf(("contacts", "all", "none")))
     #: the last lines of the acknowledgement
     signature = fields.Str(load_default="", validate=validate.Length(max=2000))
 

@@ -275,7 +275,9 @@ def acknowledge(ticket: Ticket, inbound: TicketMessage) -> int | None:
     """The automatic "we have your message" answer to a new ticket (never to an
     auto-reply, a bounce or a loop: the caller decides)."""
     settings = current_plugin_settings("tickets")
-    if not settings.get("acknowledge", True) or not ticket.requester_email:
+    mode = settings.get("acknowledge", "contacts")
+    if mode == "none" or not ticket.requester_email or (
+            mode == "contacts" and ticket.contact_id is None):
         return None
     origin = sending_address(ticket)
     from_address = origin.address if origin else None

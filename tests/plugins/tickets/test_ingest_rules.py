@@ -34,7 +34,19 @@ def test_unknown_sender_opens_a_ticket_without_an_account_and_says_so(app, desk,
     [ticket] = tickets()
     assert ticket.account_id is None and ticket.requester_email == "stranger@example.org"
     assert row.outcome == "ticket" and "not a known contact" in row.detail
-    assert [m.recipient for m in outgoing()] == ["stranger@example.org"]  # acknowledged
+    assert outgoing() == []  # a forged sender is not sent backscatter by default
+
+
+@pytest.mark.tickets_settings(acknowledge="all")
+def test_strangers_are_acknowledged_when_the_desk_says_so(app, desk, email_channel):
+    ingest(mail(sender="stranger@example.org"), mail_from="stranger@example.org")
+    assert [m.recipient for m in outgoing()] == ["stranger@example.org"]
+
+
+@pytest.mark.tickets_settings(acknowledge="none")
+def test_no_acknowledgements_at_all(app, desk, tenant, email_channel):
+    ingest(mail())
+    assert len(tickets()) == 1 and outgoing() == []
 
 
 @pytest.mark.tickets_settings(unknown_sender="hold")
@@ -126,6 +138,7 @@ def test_a_bounce_is_noted_on_its_ticket_never_opens_one_and_is_not_answered(
     assert stray.outcome == "bounce" and stray.ticket_id is None and len(tickets()) == 1
 
 
+@pytest.mark.tickets_settings(acknowledge="all")
 @pytest.mark.parametrize("how", ["our header", "our own address", "too many"])
 def test_mail_loops_are_kept_but_never_answered(app, desk, email_channel, how):
     from backhaul.plugins.tickets.mailin import ingest as raw_ingest

@@ -91,3 +91,32 @@ def test_the_listener_refuses_unknown_recipients_and_oversized_mail(app, desk, m
     finally:
         small.stop()
     assert wait_for(tickets, timeout=0.3) == []
+
+
+def test_nothing_accepted_is_lost_when_handling_fails(app, listener, tenant, monkeypatch):
+    """A bug while handling keeps the raw mail as ``failed`` (250: it is ours now, staff can
+    release it); a database that cannot store even that answers 451, so the sending MTA
+    keeps the message and retries."""
+    from backhaul.plugins.tickets import mailin
+    from backhaul.plugins.tickets.models import InboundMail
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(mailin, "ingest", broken)
+    msg = mail("Kept whatever happens")
+    send(listener.port, msg)
+    [row] = wait_for(lambda: db.session.query(InboundMail).all())
+    assert row.outcome == "failed" and "RuntimeError: a bug" in row.detail
+    assert b"Subject: Kept whatever happens" in row.raw
+
+    monkeypatch.setattr(mailin, "record", broken)
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        send(listener.port, mail("Try me later"))
+    assert refused.value.smtp_code == 451
+    monkeypatch.undo()
+    from backhaul.plugins.tickets.mailin import release
+
+    release(row)
+    db.session.commit()
+    assert [t.subject for t in tickets()] == ["Kept whatever happens"]
