@@ -5,7 +5,7 @@ that says why it is neither — never nothing.
 calls it; so can an IMAP fetcher or a test). The rules, in order:
 
 1. **Bounded**: the listener refuses mail over ``max_message_bytes`` at the SMTP level
-   (552); here bodies are cut at :data:`MAX_BODY` characters and attachments over
+   (552; mail handed in another way is kept cut to that size as ``failed``); here bodies are cut at :data:`MAX_BODY` characters and attachments over
    ``max_attachment_bytes`` (or past the 20th) are listed but not kept — the raw message is
    kept whole in :class:`~.models.InboundMail`, so nothing is lost.
 2. **Malformed** mail that the parser cannot read is kept raw with outcome ``failed``.
@@ -25,6 +25,7 @@ calls it; so can an IMAP fetcher or a test). The rules, in order:
 """
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -47,6 +48,9 @@ MSGID_RE = re.compile(r"<[^<>\s]{1,290}>")
 BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 AUTO_PRECEDENCE = ("bulk", "junk", "list", "auto_reply")
 AUTO_HEADERS = ("x-autoreply", "x-autorespond", "x-auto-reply")
+#: HTML that ends a paragraph or a line when an HTML-only mail is turned into text
+PARAGRAPH_END = re.compile(r"(?i)</(p|div|h[1-6]|table)>")
+LINE_END = re.compile(r"(?i)<br\s*/?>|</(li|tr)>")
 
 
 def _settings() -> dict:
@@ -120,8 +124,9 @@ def body_text(msg: EmailMessage) -> str:
     if not isinstance(text, str):
         return ""
     if part.get_content_type() == "text/html":
-        text = nh3.clean(text[:2 * MAX_BODY], tags=set())
-        text = re.sub(r"\n\s*\n+", "\n\n", text)
+        text = LINE_END.sub("\n", PARAGRAPH_END.sub("\n\n", text[:2 * MAX_BODY]))
+        text = html.unescape(nh3.clean(text, tags=set()))
+        text = re.sub(r"[ \t]*\n\s*\n+", "\n\n", text)
     text = text.replace("\r\n", "\n").replace("\x00", "").strip()
     if len(text) > MAX_BODY:
         text = text[:MAX_BODY] + "\n\n[cut: the whole message is in the inbound mail log]"
@@ -221,6 +226,11 @@ def ingest(raw: bytes, mail_from: str = "", rcpt_tos: list[str] | None = None, *
         hold_unknown = _settings().get("unknown_sender") == "hold"
     rcpt_tos = list(rcpt_tos or [])
     mail_from = (mail_from or "").strip().lower()
+    limit = _settings().get("max_message_bytes", 10_000_000)
+    if len(raw) > limit:  # the SMTP listener refuses these; another source may not
+        return record(raw[:limit], mail_from, rcpt_tos, "failed",
+                      f"{len(raw):,} bytes, over max_message_bytes ({limit:,}): only the "
+                      "first part is kept; ask the sender for a smaller message")
     try:
         msg = parse(raw)
         _header(msg, "Subject")

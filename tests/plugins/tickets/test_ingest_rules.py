@@ -212,3 +212,21 @@ def test_a_token_in_the_subject_threads_and_the_token_is_not_repeated(app, desk,
     first, second = tickets()
     assert len(first.messages) == 2
     assert second.subject == "Re: Help"
+
+
+def test_html_only_mail_becomes_readable_text(app, desk, tenant):
+    msg = mail()
+    msg.set_content("<p>Hello &amp; good morning,</p><p>line two<br>line three</p>"
+                    "<script>alert(1)</script><style>p{}</style>", subtype="html")
+    ingest(msg)
+    [ticket] = tickets()
+    assert ticket.messages[0].body_text == ("Hello & good morning,\n\nline two\nline three")
+
+
+@pytest.mark.tickets_settings(max_message_bytes=10_000)
+def test_oversized_mail_from_another_source_is_bounded_and_says_so(app, desk, tenant):
+    from backhaul.plugins.tickets.models import InboundMail
+
+    row = ingest(mail(body="z" * 20_000))
+    assert row.outcome == "failed" and "over max_message_bytes (10,000)" in row.detail
+    assert len(db.session.get(InboundMail, row.id).raw) == 10_000 and tickets() == []
