@@ -75,3 +75,28 @@ def test_backhaul_mail_in_subprocess_receives_mail_and_stops_on_sigterm(app, des
         output, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, output
     assert f"listening on 127.0.0.1:{port}" in output and "stopped (1 accepted)" in output
+
+
+def test_the_published_api(app, desk, tenant):
+    import pytest
+    from marshmallow import ValidationError
+
+    from backhaul.plugins.tickets import api
+    from backhaul.plugins.tickets import desk as tickets_desk
+
+    account, contact = tenant
+    ticket = tickets_desk.open_ticket({"subject": "Needs a visit", "groupId": desk[0].id,
+                                       "accountId": account.id})
+    db.session.commit()
+    summary = api.get_ticket(ticket.id)
+    assert (summary.token, summary.group, summary.contact_id) == (ticket.token, "Support",
+                                                                  contact.id)
+    assert api.get_ticket(999_999) is None
+    assert [t.id for t in api.tickets_for_account(account.id, open_only=True)] == [ticket.id]
+    api.add_note(ticket.id, "Visit booked for Tuesday 9:00", "scheduling")
+    db.session.commit()
+    assert ticket.messages[-1].author == "scheduling" and ticket.messages[-1].kind == "note"
+    with pytest.raises(LookupError):
+        api.add_note(999_999, "x", "scheduling")
+    with pytest.raises(ValidationError):
+        api.add_note(ticket.id, " ", "scheduling")
