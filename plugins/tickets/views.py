@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from marshmallow import ValidationError
+from werkzeug.routing import BuildError
 
 from backhaul.sdk import db, may, permission_required
 from backhaul.sdk.accounts import get_account_by_number
@@ -181,13 +182,17 @@ def _show_page(ticket: Ticket, reply_values: dict, errors: dict, status: int = 2
     from backhaul.sdk.accounts import get_account
 
     account = get_account(ticket.account_id) if ticket.account_id else None
+    try:  # a field-jobs plugin, when enabled, books a visit for the ticket
+        job_url = url_for("scheduling.job_new", ticket=ticket.id)
+    except BuildError:
+        job_url = None
     return render_template(
         "tickets/show.html", ticket=ticket, account=account, errors=errors,
         reply_values=reply_values, canned_replies=canned.offered(ticket),
         canned_options=[(c.id, c.name) for c in canned.offered(ticket)],
         groups=_choices(Group), categories=_choices(Category), staff=desk.staff_choices(),
         assignee=desk.staff_name(ticket.assignee_id), statuses=STATUSES,
-        priorities=PRIORITIES, origin=desk.sending_address(ticket)), status
+        priorities=PRIORITIES, origin=desk.sending_address(ticket), job_url=job_url), status
 
 
 @bp.get("/<int:ticket_id>")

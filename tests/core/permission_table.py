@@ -12,6 +12,17 @@ Values: a permission name; ``@session`` (a signed-in browser session, never a to
 """
 
 ROUTES = {
+    'GET scheduling.index': 'scheduling.job.view',
+    'GET scheduling.job_new': 'scheduling.job.manage',
+    'POST scheduling.job_create': 'scheduling.job.manage',
+    'GET scheduling.job': 'scheduling.job.view',
+    'POST scheduling.job_book': 'scheduling.job.manage',
+    'POST scheduling.job_task': 'scheduling.job.manage',
+    'POST scheduling.job_complete': 'scheduling.job.manage',
+    'GET scheduling.calendar': 'scheduling.job.view',
+    'GET scheduling.setup': 'scheduling.settings.manage',
+    'POST scheduling.type_new': 'scheduling.settings.manage',
+    'POST scheduling.technician_new': 'scheduling.settings.manage',
     'GET tickets.index': 'tickets.ticket.view',
     'POST tickets.view_save': 'tickets.ticket.view',
     'POST tickets.view_delete': 'tickets.ticket.view',
@@ -209,6 +220,17 @@ STATE_CHANGING_WITHOUT_PERMISSION = {
 }
 
 GRAPHQL = {
+    'Query.schedulingJobs': 'scheduling.job.view',
+    'Query.schedulingJob': 'scheduling.job.view',
+    'Query.schedulingJobTypes': 'scheduling.job.view',
+    'Query.schedulingTechnicians': 'scheduling.job.view',
+    'Mutation.schedulingCreateJob': 'scheduling.job.manage',
+    'Mutation.schedulingBookJob': 'scheduling.job.manage',
+    'Mutation.schedulingSetTask': 'scheduling.job.manage',
+    'Mutation.schedulingCompleteJob': 'scheduling.job.manage',
+    'Mutation.schedulingCancelJob': 'scheduling.job.manage',
+    'Mutation.schedulingSaveJobType': 'scheduling.settings.manage',
+    'Mutation.schedulingSaveTechnician': 'scheduling.settings.manage',
     'Query.ticketsTickets': 'tickets.ticket.view',
     'Query.ticketsSavedViews': 'tickets.ticket.view',
     'Mutation.ticketsSaveView': 'tickets.ticket.view',

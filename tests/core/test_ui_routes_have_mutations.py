@@ -15,6 +15,13 @@ from backhaul.core.graphql.permissions import field_rule
 
 #: endpoint -> the mutations behind its form (all of them exist and need its permission)
 MAPPED: dict[str, tuple[str, ...]] = {
+    # scheduling
+    "scheduling.job_create": ("schedulingCreateJob",),
+    "scheduling.job_book": ("schedulingBookJob",),
+    "scheduling.job_task": ("schedulingSetTask",),
+    "scheduling.job_complete": ("schedulingCompleteJob", "schedulingCancelJob"),
+    "scheduling.type_new": ("schedulingSaveJobType",),
+    "scheduling.technician_new": ("schedulingSaveTechnician",),
     # tickets
     "tickets.create": ("ticketsOpenTicket",),
     "tickets.reply": ("ticketsReply", "ticketsAddNote"),
