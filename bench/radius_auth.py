@@ -146,6 +146,8 @@ def drive(port: int, packets: list[bytes], expect_code: set[int]) -> dict:
     for s in socks:
         s.close()
     latencies.sort()
+    if not latencies:
+        raise common.BenchError(f"no reply at all from port {port}")
     return {"requests": len(latencies), "lost": lost, "seconds": elapsed,
             "rate": len(latencies) / elapsed,
             "p50": statistics.median(latencies),
@@ -193,8 +195,10 @@ def measure(scale_name: str) -> dict:
                           BACKHAUL_PLUGIN_RADIUS__AUTH_PORT=str(ports[0]),
                           BACKHAUL_PLUGIN_RADIUS__ACCT_PORT=str(ports[1]),
                           BACKHAUL_PLUGIN_RADIUS__MAX_PPS_PER_SOURCE="1000000")
+        log_path = os.path.join(app.config["INSTANCE_PATH"], "radius.log")
+        log = open(log_path, "w")
         proc = subprocess.Popen(["backhaul", "serve", "radius.server"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=log, stderr=subprocess.STDOUT)
         try:
             for _ in range(300):
                 if _bound(ports[1]):
@@ -203,6 +207,9 @@ def measure(scale_name: str) -> dict:
             drive(ports[0], warm[0], {2})  # warm up (fresh packets, not the measured ones)
             results["backhaul_auth"] = drive(ports[0], auth, {2})
             results["backhaul_acct"] = drive(ports[1], acct, {5})
+        except Exception:
+            print(open(log_path).read()[-5000:], file=sys.stderr)
+            raise
         finally:
             proc.terminate()
             proc.wait(timeout=15)
@@ -258,9 +265,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", choices=common.SCALES, default=None)
     parser.add_argument("--write-results", action="store_true")
+    parser.add_argument("--subscribers", type=int, help="override the scale (debugging)")
+    parser.add_argument("--requests", type=int)
     args = parser.parse_args(argv)
     if args.scale:
         os.environ["BENCH_SCALE"] = args.scale
+    if args.subscribers:
+        SIZES[common.scale(args.scale)] = (args.subscribers, args.requests or 1000)
     results = measure(common.scale(args.scale))
     text = report(results)
     print(text)

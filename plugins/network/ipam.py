@@ -105,9 +105,8 @@ def assign(subscription_id: int, subnet: Subnet, address: str | None = None) -> 
         raise invalid("subnetId", f"{subnet.cidr} is a supernet: assign from one of its pools")
     network = ipaddress.ip_network(subnet.cidr)
     _lock(subnet)
-    held = _held(subnet.id)
     if subnet.kind == "pd":
-        chosen = _delegate(network, subnet.delegated_length, held, address)
+        chosen = _delegate(network, subnet.delegated_length, _held(subnet.id), address)
     elif address is not None:
         try:
             ip = ipaddress.ip_address(str(address).strip())
@@ -118,11 +117,9 @@ def assign(subscription_id: int, subnet: Subnet, address: str | None = None) -> 
         if network.version == 4 and network.prefixlen < 31 and ip in (
                 network.network_address, network.broadcast_address):
             raise invalid("address", f"{ip} is the pool's network or broadcast address")
-        if str(ip) in held:
-            raise invalid("address", f"{ip} is assigned to another service")
-        chosen = str(ip)
+        chosen = str(ip)  # whether another service holds it: checked below, by one query
     else:
-        chosen = _next_free(network, held)
+        chosen = _next_free(network, _held(subnet.id))
         if chosen is None:
             raise invalid("subnetId", f"the pool {network} is exhausted")
     if subnet.kind != "pd" and db.session.scalar(sa.select(Assignment.id).where(

@@ -57,14 +57,17 @@ class RadiusServer(Service):
             selector.register(sock, selectors.EVENT_READ)
         last_upkeep = time.monotonic()
         try:
+            acct_sock = sockets[1]
             while not stop.is_set():
                 for key, _ in selector.select(timeout=0.2):
                     self._drain(key.fileobj, handler)
+                handler.flush_accounting(acct_sock.sendto)
                 if time.monotonic() - last_upkeep >= 1.0:
                     last_upkeep = time.monotonic()
                     directory.refresh()
                     handler.flush_last_auth()
         finally:
+            handler.flush_accounting(sockets[1].sendto)
             handler.flush_last_auth()
             for sock in sockets:
                 sock.close()
