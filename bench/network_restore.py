@@ -100,7 +100,7 @@ def measure(scale_name: str) -> dict:
 
                 _wait(lambda: all(suspended(t[2]) for t in tenants), timeout=300, step=0.05)
                 latencies, direct = [], []
-                for account_id, sub_id, name in tenants:
+                for account_id, _sub_id, name in tenants:
                     invoice = db.session.scalar(sa.select(Invoice).where(
                         Invoice.account_id == account_id))
                     amount = f"{invoice.total_amount / 100:.2f}"
