@@ -99,6 +99,14 @@ def measure(scale_name: str) -> dict:
                     return s is not None and s.get("disabled") == "true"
 
                 _wait(lambda: all(suspended(t[2]) for t in tenants), timeout=300, step=0.05)
+
+                def queue_drained():  # the delinquency's own follow-up jobs are done too
+                    busy = db.session.scalar(sa.text(
+                        "SELECT count(*) FROM core_job WHERE status NOT IN ('done', 'failed')"))
+                    db.session.rollback()
+                    return busy == 0
+
+                _wait(queue_drained, timeout=300, step=0.2)
                 latencies, direct = [], []
                 for account_id, _sub_id, name in tenants:
                     invoice = db.session.scalar(sa.select(Invoice).where(
