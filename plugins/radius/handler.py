@@ -222,28 +222,38 @@ class Handler:
         return len(batch)
 
     # ------------------------------------------------------------------ upkeep
-    def flush_last_auth(self) -> None:
-        """Write the buffered last authentications (one small transaction a second)."""
-        if not self.last_auth:
-            return
-        from .models import LastAuth
-
+    def take_last_auth(self) -> dict:
+        """The buffered last authentications, handed to the writer (the buffer empties)."""
         batch, self.last_auth = self.last_auth, {}
-        rows = [{"username": username, "subscription_id": sid, "device_id": device_id,
-                 "at": at, "accepted": accepted, "reason": reason[:200]}
-                for username, (sid, device_id, at, accepted, reason) in batch.items()]
-        try:
-            for start in range(0, len(rows), 5000):  # within PostgreSQL's parameter limit
-                db.session.execute(_upsert(LastAuth, rows[start:start + 5000]))
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("last authentications not recorded")
+        return batch
+
+    def flush_last_auth(self) -> None:
+        """Write the buffered last authentications now (in this thread)."""
+        write_last_auth(self.take_last_auth())
 
     def health(self) -> dict:
         return {"packets": dict(self.counts), "drops": dict(self.drops),
                 "nases": len(self.directory.nases), "cache_hits": self.directory.hits,
                 "cache_misses": self.directory.misses}
+
+
+def write_last_auth(batch: dict) -> None:
+    """One INSERT ... ON CONFLICT per 5,000 logins, in username order (so processes writing
+    overlapping logins lock rows in one order and never deadlock)."""
+    if not batch:
+        return
+    from .models import LastAuth
+
+    rows = [{"username": username, "subscription_id": sid, "device_id": device_id,
+             "at": at, "accepted": accepted, "reason": reason[:200]}
+            for username, (sid, device_id, at, accepted, reason) in sorted(batch.items())]
+    try:
+        for start in range(0, len(rows), 5000):  # within PostgreSQL's parameter limit
+            db.session.execute(_upsert(LastAuth, rows[start:start + 5000]))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("last authentications not recorded")
 
 
 def _upsert(model, rows: list[dict]):

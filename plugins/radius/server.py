@@ -9,15 +9,19 @@ and flushes its "last authentication" records once a second.
 from __future__ import annotations
 
 import logging
+import queue
 import selectors
 import socket
+import threading
 import time
+
+from flask import current_app
 
 from backhaul.sdk import current_plugin_settings
 from backhaul.sdk.services import Service
 
 from .directory import Directory
-from .handler import Handler
+from .handler import Handler, write_last_auth
 
 log = logging.getLogger("backhaul.radius")
 MAX_DATAGRAM = 4096
@@ -34,6 +38,32 @@ def _socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Writer(threading.Thread):
+    """Writes "last authentication" batches off the packet loop (its own app context and
+    database session), so a slow commit never delays an answer."""
+
+    def __init__(self, app):
+        super().__init__(name="radius-last-auth", daemon=True)
+        self.app = app
+        self.batches: queue.Queue = queue.Queue(maxsize=60)
+
+    def put(self, batch: dict) -> None:
+        if batch:
+            try:
+                self.batches.put_nowait(batch)
+            except queue.Full:  # the database is far behind: keep answering, drop records
+                log.warning("last-authentication records dropped: the writer is behind")
+
+    def stop(self) -> None:
+        self.batches.put(None)
+        self.join(timeout=10)
+
+    def run(self) -> None:
+        with self.app.app_context():
+            while (batch := self.batches.get()) is not None:
+                write_last_auth(batch)
+
+
 class RadiusServer(Service):
     name = "radius.server"
     label = "RADIUS server (authentication and accounting)"
@@ -47,14 +77,18 @@ class RadiusServer(Service):
         settings = current_plugin_settings("radius")
         directory = Directory()
         directory.refresh(force=True)
+        loaded = directory.preload()
         self.handler = handler = Handler(directory, settings)
         host = settings["bind"]
         sockets = [_socket(host, settings["auth_port"]), _socket(host, settings["acct_port"])]
-        log.info("RADIUS listening on %s ports %s/%s for %d NAS(es)", host,
-                 settings["auth_port"], settings["acct_port"], len(directory.nases))
+        log.info("RADIUS listening on %s ports %s/%s for %d NAS(es), %d login(s) in memory",
+                 host, settings["auth_port"], settings["acct_port"], len(directory.nases),
+                 loaded)
         selector = selectors.DefaultSelector()
         for sock in sockets:
             selector.register(sock, selectors.EVENT_READ)
+        writer = _Writer(current_app._get_current_object())
+        writer.start()
         last_upkeep = time.monotonic()
         try:
             acct_sock = sockets[1]
@@ -65,10 +99,11 @@ class RadiusServer(Service):
                 if time.monotonic() - last_upkeep >= 1.0:
                     last_upkeep = time.monotonic()
                     directory.refresh()
-                    handler.flush_last_auth()
+                    writer.put(handler.take_last_auth())
         finally:
             handler.flush_accounting(sockets[1].sendto)
-            handler.flush_last_auth()
+            writer.put(handler.take_last_auth())
+            writer.stop()
             for sock in sockets:
                 sock.close()
 
