@@ -26,6 +26,7 @@ setup(
     packages=packages,
     package_dir=package_dir,
     package_data={name: ["*.graphql", "templates/**/*", "static/**/*", "migrations/*.py",
-                         "migrations/versions/*.py", "*.mako"] for name in packages},
+                         "migrations/versions/*.py", "*.mako", "dictionary.*",
+                         "freeradius_config/*"] for name in packages},
     include_package_data=True,
 )

@@ -7,6 +7,15 @@ need_pkgs=()
 command -v pg_ctlcluster >/dev/null || need_pkgs+=(postgresql)
 command -v redis-server >/dev/null || need_pkgs+=(redis-server)
 command -v chromium >/dev/null || need_pkgs+=(chromium)
+# DHCP: ISC Kea with its PostgreSQL backends, and a real DHCP client for the namespace tests
+command -v kea-dhcp4 >/dev/null || need_pkgs+=(kea-dhcp4-server)
+command -v kea-admin >/dev/null || need_pkgs+=(kea-admin)
+command -v dhclient >/dev/null || need_pkgs+=(isc-dhcp-client)
+# RADIUS: FreeRADIUS's radclient (a real client) and the server with its PostgreSQL driver
+command -v radclient >/dev/null || need_pkgs+=(freeradius-utils)
+command -v freeradius >/dev/null || need_pkgs+=(freeradius)
+[ -e /usr/lib/freeradius/rlm_sql_postgresql.so ] || need_pkgs+=(freeradius-postgresql)
+command -v ip >/dev/null || need_pkgs+=(iproute2)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     echo "==> installing test peers: ${need_pkgs[*]}"

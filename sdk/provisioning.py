@@ -37,6 +37,7 @@ __all__ = [
     "ConnectionResult",
     "DesiredState",
     "DeviceRef",
+    "Lease",
     "ProvisioningBackend",
     "ProvisioningError",
     "Secret",
@@ -209,6 +210,17 @@ class ConnectionResult:
     facts: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Lease:
+    """An address a device handed out (a DHCP lease), as a backend that can see them reports
+    it: shown on the service, so staff see what the tenant's equipment actually got."""
+
+    address: str
+    mac: str | None = None
+    expires_at: Any = None  # an aware datetime, or None for a lease that does not expire
+    hostname: str | None = None
+
+
 class ProvisioningError(Exception):
     """A device could not be read or changed. ``retryable`` says whether later may help."""
 
@@ -263,6 +275,20 @@ class ProvisioningBackend(Extension):
     #: whether ``read`` can see the device's actual state (a write-only target cannot
     #: report drift; the network plugin then re-applies its full desired state on reconcile)
     can_read: ClassVar[bool] = True
+    #: whether ``leases`` reports the addresses the device handed out (DHCP servers)
+    can_report_leases: ClassVar[bool] = False
+
+    def applies_to(self, device: DeviceRef, subscriber: Subscriber) -> bool:
+        """Whether this subscriber has anything on this kind of device at all (a DHCP server
+        holds only services with a DHCP identity and an address). Those that do not are left
+        out of the desired state, so they are neither created nor reported as missing."""
+        return True
+
+    def leases(self, device: DeviceRef, keys: Sequence[str] | None = None,
+               ) -> dict[str, list[Lease]]:
+        """The leases the device handed out to Backhaul-owned subscribers, ``key -> leases``
+        (only when ``can_report_leases``). Called after a reconcile, from the job."""
+        return {}
 
     def test_connection(self, device: DeviceRef) -> ConnectionResult:
         """Log in and say whether the device answers; ``facts`` fill the device record."""

@@ -87,4 +87,13 @@ class Service:
         return {}
 
 
-__all__ = ["Service", "Shard"]
+def health(name: str) -> list[dict]:
+    """The recorded health of service ``name``: one dict per running process/shard
+    (``shard``, ``state`` — running, stale, stopped, failed, killed —, ``host``, ``pid``,
+    ``beat_at`` and ``detail``, what its ``health()`` returned), for a plugin's own page."""
+    from backhaul.core.services import health_lines
+
+    return [row for row in health_lines({}) if row["service"] == name]
+
+
+__all__ = ["Service", "Shard", "health"]

@@ -24,6 +24,8 @@ class SettingField:
     options: list | None
     secret: bool
     default: Any
+    #: a mapping, edited as JSON in a textarea
+    json: bool = False
 
 
 def _default(field) -> Any:
@@ -49,13 +51,13 @@ def describe(schema_cls, secrets: tuple[str, ...]) -> list[SettingField]:
             kind = "checkbox"
         elif isinstance(field, fields.Integer):
             kind = "number"
-        elif isinstance(field, fields.List) or name.endswith("template"):
+        elif (isinstance(field, fields.List | fields.Dict) or name.endswith("template")):
             kind = "textarea"
         else:
             kind = "text"
         out.append(SettingField(name, name.replace("_", " ").capitalize(), kind,
                                 bool(field.required), options, name in secrets,
-                                _default(field)))
+                                _default(field), isinstance(field, fields.Dict)))
     return out
 
 
@@ -75,11 +77,24 @@ def parse(form, specs: list[SettingField]) -> dict:
             raw[spec.name] = bool(form.get(key))
             continue
         value = form.get(key, "")
-        if spec.type == "textarea" and isinstance(spec.default, list):
+        if spec.json:
+            raw[spec.name] = _json_or_text(value) if value.strip() else spec.default
+        elif spec.type == "textarea" and isinstance(spec.default, list):
             raw[spec.name] = [line.strip() for line in value.splitlines() if line.strip()]
         elif value != "" or spec.required:
             raw[spec.name] = value
     return raw
+
+
+def _json_or_text(value: str) -> Any:
+    """A mapping typed as JSON; anything unparsable stays text, which the schema refuses
+    with its own field-level message."""
+    import json
+
+    try:
+        return json.loads(value[:100_000])
+    except ValueError:
+        return value
 
 
 def display_values(settings: dict, specs: list[SettingField]) -> dict:
@@ -89,6 +104,10 @@ def display_values(settings: dict, specs: list[SettingField]) -> dict:
         value = settings.get(spec.name, spec.default)
         if spec.secret:
             value = ""
+        elif spec.json and value is not None:
+            import json
+
+            value = json.dumps(value, indent=1)
         elif isinstance(value, list):
             value = "\n".join(str(v) for v in value)
         out[spec.name] = value

@@ -15,7 +15,7 @@ from marshmallow import Schema, fields, validate
 
 from backhaul.sdk import AccountPanel, MenuItem, PeriodicJob, Permission, PluginMeta, hookimpl
 
-from . import models  # noqa: F401  (register the tables)
+from . import hookspecs, models  # noqa: F401  (register the tables)
 
 
 class Settings(Schema):
@@ -29,6 +29,7 @@ class Settings(Schema):
 
 
 META = PluginMeta(name="network", depends_on=("billing",), settings_schema=Settings,
+                  hookspecs=hookspecs,
                   description="Sites, devices, IP address management, subscriber credentials "
                               "and desired-state provisioning")
 

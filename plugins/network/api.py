@@ -76,5 +76,23 @@ def holder_of_address(address: str, at: datetime) -> int | None:
     return ipam.holder_of(address, at)
 
 
-__all__ = ["Nas", "desired_state", "device", "device_for_address", "devices",
+__all__ = ["Nas", "desired_state", "logins_of_account", "radius_clients", "device", "device_for_address", "devices",
            "holder_of_address", "nas_for_address", "subscriber_for_mac", "subscriber_for_username"]
+
+
+def radius_clients() -> list[Nas]:
+    """Every device with a RADIUS shared secret, by its management address (RADIUS servers
+    load them all at once and keep them in memory)."""
+    out = []
+    for row in db.session.scalars(sa.select(Device).where(Device.host != "").order_by(
+            Device.id)):
+        secret = decrypt_json(row.secrets).get("radius_secret")
+        if secret:
+            out.append(Nas(desired.device_ref(row), Secret(secret)))
+    return out
+
+
+def logins_of_account(account_id: int) -> list[str]:
+    """The PPPoE/hotspot logins of an account's data services."""
+    return list(db.session.scalars(sa.select(Credential.username).where(
+        Credential.account_id == account_id, Credential.username.is_not(None))))

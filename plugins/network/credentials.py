@@ -68,11 +68,17 @@ def set_credentials(subscription_id: int, *, username: str | None = None,
         if len(password) < 8 or len(password) > 128 or "\x00" in password:
             raise ValidationError({"password": ["8-128 characters"]})
         row.secret = encrypt_json({"password": password})
+    previous_device = row.device_id
     row.device_id = device_id if device_id is not None else row.device_id
     row.circuit_id = circuit_id if circuit_id is not None else row.circuit_id
     row.remote_id = remote_id if remote_id is not None else row.remote_id
     db.session.add(row)
     db.session.flush()
+    from .reconcile import enqueue_for_subscriptions  # the devices follow within seconds
+
+    moved = {previous_device: {subscription_id}} if previous_device not in (
+        None, row.device_id) else None
+    enqueue_for_subscriptions({subscription_id}, moved)
     return row
 
 

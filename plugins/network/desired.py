@@ -25,7 +25,17 @@ def device_ref(device: Device) -> DeviceRef:
     return DeviceRef(id=device.id, name=device.name, backend=device.backend, host=device.host,
                      port=device.port, username=device.username,
                      password=Secret(secrets.get("password")), vendor=device.vendor,
-                     settings=dict(device.settings or {}))
+                     settings={**(device.settings or {}), **secrets.get("settings", {})})
+
+
+def split_settings(backend, settings: dict) -> tuple[dict, dict]:
+    """A backend's validated settings as (kept in clear, sealed with the device's secrets):
+    the backend's secret settings never sit in the database readable."""
+    from backhaul.sdk.instances import secret_fields
+
+    secret = set(secret_fields(backend))
+    return ({k: v for k, v in settings.items() if k not in secret},
+            {k: v for k, v in settings.items() if k in secret and v not in (None, "")})
 
 
 def _kbps(params: dict, key: str) -> int | None:
@@ -48,11 +58,13 @@ def desired_state(device_id: int, only: set[int] | None = None) -> DesiredState:
         .where(Account.id.in_({s.account_id for s in data.values()}))).all()) if data else {}
     numbers = dict(db.session.execute(sa.select(Account.id, Account.number).where(
         Account.id.in_(set(accounts)))).all()) if accounts else {}
-    addresses = dict(db.session.execute(
-        sa.select(Assignment.subscription_id, Assignment.address)
+    held = db.session.execute(
+        sa.select(Assignment.subscription_id, Assignment.address, Subnet.kind)
         .join(Subnet, Subnet.id == Assignment.subnet_id)
-        .where(Assignment.subscription_id.in_(set(data)), Assignment.valid_to.is_(None),
-               Subnet.cidr.notlike("%:%"))).all()) if data else {}
+        .where(Assignment.subscription_id.in_(set(data)), Assignment.valid_to.is_(None))
+        .order_by(Assignment.id)).all() if data else []
+    addresses = {sid: a for sid, a, _kind in held if ":" not in a}
+    prefixes = {sid: a for sid, a, kind in held if kind == "pd"}
     settings = current_plugin_settings("network")
     out = []
     for sid, sub in sorted(data.items()):
@@ -71,6 +83,8 @@ def desired_state(device_id: int, only: set[int] | None = None) -> DesiredState:
             key=f"sub-{sid}", account_number=numbers.get(sub.account_id, ""), state=state,
             username=cred.username, password=Secret(decrypt_json(cred.secret).get("password")),
             mac=cred.mac, circuit_id=cred.circuit_id, remote_id=cred.remote_id,
-            ipv4=addresses.get(sid), download_kbps=down, upload_kbps=up,
-            plan=sub.service_name))
+            ipv4=addresses.get(sid), ipv6_prefix=prefixes.get(sid),
+            download_kbps=down, upload_kbps=up,
+            plan=sub.service_name,
+            extra={"subscription_id": sid, "account_id": sub.account_id}))
     return DesiredState(device_ref(device), tuple(out))

@@ -16,7 +16,6 @@ from backhaul.sdk.graphql import (
     mutation_payload,
     parse_id,
 )
-from backhaul.sdk.instances import encrypt_json
 
 from . import credentials, ipam
 from .models import Assignment, Credential, Device, Site, Subnet
@@ -50,8 +49,10 @@ type NetworkSubnet {
   deviceId: ID
   "Addresses held now."
   used: Int!
-  "Addresses the pool can hand out."
+  "Addresses (or, for a pd pool, delegated prefixes) the pool can hand out."
   size: Int!
+  "A prefix-delegation pool's delegated prefix length."
+  delegatedLength: Int
 }
 
 "An address held by a data service, from when to when (the address history)."
@@ -62,6 +63,9 @@ type NetworkAssignment {
   validFrom: DateTime!
   validTo: DateTime
 }
+
+"An address a device (a DHCP server) reports it handed to the service's equipment."
+type NetworkLease { address: String! mac: String hostname: String expiresAt: DateTime seenAt: DateTime! }
 
 type NetworkCredential {
   subscriptionId: ID!
@@ -121,6 +125,8 @@ extend type Query {
     @requires(permission: "network.view")
   networkReconciles(deviceId: ID!, limit: Int = 20): [NetworkReconcile!]!
     @requires(permission: "network.view")
+  "The leases the service's DHCP server reported on its last reconcile."
+  networkLeases(subscriptionId: ID!): [NetworkLease!]! @requires(permission: "network.view")
 }
 
 extend type Mutation {
@@ -128,7 +134,8 @@ extend type Mutation {
     @requires(permission: "network.manage")
   networkCreateDevice(input: NetworkDeviceInput!): NetworkDevicePayload!
     @requires(permission: "network.manage")
-  networkCreateSubnet(cidr: String!, kind: String!, siteId: ID, deviceId: ID): NetworkSubnetPayload!
+  "Add a prefix; kind supernet, pppoe, dhcp, static or pd (IPv6 prefix delegation, with delegatedLength)."
+  networkCreateSubnet(cidr: String!, kind: String!, siteId: ID, deviceId: ID, delegatedLength: Int): NetworkSubnetPayload!
     @requires(permission: "network.manage")
   "Assign an address (the next free one without address)."
   networkAssignAddress(subscriptionId: ID!, subnetId: ID!, address: String): NetworkAssignmentPayload!
@@ -157,19 +164,23 @@ subnet_type = ObjectType("NetworkSubnet")
 assignment_type = ObjectType("NetworkAssignment")
 credential_type = ObjectType("NetworkCredential")
 reconcile_type = ObjectType("NetworkReconcile")
+lease_type = ObjectType("NetworkLease")
 
 for _t, _fields in ((device_type, {"siteId": "site_id", "lastReconcileAt": "last_reconcile_at",
                                    "lastError": "last_error"}),
-                    (subnet_type, {"parentId": "parent_id", "deviceId": "device_id"}),
+                    (subnet_type, {"parentId": "parent_id", "deviceId": "device_id",
+                                   "delegatedLength": "delegated_length"}),
                     (assignment_type, {"subscriptionId": "subscription_id",
                                        "validFrom": "valid_from", "validTo": "valid_to"}),
                     (credential_type, {"subscriptionId": "subscription_id",
                                        "deviceId": "device_id"}),
-                    (reconcile_type, {"deviceId": "device_id", "dryRun": "dry_run"})):
+                    (reconcile_type, {"deviceId": "device_id", "dryRun": "dry_run"}),
+                    (lease_type, {"expiresAt": "expires_at", "seenAt": "seen_at"})):
     for _name, _attr in _fields.items():
         _t.set_alias(_name, _attr)
 subnet_type.set_field("used", lambda s, _i: ipam.utilisation(s)[0])
-subnet_type.set_field("size", lambda s, _i: ipam.usable(ipaddress.ip_network(s.cidr)))
+subnet_type.set_field("size", lambda s, _i: ipam.usable(ipaddress.ip_network(s.cidr),
+                                                        s.delegated_length))
 
 
 def _get(model, value, field: str):
@@ -246,37 +257,25 @@ def resolve_create_site(_obj, _info, name, latitude=None, longitude=None):
 @mutation.field("networkCreateDevice")
 @mutation_payload
 def resolve_create_device(_obj, _info, input):  # noqa: A002
-    from backhaul.sdk import registered
+    from .devices import create_device
 
-    name = (input.get("name") or "").strip()
-    if not name or len(name) > 100:
-        raise FieldErrors({"name": ["1-100 characters"]})
-    if db.session.scalar(sa.select(Device.id).where(Device.name == name)):
-        raise FieldErrors({"name": [f"a device named '{name}' exists"]})
-    backend = registered("provisioning_backends").get(input["backend"])
-    if backend is None:
-        raise FieldErrors({"backend": [f"no provisioning backend '{input['backend']}' is "
-                                       "installed"]})
-    settings = _domain(lambda: backend.validate_settings(dict(input.get("settings") or {})))
     site_id = parse_id(input["siteId"], "siteId") if input.get("siteId") else None
-    device = Device(name=name, backend=backend.key, site_id=site_id,
-                    role=input.get("role") or "router", vendor=input.get("vendor") or "",
-                    host=input.get("host") or "", port=input.get("port"),
-                    username=input.get("username") or "", settings=settings,
-                    secrets=encrypt_json({k: v for k, v in (
-                        ("password", input.get("password")),
-                        ("radius_secret", input.get("radiusSecret"))) if v}))
-    db.session.add(device)
-    db.session.flush()
-    return {"device": device}
+    return {"device": _domain(lambda: create_device(
+        name=input.get("name"), backend=input.get("backend"), site_id=site_id,
+        role=input.get("role"), vendor=input.get("vendor"), host=input.get("host"),
+        port=input.get("port"), username=input.get("username"),
+        password=input.get("password"), radius_secret=input.get("radiusSecret"),
+        settings=input.get("settings")))}
 
 
 @mutation.field("networkCreateSubnet")
 @mutation_payload
-def resolve_create_subnet(_obj, _info, cidr, kind, siteId=None, deviceId=None):  # noqa: N803
+def resolve_create_subnet(_obj, _info, cidr, kind, siteId=None, deviceId=None,  # noqa: N803
+                          delegatedLength=None):  # noqa: N803
     return {"subnet": _domain(lambda: ipam.create_subnet(
         cidr, kind, site_id=parse_id(siteId, "siteId") if siteId else None,
-        device_id=parse_id(deviceId, "deviceId") if deviceId else None))}
+        device_id=parse_id(deviceId, "deviceId") if deviceId else None,
+        delegated_length=delegatedLength))}
 
 
 @mutation.field("networkAssignAddress")
@@ -336,6 +335,15 @@ def resolve_test_device(_obj, _info, deviceId):  # noqa: N803
     return {"device": device}
 
 
+@query.field("networkLeases")
+def resolve_leases(_obj, _info, subscriptionId):  # noqa: N803
+    from .models import Lease
+
+    return db.session.scalars(sa.select(Lease).where(
+        Lease.subscription_id == parse_id(subscriptionId, "subscriptionId"))
+        .order_by(Lease.id).limit(50)).all()
+
+
 def contribution() -> GraphQLContribution:
     return GraphQLContribution(SDL, (query, mutation, device_type, subnet_type,
-                                     assignment_type, credential_type, reconcile_type))
+                                     assignment_type, credential_type, reconcile_type, lease_type))

@@ -35,12 +35,24 @@ def parse_network(cidr: str, field: str = "cidr") -> ipaddress.IPv4Network | ipa
 
 
 def create_subnet(cidr: str, kind: str = "static", *, site_id: int | None = None,
-                  device_id: int | None = None, description: str = "") -> Subnet:
+                  device_id: int | None = None, description: str = "",
+                  delegated_length: int | None = None) -> Subnet:
     """Add a prefix. Its parent is the smallest existing prefix containing it; a prefix that
-    overlaps another without nesting is refused, as is a duplicate."""
+    overlaps another without nesting is refused, as is a duplicate. A ``pd`` pool (IPv6
+    prefix delegation) hands out prefixes of ``delegated_length`` bits."""
     network = parse_network(cidr)
     if kind not in POOL_KINDS:
         raise invalid("kind", f"must be one of {', '.join(POOL_KINDS)}")
+    if kind == "pd":
+        if network.version != 6:
+            raise invalid("kind", "prefix delegation is for IPv6 pools")
+        if delegated_length is None or not (
+                network.prefixlen < int(delegated_length) <= 64):
+            raise invalid("delegatedLength", f"between /{network.prefixlen + 1} and /64 for "
+                                             f"{network}")
+        delegated_length = int(delegated_length)
+    elif delegated_length is not None:
+        raise invalid("delegatedLength", "only a prefix-delegation (pd) pool has one")
     parent = None
     for other in db.session.scalars(sa.select(Subnet)):
         theirs = ipaddress.ip_network(other.cidr)
@@ -58,7 +70,8 @@ def create_subnet(cidr: str, kind: str = "static", *, site_id: int | None = None
         else:
             raise invalid("cidr", f"{network} overlaps {theirs}")
     subnet = Subnet(cidr=str(network), kind=kind, site_id=site_id, device_id=device_id,
-                    parent_id=parent.id if parent else None, description=description[:200])
+                    parent_id=parent.id if parent else None, description=description[:200],
+                    delegated_length=delegated_length)
     db.session.add(subnet)
     db.session.flush()
     return subnet
@@ -74,8 +87,11 @@ def _lock(subnet: Subnet) -> None:
         db.session.execute(sa.select(Subnet.id).where(Subnet.id == subnet.id).with_for_update())
 
 
-def usable(network) -> int:
-    """Addresses a pool can hand out (IPv4: without network and broadcast, above /31)."""
+def usable(network, delegated_length: int | None = None) -> int:
+    """Addresses (or delegated prefixes) a pool can hand out (IPv4: without network and
+    broadcast, above /31)."""
+    if delegated_length:
+        return 1 << (delegated_length - network.prefixlen)
     if network.version == 4 and network.prefixlen < 31:
         return network.num_addresses - 2
     return network.num_addresses
@@ -90,7 +106,9 @@ def assign(subscription_id: int, subnet: Subnet, address: str | None = None) -> 
     network = ipaddress.ip_network(subnet.cidr)
     _lock(subnet)
     held = _held(subnet.id)
-    if address is not None:
+    if subnet.kind == "pd":
+        chosen = _delegate(network, subnet.delegated_length, held, address)
+    elif address is not None:
         try:
             ip = ipaddress.ip_address(str(address).strip())
         except ValueError:
@@ -107,11 +125,44 @@ def assign(subscription_id: int, subnet: Subnet, address: str | None = None) -> 
         chosen = _next_free(network, held)
         if chosen is None:
             raise invalid("subnetId", f"the pool {network} is exhausted")
+    if subnet.kind != "pd" and db.session.scalar(sa.select(Assignment.id).where(
+            Assignment.address == chosen, Assignment.valid_to.is_(None))):
+        raise invalid("address", f"{chosen} is assigned to another service")
     row = Assignment(subnet_id=subnet.id, subscription_id=subscription_id, address=chosen,
                      valid_from=utcnow())
     db.session.add(row)
     db.session.flush()
+    _devices_follow(subscription_id)
     return row
+
+
+def _devices_follow(subscription_id: int) -> None:
+    """A new or released address reaches the service's devices by a job, within seconds."""
+    from .reconcile import enqueue_for_subscriptions
+
+    enqueue_for_subscriptions({subscription_id})
+
+
+def _delegate(network, length: int, held: set[str], wanted: str | None) -> str:
+    """A prefix of ``length`` bits from the pool: ``wanted`` if free and aligned, else the
+    first free one."""
+    if wanted is not None:
+        try:
+            prefix = ipaddress.ip_network(str(wanted).strip(), strict=True)
+        except ValueError:
+            raise invalid("address", f"'{wanted}' is not a prefix such as "
+                                     f"{next(network.subnets(new_prefix=length))}") from None
+        if prefix.prefixlen != length or not prefix.subnet_of(network):
+            raise invalid("address", f"{prefix} is not a /{length} of {network}")
+        if str(prefix) in held:
+            raise invalid("address", f"{prefix} is delegated to another service")
+        return str(prefix)
+    for count, prefix in enumerate(network.subnets(new_prefix=length)):
+        if count >= MAX_SCAN:
+            break
+        if str(prefix) not in held:
+            return str(prefix)
+    raise invalid("subnetId", f"the pool {network} is exhausted")
 
 
 def _next_free(network, held: set[str]) -> str | None:
@@ -130,18 +181,28 @@ def release(subscription_id: int, at: datetime | None = None) -> int:
     for row in rows:
         row.valid_to = at or utcnow()
     db.session.flush()
+    if rows:
+        _devices_follow(subscription_id)
     return len(rows)
 
 
 def holder_of(address: str, at: datetime) -> int | None:
-    """The service (subscription id) that held ``address`` at ``at``, or None."""
-    ip = str(ipaddress.ip_address(str(address).strip()))
+    """The service (subscription id) that held ``address`` at ``at`` — the address itself,
+    or (IPv6) a delegated prefix containing it — or None."""
+    parsed = ipaddress.ip_address(str(address).strip())
+    candidates = [str(parsed)]
+    if parsed.version == 6:
+        lengths = set(db.session.scalars(sa.select(Subnet.delegated_length).where(
+            Subnet.kind == "pd")))
+        candidates += [str(ipaddress.ip_network((parsed, n), strict=False))
+                       for n in lengths if n]
     return db.session.scalar(sa.select(Assignment.subscription_id).where(
-        Assignment.address == ip, Assignment.valid_from <= at,
+        Assignment.address.in_(candidates), Assignment.valid_from <= at,
         sa.or_(Assignment.valid_to.is_(None), Assignment.valid_to > at))
         .order_by(Assignment.valid_from.desc()).limit(1))
 
 
 def utilisation(subnet: Subnet) -> tuple[int, int]:
     """``(held, usable)`` of a pool."""
-    return len(_held(subnet.id)), usable(ipaddress.ip_network(subnet.cidr))
+    return len(_held(subnet.id)), usable(ipaddress.ip_network(subnet.cidr),
+                                         subnet.delegated_length)

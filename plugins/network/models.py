@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backhaul.sdk import TimestampMixin, UTCDateTime, db
 
-POOL_KINDS = ("supernet", "pppoe", "dhcp", "static")
+POOL_KINDS = ("supernet", "pppoe", "dhcp", "static", "pd")
 
 
 class Site(TimestampMixin, db.Model):
@@ -62,10 +62,12 @@ class Subnet(TimestampMixin, db.Model):
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("network_subnet.id"))
     device_id: Mapped[int | None] = mapped_column(sa.ForeignKey("network_device.id"))
     description: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: a prefix-delegation pool ("pd", IPv6) hands out prefixes of this length (e.g. 56)
+    delegated_length: Mapped[int | None] = mapped_column()
 
 
 class Assignment(db.Model):
-    """An address held by a data service from ``valid_from`` until ``valid_to`` (exclusive;
+    """An address (or a delegated IPv6 prefix, ``2001:db8:1:100::/56``) held by a data service from ``valid_from`` until ``valid_to`` (exclusive;
     ``None``: still held). Rows are never deleted: they are the address history."""
 
     __tablename__ = "network_assignment"
@@ -109,3 +111,19 @@ class Reconcile(db.Model):
     changes: Mapped[list] = mapped_column(sa.JSON, default=list)
     applied: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Lease(db.Model):
+    """An address a device reports it handed out to a service (a DHCP lease, read back by
+    backends that can see them, e.g. Kea's lease table), refreshed on every reconcile."""
+
+    __tablename__ = "network_lease"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("network_device.id"), index=True)
+    subscription_id: Mapped[int] = mapped_column(index=True)
+    address: Mapped[str] = mapped_column(sa.String(64))
+    mac: Mapped[str | None] = mapped_column(sa.String(17))
+    hostname: Mapped[str | None] = mapped_column(sa.String(255))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from backhaul.sdk import audit, db, enqueue, registered, utcnow
+from backhaul.sdk import audit, call_hook, db, enqueue, registered, utcnow
 from backhaul.sdk.provisioning import Change, ProvisioningError, diff
 
 from .desired import desired_state
-from .models import Credential, Device, Reconcile
+from .models import Credential, Device, Lease, Reconcile
 
 
 @dataclass
@@ -41,7 +41,8 @@ def reconcile(device_id: int, *, dry_run: bool = False,
                                     retryable=False)
         desired = desired_state(device_id, only)
         ref = desired.device
-        wanted = {s.key: backend.render(ref, s) for s in desired.subscribers}
+        wanted = {s.key: backend.render(ref, s) for s in desired.subscribers
+                  if backend.applies_to(ref, s)}
         keys = sorted(f"sub-{sid}" for sid in only) if only is not None else None
         changes = diff(wanted, backend.read(ref, keys), desired.by_key())
         outcome.changes = changes
@@ -51,6 +52,8 @@ def reconcile(device_id: int, *, dry_run: bool = False,
             record.applied = len(result.applied)
             if result.failed:
                 record.error = "; ".join(f"{c.key}: {why}" for c, why in result.failed)[:4000]
+        if not dry_run and backend.can_report_leases:
+            _store_leases(device_id, backend.leases(ref, keys), only)
     except ProvisioningError as exc:
         record.error = str(exc)[:4000]
         outcome.retryable = exc.retryable
@@ -63,6 +66,29 @@ def reconcile(device_id: int, *, dry_run: bool = False,
     db.session.add(record)
     db.session.flush()
     return outcome
+
+
+def _store_leases(device_id: int, leases: dict, only: set[int] | None) -> None:
+    """Replace what is known of the device's leases (just ``only``'s after a fast-path run)."""
+    stale = sa.delete(Lease).where(Lease.device_id == device_id)
+    if only is not None:
+        stale = stale.where(Lease.subscription_id.in_(only))
+    db.session.execute(stale)
+    now = utcnow()
+    for key, found in leases.items():
+        sid = _subscription_of(key)
+        if sid is None or (only is not None and sid not in only):
+            continue
+        for lease in found[:16]:  # a service holds a handful; a misbehaving device is bounded
+            db.session.add(Lease(device_id=device_id, subscription_id=sid,
+                                 address=str(lease.address)[:64], mac=lease.mac,
+                                 hostname=(lease.hostname or None) and lease.hostname[:255],
+                                 expires_at=lease.expires_at, seen_at=now))
+
+
+def _subscription_of(key: str) -> int | None:
+    prefix, _, number = key.partition("-")
+    return int(number) if prefix == "sub" and number.isdigit() else None
 
 
 def reconcile_job(device_id: int, subscription_ids: list[int] | None = None) -> None:
@@ -80,16 +106,23 @@ def reconcile_all_job() -> None:
         enqueue(reconcile_job, device_id)
 
 
-def enqueue_for_subscriptions(subscription_ids: set[int]) -> int:
-    """After a business event: reconcile just these services on the devices they use."""
+def enqueue_for_subscriptions(subscription_ids: set[int],
+                              also: dict[int, set[int]] | None = None) -> int:
+    """After a business event: reconcile just these services on the devices they use
+    (``also``: device id -> services to reconcile there too, e.g. the device a service was
+    moved away from, so it is removed there at once)."""
     rows = db.session.execute(sa.select(Credential.device_id, Credential.subscription_id)
                               .where(Credential.subscription_id.in_(subscription_ids),
                                      Credential.device_id.is_not(None))).all()
+    rows = list(rows) + [(d, s) for d, sids in (also or {}).items() for s in sids]
     by_device: dict[int, list[int]] = {}
     for device_id, sid in rows:
-        by_device.setdefault(device_id, []).append(sid)
+        if sid not in by_device.setdefault(device_id, []):
+            by_device[device_id].append(sid)
     for device_id, sids in by_device.items():
         enqueue(reconcile_job, device_id, sorted(sids))
+    if subscription_ids:
+        call_hook("network_subscribers_changed", subscription_ids=sorted(subscription_ids))
     return len(by_device)
 
 

@@ -61,8 +61,10 @@ def site_new():
 def subnet_new():
     device_id = request.form.get("device_id") or None
     try:
+        length = request.form.get("delegated_length", "").strip()
         subnet = ipam.create_subnet(request.form.get("cidr", ""), request.form.get("kind", ""),
-                                    device_id=int(device_id) if device_id else None)
+                                    device_id=int(device_id) if device_id else None,
+                                    delegated_length=int(length) if length.isdigit() else None)
         db.session.commit()
         flash(f"Subnet {subnet.cidr} added.", "success")
     except ValidationError as exc:
@@ -120,3 +122,169 @@ def render_account_panel(account) -> str:
     return render_template("network/_account_panel.html", services=services, creds=creds,
                            addresses=addresses,
                            devices={d.id: d.name for d in db.session.scalars(sa.select(Device))})
+
+
+# ------------------------------------------------------------------ adding a device
+@bp.route("/devices/new", methods=["GET", "POST"])
+@permission_required("network.manage")
+def device_new():
+    """Pick a backend, then fill the device and that backend's own settings (generated from
+    its schema; secret ones sealed)."""
+    from backhaul.sdk import registered
+    from backhaul.sdk.instances import form_fields, parse_form
+
+    from .devices import ROLES, create_device
+
+    backends = registered("provisioning_backends")
+    key = request.values.get("backend", "")
+    backend = backends.get(key)
+    specs = form_fields(backend) if backend else []
+    errors: dict = {}
+    values = dict(request.form) if request.method == "POST" else {}
+    if request.method == "POST" and backend is not None:
+        try:
+            row = create_device(
+                name=request.form.get("name", ""), backend=key,
+                site_id=_int(request.form.get("site_id")), role=request.form.get("role"),
+                vendor=request.form.get("vendor"), host=request.form.get("host"),
+                port=_int(request.form.get("port")), username=request.form.get("username"),
+                password=request.form.get("password") or None,
+                radius_secret=request.form.get("radius_secret") or None,
+                settings=parse_form(request.form, specs))
+            db.session.commit()
+            flash(f"Device {row.name} added. Test its connection, then run a dry run.",
+                  "success")
+            return redirect(url_for(".device", device_id=row.id))
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = form_errors(exc)
+            nested = errors.pop("settings", {})
+            if isinstance(nested, dict):
+                errors.update({f"settings.{k}": v for k, v in nested.items()})
+            errors = {{"siteId": "site_id", "radiusSecret": "radius_secret"}.get(k, k): v
+                      for k, v in errors.items()}
+    return render_template("network/device_new.html", backends=backends, backend=backend,
+                           key=key, specs=specs, errors=errors, values=values, roles=ROLES,
+                           settings_values={s.name: request.form.get(f"settings.{s.name}",
+                                                                     s.default or "")
+                                            for s in specs if not s.secret},
+                           sites=db.session.scalars(sa.select(Site).order_by(Site.name)).all()
+                           ), 422 if errors else 200
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        raise ValidationError({"port": [f"'{value}' is not a number"]}) from None
+
+
+# ------------------------------------------------------------------ one data service
+def _service_or_404(subscription_id: int):
+    from backhaul.plugins.billing.api import get_subscription
+
+    sub = get_subscription(subscription_id)
+    if sub is None or sub.type_key != "data":
+        abort(404)
+    return sub
+
+
+def _render_service(sub, errors=None, revealed: str | None = None, status: int = 200):
+    from .models import Lease
+
+    cred = db.session.scalar(sa.select(Credential).where(
+        Credential.subscription_id == sub.id))
+    history = db.session.scalars(sa.select(Assignment).where(
+        Assignment.subscription_id == sub.id).order_by(Assignment.valid_from.desc())
+        .limit(50)).all()
+    leases = db.session.scalars(sa.select(Lease).where(Lease.subscription_id == sub.id)
+                                .order_by(Lease.id).limit(16)).all()
+    pools = db.session.scalars(sa.select(Subnet).where(Subnet.kind != "supernet")
+                               .order_by(Subnet.cidr)).all()
+    return render_template(
+        "network/service.html", sub=sub, cred=cred, history=history, leases=leases,
+        pools=pools, errors=errors or {}, revealed=revealed,
+        devices=db.session.scalars(sa.select(Device).order_by(Device.name)).all()), status
+
+
+@bp.get("/services/<int:subscription_id>")
+@permission_required("network.view")
+def service(subscription_id: int):
+    return _render_service(_service_or_404(subscription_id))
+
+
+@bp.post("/services/<int:subscription_id>/credentials")
+@permission_required("network.manage")
+def service_credentials(subscription_id: int):
+    from . import credentials
+
+    sub = _service_or_404(subscription_id)
+    form = request.form
+    try:
+        credentials.set_credentials(
+            sub.id, username=form.get("username") or None,
+            password=form.get("password") or None, mac=form.get("mac") or None,
+            device_id=_device_id(form.get("device_id")),
+            circuit_id=form.get("circuit_id", "").strip() or None,
+            remote_id=form.get("remote_id", "").strip() or None)
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        return _render_service(sub, form_errors(exc), status=422)
+    flash("Credentials saved; the service's devices are being updated.", "success")
+    return redirect(url_for(".service", subscription_id=sub.id))
+
+
+def _device_id(value) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or db.session.get(Device, int(value)) is None:
+        raise ValidationError({"device_id": ["choose a device from the list"]})
+    return int(value)
+
+
+@bp.post("/services/<int:subscription_id>/reveal")
+@permission_required("network.credentials.reveal")
+def service_reveal(subscription_id: int):
+    """The password, in this response only (never flashed or stored); audited."""
+    from . import credentials
+
+    sub = _service_or_404(subscription_id)
+    row = db.session.scalar(sa.select(Credential).where(Credential.subscription_id == sub.id))
+    if row is None:
+        abort(404)
+    password = credentials.reveal(row)
+    db.session.commit()
+    response, status = _render_service(sub, revealed=password)
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.post("/services/<int:subscription_id>/assign")
+@permission_required("network.manage")
+def service_assign(subscription_id: int):
+    sub = _service_or_404(subscription_id)
+    subnet_id = request.form.get("subnet_id", "")
+    subnet = db.session.get(Subnet, int(subnet_id)) if subnet_id.isdigit() else None
+    try:
+        if subnet is None:
+            raise ValidationError({"subnet_id": ["choose a pool"]})
+        row = ipam.assign(sub.id, subnet, request.form.get("address", "").strip() or None)
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        errors = form_errors(exc)
+        if "subnetId" in errors:
+            errors["subnet_id"] = errors.pop("subnetId")
+        return _render_service(sub, errors, status=422)
+    flash(f"{row.address} assigned.", "success")
+    return redirect(url_for(".service", subscription_id=sub.id))
+
+
+@bp.post("/services/<int:subscription_id>/release")
+@permission_required("network.manage")
+def service_release(subscription_id: int):
+    sub = _service_or_404(subscription_id)
+    released = ipam.release(sub.id)
+    db.session.commit()
+    flash(f"{released} address(es) released; the history keeps them.", "success")
+    return redirect(url_for(".service", subscription_id=sub.id))

@@ -19,6 +19,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from marshmallow import INCLUDE, Schema, fields
+
 from backhaul.sdk.provisioning import (
     ApplyResult,
     Change,
@@ -61,12 +63,20 @@ def _objects(device: DeviceRef) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+class DirectorySettings(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    path = fields.String(required=True, metadata={"description": "folder of device files"})
+
+
 class DirectoryBackend(ProvisioningBackend):
     """Objects named by the subscriber key, marked ``owner: backhaul``; anything else is
     the operator's own and never read or touched."""
 
     key = "testkit.directory"
     label = "JSON file per device (test kit)"
+    settings_schema = DirectorySettings
 
     def test_connection(self, device: DeviceRef) -> ConnectionResult:
         folder = device_file(device).parent

@@ -277,3 +277,39 @@ def test_a_nas_is_found_by_its_address_with_its_radius_secret(app):
     assert nas.device.name == "bras-1" and nas.secret.reveal() == "testing123"
     assert "testing123" not in repr(nas)
     assert api.nas_for_address("10.0.0.2") is None
+
+
+def test_ipv6_prefix_delegation_pool_hands_out_prefixes_and_answers_who_held_an_address(app):
+    from datetime import timedelta
+
+    from marshmallow import ValidationError
+    from network_helpers import make_tenant
+
+    from backhaul.plugins.network import ipam
+    from backhaul.plugins.network.desired import desired_state
+    from backhaul.sdk import utcnow
+
+    _, first, device = make_tenant(app, "PD One")
+    _, second, _ = make_tenant(app, "PD Two")
+    with pytest.raises(ValidationError) as refused:
+        ipam.create_subnet("2001:db8:100::/48", "pd")
+    assert "delegatedLength" in refused.value.messages
+    with pytest.raises(ValidationError):
+        ipam.create_subnet("100.70.0.0/16", "pd", delegated_length=24)
+    pool = ipam.create_subnet("2001:db8:100::/48", "pd", device_id=device.id,
+                              delegated_length=56)
+    assert ipam.utilisation(pool) == (0, 256)
+    a = ipam.assign(first.id, pool)
+    b = ipam.assign(second.id, pool)
+    assert (a.address, b.address) == ("2001:db8:100::/56", "2001:db8:100:100::/56")
+    with pytest.raises(ValidationError) as taken:
+        ipam.assign(first.id, pool, "2001:db8:100:100::/56")
+    assert "delegated to another service" in str(taken.value.messages)
+    with pytest.raises(ValidationError):
+        ipam.assign(first.id, pool, "2001:db8:100:180::/57")  # not a /56
+    db.session.commit()
+    later = utcnow() + timedelta(seconds=1)
+    assert ipam.holder_of("2001:db8:100:1ab::5", later) == second.id
+    assert ipam.holder_of("2001:db8:100:ff::1", later) == first.id
+    state = {s.key: s for s in desired_state(device.id).subscribers}
+    assert state[f"sub-{first.id}"].ipv6_prefix == "2001:db8:100::/56"

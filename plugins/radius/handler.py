@@ -1,0 +1,238 @@
+"""One datagram in, at most one datagram out: the RADIUS server's decisions.
+
+Order of checks, cheapest and most hostile-input-proof first: per-source rate limit, the
+structural guard (:mod:`.wire`), the NAS by source address (unknown: dropped), pyrad's
+decoding with the NAS's secret, the authenticators — Message-Authenticator required on every
+Access-Request unless the NAS is explicitly relaxed, the Request Authenticator on every
+Accounting-Request — and only then the subscriber. Every drop is counted by reason; replies
+to retransmissions (same source, id and authenticator) are sent again from a short cache
+instead of being processed twice.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections import Counter, OrderedDict
+from datetime import UTC, datetime, timedelta
+
+from pyrad import packet as rp
+
+from backhaul.sdk import db
+from backhaul.sdk.provisioning import SubscriberState
+
+from . import accounting, wire
+from .dictionary import dictionary, vendors_decoded
+from .directory import Directory
+from .replies import accept_attributes
+
+log = logging.getLogger("backhaul.radius")
+
+DUPLICATE_SECONDS = 10.0
+MAX_DUPLICATES = 65_536
+
+
+class Bucket:
+    """A token bucket per source address: a flood from one NAS cannot starve the others."""
+
+    def __init__(self, rate: float, clock=time.monotonic):
+        self.rate, self.clock = rate, clock
+        self.tokens: dict[str, tuple[float, float]] = {}
+
+    def allow(self, source: str) -> bool:
+        now = self.clock()
+        tokens, at = self.tokens.get(source, (self.rate, now))
+        tokens = min(self.rate, tokens + (now - at) * self.rate)
+        if tokens < 1:
+            self.tokens[source] = (tokens, now)
+            return False
+        self.tokens[source] = (tokens - 1, now)
+        return True
+
+
+class Handler:
+    def __init__(self, directory: Directory, settings: dict, clock=time.monotonic):
+        self.directory = directory
+        self.settings = settings
+        self.clock = clock
+        self.counts: Counter[str] = Counter()
+        self.drops: Counter[str] = Counter()
+        self.bucket = Bucket(float(settings.get("max_pps_per_source", 5000)), clock)
+        self._recent: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
+        #: username -> (subscription id, device id, at, accepted, reason): flushed in batches
+        self.last_auth: dict[str, tuple] = {}
+
+    # ------------------------------------------------------------------ entry point
+    def handle(self, data: bytes, source: tuple[str, int]) -> bytes | None:
+        address = source[0]
+        if not self.bucket.allow(address):
+            return self._drop("rate limited", address)
+        try:
+            code = wire.check(data, vendors_decoded=vendors_decoded())
+        except wire.Malformed as exc:
+            return self._drop(f"malformed: {exc}", address)
+        if code not in (wire.ACCESS_REQUEST, wire.ACCOUNTING_REQUEST):
+            return self._drop(f"unexpected code {code}", address)
+        nas = self.directory.nas(address)
+        if nas is None:
+            return self._drop("unknown NAS", address)
+        key = (address, source[1], data[1], data[4:20])
+        cached = self._recent.get(key)
+        if cached is not None and self.clock() - cached[0] < DUPLICATE_SECONDS:
+            self.counts["duplicate"] += 1
+            return cached[1]
+        try:
+            if code == wire.ACCESS_REQUEST:
+                reply = self._access(data, nas, address)
+            else:
+                reply = self._accounting(data, nas, address)
+        except (rp.PacketError, KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
+            return self._drop(f"undecodable: {type(exc).__name__}", address)
+        if reply is not None:
+            self._remember(key, reply)
+        return reply
+
+    def _drop(self, reason: str, address: str) -> None:
+        kind = reason.split(":")[0]
+        self.drops[kind] += 1
+        if self.drops[kind] <= 20 or self.drops[kind] % 1000 == 0:
+            log.warning("RADIUS packet from %s dropped: %s", address, reason[:200])
+        return None
+
+    def _remember(self, key, reply: bytes) -> None:
+        self._recent[key] = (self.clock(), reply)
+        while len(self._recent) > MAX_DUPLICATES:
+            self._recent.popitem(last=False)
+
+    # ------------------------------------------------------------------ access
+    def _access(self, data: bytes, nas, address: str) -> bytes | None:
+        pkt = rp.AuthPacket(packet=data, secret=nas.secret, dict=dictionary())
+        if pkt.message_authenticator:
+            if not pkt.verify_message_authenticator():
+                return self._drop("bad Message-Authenticator (wrong secret?)", address)
+        elif nas.require_message_authenticator:
+            return self._drop("no Message-Authenticator", address)
+        self.counts["access-request"] += 1
+        username = _first(pkt, "User-Name") or ""
+        sub = self.directory.subscriber(username) if username else None
+        reason = self._check_password(pkt, sub) if sub is not None else "unknown user"
+        if reason is None and sub.state == SubscriberState.SUSPENDED:
+            reason = "suspended: the account is delinquent"
+        sid = sub.extra.get("subscription_id") if sub is not None else None
+        self.last_auth[username[:64]] = (sid, nas.device_id, _now(), reason is None,
+                                         reason or "")
+        reply = pkt.CreateReply()
+        if reason is not None:
+            reply.code = rp.AccessReject
+            self.counts["access-reject"] += 1
+            if reason.startswith("suspended"):
+                reply["Reply-Message"] = self.settings.get("suspended_message",
+                                                           "Account suspended")
+        else:
+            reply.code = rp.AccessAccept
+            self.counts["access-accept"] += 1
+            for name, value in accept_attributes(sub, nas.dialect, self.settings).items():
+                reply[name] = value
+        reply.add_message_authenticator()
+        return reply.ReplyPacket()
+
+    @staticmethod
+    def _check_password(pkt, sub) -> str | None:
+        password = sub.password.reveal()
+        if not password:
+            return "no password set"
+        if "User-Password" in pkt:
+            given = pkt.PwDecrypt(pkt["User-Password"][0])
+            return None if hmac.compare_digest(given.encode(), password.encode()) \
+                else "wrong password"
+        if "CHAP-Password" in pkt:
+            return None if pkt.VerifyChapPasswd(password) else "wrong password (CHAP)"
+        return "no PAP or CHAP password"
+
+    # ------------------------------------------------------------------ accounting
+    def _accounting(self, data: bytes, nas, address: str) -> bytes | None:
+        pkt = rp.AcctPacket(packet=data, secret=nas.secret, dict=dictionary())
+        if not pkt.VerifyAcctRequest():
+            return self._drop("bad accounting authenticator (wrong secret?)", address)
+        if pkt.message_authenticator and not pkt.verify_message_authenticator():
+            return self._drop("bad Message-Authenticator (wrong secret?)", address)
+        status = _first(pkt, "Acct-Status-Type")
+        status = {"Start": 1, "Stop": 2, "Interim-Update": 3, "Accounting-On": 7,
+                  "Accounting-Off": 8}.get(status, status)
+        self.counts[f"accounting-{status}"] += 1
+        username = _first(pkt, "User-Name") or ""
+        update = accounting.Update(
+            status=int(status or 0), session_id=str(_first(pkt, "Acct-Session-Id") or "")[:64],
+            username=username, at=_event_time(pkt),
+            input_octets=_octets(pkt, "Acct-Input-Octets", "Acct-Input-Gigawords"),
+            output_octets=_octets(pkt, "Acct-Output-Octets", "Acct-Output-Gigawords"),
+            session_time=int(_first(pkt, "Acct-Session-Time") or 0),
+            framed_ip=_first(pkt, "Framed-IP-Address"),
+            calling_station=_first(pkt, "Calling-Station-Id"),
+            terminate_cause=_first(pkt, "Acct-Terminate-Cause"))
+        if update.status not in (1, 2, 3, 7, 8) or (
+                update.status in (1, 2, 3) and not update.session_id):
+            return self._drop("accounting without a status or session id", address)
+        sub = self.directory.subscriber(username) if username else None
+        try:
+            accounting.record(nas.device_id, update,
+                              subscription_id=sub.extra.get("subscription_id") if sub else None,
+                              account_id=sub.extra.get("account_id") if sub else None)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("accounting from %s not recorded; no response, the NAS retries",
+                          nas.name)
+            self.drops["not recorded"] += 1
+            return None
+        reply = pkt.CreateReply()
+        return reply.ReplyPacket()
+
+    # ------------------------------------------------------------------ upkeep
+    def flush_last_auth(self) -> None:
+        """Write the buffered last authentications (one small transaction a second)."""
+        if not self.last_auth:
+            return
+        from .models import LastAuth
+
+        batch, self.last_auth = self.last_auth, {}
+        try:
+            for username, (sid, device_id, at, accepted, reason) in batch.items():
+                db.session.merge(LastAuth(username=username, subscription_id=sid,
+                                          device_id=device_id, at=at, accepted=accepted,
+                                          reason=reason[:200]))
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("last authentications not recorded")
+
+    def health(self) -> dict:
+        return {"packets": dict(self.counts), "drops": dict(self.drops),
+                "nases": len(self.directory.nases), "cache_hits": self.directory.hits,
+                "cache_misses": self.directory.misses}
+
+
+def _first(pkt, name: str):
+    try:
+        values = pkt[name]
+    except KeyError:
+        return None
+    return values[0] if values else None
+
+
+def _octets(pkt, low: str, high: str) -> int:
+    return (int(_first(pkt, high) or 0) << 32) + int(_first(pkt, low) or 0)
+
+
+def _event_time(pkt) -> datetime:
+    now = _now()
+    stamp = _first(pkt, "Event-Timestamp")
+    if stamp:
+        at = datetime.fromtimestamp(int(stamp), UTC)
+        if abs(at - now) < timedelta(days=1):  # a NAS with a wrong clock is not trusted
+            return at
+    return now - timedelta(seconds=min(int(_first(pkt, "Acct-Delay-Time") or 0), 3600))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
