@@ -130,6 +130,65 @@ def update_model_fields(model: ItemModel, fields) -> ItemModel:
     return model
 
 
+def rename_manufacturer(row: Manufacturer, name: str) -> Manufacturer:
+    name = _name(name)
+    if db.session.scalar(sa.select(Manufacturer.id).where(
+            sa.func.lower(Manufacturer.name) == name.lower(), Manufacturer.id != row.id)):
+        raise ValidationError({"name": [f"a manufacturer named '{name}' exists"]})
+    row.name = name
+    db.session.flush()
+    return row
+
+
+def update_model(model: ItemModel, *, name: str | None = None, unit: str | None = None,
+                 description: str | None = None) -> ItemModel:
+    """Rename a model, change its description, a bulk model's unit (fields: see
+    :func:`update_model_fields`)."""
+    if name is not None:
+        name = _name(name)
+        if db.session.scalar(sa.select(ItemModel.id).where(
+                ItemModel.manufacturer_id == model.manufacturer_id, ItemModel.id != model.id,
+                sa.func.lower(ItemModel.name) == name.lower())):
+            raise ValidationError({"name": [f"this manufacturer already has a model '{name}'"]})
+        model.name = name
+    if unit is not None and model.is_bulk:
+        model.unit = _name(unit, "unit", 16)
+    if description is not None:
+        if len(description) > 500:
+            raise ValidationError({"description": ["at most 500 characters"]})
+        model.description = description
+    db.session.flush()
+    return model
+
+
+def update_location(location: Location, *, name: str | None = None,
+                    description: str | None = None, parent_id: int | None | str = "") -> Location:
+    """Rename, describe or move a location (a van's new technician, a shelf to another
+    warehouse). ``parent_id`` ``""`` keeps it, ``None`` makes it top-level; never under
+    itself or below itself."""
+    if name is not None:
+        location.name = _name(name)
+    if description is not None:
+        if len(description) > 500:
+            raise ValidationError({"description": ["at most 500 characters"]})
+        location.description = description
+    if parent_id != "":
+        if parent_id is not None:
+            parent = db.session.get(Location, parent_id)
+            if parent is None:
+                raise ValidationError({"parent_id": [f"there is no location {parent_id}"]})
+            if parent.id in subtree_ids(location.id):
+                raise ValidationError({"parent_id": ["a location cannot go inside itself or "
+                                                     "a location below it"]})
+            if parent.kind == "bin":
+                raise ValidationError({"parent_id": ["a bin holds items, not other locations"]})
+            if len(ancestors(parent)) >= MAX_DEPTH:
+                raise ValidationError({"parent_id": [f"locations nest at most {MAX_DEPTH} deep"]})
+        location.parent_id = parent_id
+    db.session.flush()
+    return location
+
+
 def create_location(code: str, name: str, kind: str, parent_id: int | None = None,
                     description: str = "") -> Location:
     code = _name(code, "code", 64)

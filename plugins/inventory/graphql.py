@@ -212,6 +212,14 @@ extend type Mutation {
     @requires(permission: "inventory.catalogue.manage")
   inventoryCreateLocation(input: InventoryLocationInput!): InventoryLocationPayload!
     @requires(permission: "inventory.catalogue.manage")
+  "Rename, describe or move a location (parentId null: top level; omitted: unchanged)."
+  inventoryUpdateLocation(locationId: ID!, name: String, description: String, parentId: ID):
+    InventoryLocationPayload! @requires(permission: "inventory.catalogue.manage")
+  inventoryRenameManufacturer(manufacturerId: ID!, name: String!): InventoryManufacturerPayload!
+    @requires(permission: "inventory.catalogue.manage")
+  "Rename a model, change its description or (bulk) unit."
+  inventoryUpdateModel(modelId: ID!, name: String, unit: String, description: String):
+    InventoryModelPayload! @requires(permission: "inventory.catalogue.manage")
   "Low-stock threshold of a model in a location (and below it); 0 removes it."
   inventorySetThreshold(modelId: ID!, locationId: ID!, minimum: String!): InventoryThresholdPayload!
     @requires(permission: "inventory.catalogue.manage")
@@ -416,6 +424,30 @@ def resolve_create_location(_obj, _info, input):  # noqa: A002
     return {"location": catalogue.create_location(
         input["code"], input["name"], input["kind"], _opt_id(input.get("parentId"), "parentId"),
         input.get("description") or "")}
+
+
+@mutation.field("inventoryUpdateLocation")
+@mutation_payload
+def resolve_update_location(_obj, _info, locationId, **changes):  # noqa: N803
+    location = _get(Location, locationId, "locationId")
+    parent = changes.get("parentId", "")
+    return {"location": catalogue.update_location(
+        location, name=changes.get("name"), description=changes.get("description"),
+        parent_id="" if parent == "" else _opt_id(parent, "parentId"))}
+
+
+@mutation.field("inventoryRenameManufacturer")
+@mutation_payload
+def resolve_rename_manufacturer(_obj, _info, manufacturerId, name):  # noqa: N803
+    return {"manufacturer": catalogue.rename_manufacturer(
+        _get(Manufacturer, manufacturerId, "manufacturerId"), name)}
+
+
+@mutation.field("inventoryUpdateModel")
+@mutation_payload
+def resolve_update_model(_obj, _info, modelId, name=None, unit=None, description=None):  # noqa: N803
+    return {"model": catalogue.update_model(_get(ItemModel, modelId, "modelId"), name=name,
+                                            unit=unit, description=description)}
 
 
 @mutation.field("inventorySetThreshold")

@@ -413,11 +413,13 @@ def threshold_set():
 @permission_required("inventory.view")
 def location(location_id: int):
     row = db.session.get(Location, location_id) or abort(404)
-    held = stock.in_location(catalogue.subtree_ids(row.id))
+    below = catalogue.subtree_ids(row.id)
+    held = stock.in_location(below)
     totals: dict[int, object] = {}
     for i in held:
         totals[i.model_id] = totals.get(i.model_id, 0) + i.quantity
     return render_template("inventory/location.html", location=row, path=catalogue.path(row),
+                           parents=[p for p in _locations() if p[0] not in below],
                            held=held, totals=totals,
                            models={m.id: m for m in _models()},
                            idents=stock.identifiers(i.id for i in held),
@@ -425,6 +427,49 @@ def location(location_id: int):
                                Location.parent_id == row.id).order_by(Location.code)).all(),
                            names={loc.id: loc.name for loc in db.session.scalars(
                                sa.select(Location))})
+
+
+@bp.post("/locations/<int:location_id>/edit")
+@permission_required("inventory.catalogue.manage")
+def location_edit(location_id: int):
+    row = db.session.get(Location, location_id) or abort(404)
+    try:
+        catalogue.update_location(row, name=request.form.get("name", ""),
+                                  description=request.form.get("description", ""),
+                                  parent_id=_int("parent_id"))
+        db.session.commit()
+        flash("Location saved.", "success")
+    except ValidationError as exc:
+        flash(_refused(exc), "error")
+    return redirect(url_for(".location", location_id=location_id))
+
+
+@bp.post("/models/<int:model_id>/edit")
+@permission_required("inventory.catalogue.manage")
+def model_edit(model_id: int):
+    row = db.session.get(ItemModel, model_id) or abort(404)
+    try:
+        catalogue.update_model(row, name=request.form.get("name", ""),
+                               unit=request.form.get("unit") or None,
+                               description=request.form.get("description", ""))
+        db.session.commit()
+        flash("Model saved.", "success")
+    except ValidationError as exc:
+        flash(_refused(exc), "error")
+    return redirect(url_for(".model", model_id=model_id))
+
+
+@bp.post("/manufacturers/<int:manufacturer_id>/rename")
+@permission_required("inventory.catalogue.manage")
+def manufacturer_rename(manufacturer_id: int):
+    row = db.session.get(Manufacturer, manufacturer_id) or abort(404)
+    try:
+        catalogue.rename_manufacturer(row, request.form.get("name", ""))
+        db.session.commit()
+        flash("Manufacturer renamed.", "success")
+    except ValidationError as exc:
+        flash(_refused(exc), "error")
+    return redirect(url_for(".models"))
 
 
 @bp.post("/locations")

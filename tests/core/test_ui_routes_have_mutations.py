@@ -28,6 +28,9 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "inventory.model_fields": ("inventoryUpdateModelFields",),
     "inventory.threshold_set": ("inventorySetThreshold",),
     "inventory.location_new": ("inventoryCreateLocation",),
+    "inventory.location_edit": ("inventoryUpdateLocation",),
+    "inventory.model_edit": ("inventoryUpdateModel",),
+    "inventory.manufacturer_rename": ("inventoryRenameManufacturer",),
     "inventory.intake_receive": ("inventoryReceiveItems",),
     # scheduling
     "scheduling.job_create": ("schedulingCreateJob",),

@@ -433,3 +433,33 @@ def test_a_refused_action_shows_its_error_beside_the_field(app, staff_user, logi
     assert 'id="assign-holder-error">no account numbered NO-SUCH' in nobody.get_data(as_text=True)
     db.session.expire_all()
     assert counts() == before
+
+
+def test_editing_locations_models_and_manufacturers(app, token, staff_user, login, csrf_token):
+    s = setup_stock()
+    update = """mutation($l: ID!, $p: ID) { inventoryUpdateLocation(locationId: $l, parentId: $p) {
+      ok errors { field messages } location { path } } }"""
+    inside = gql(app, token, update, {"l": str(s.wh.id), "p": str(s.shelf.id)})
+    assert inside["inventoryUpdateLocation"]["errors"] == [{"field": "parentId", "messages": [
+        "a location cannot go inside itself or a location below it"]}]
+    moved = gql(app, token, update, {"l": str(s.van.id), "p": str(s.wh.id)})
+    assert moved["inventoryUpdateLocation"]["location"]["path"] == "Main warehouse › Van 1"
+    top = gql(app, token, update, {"l": str(s.van.id), "p": None})
+    assert top["inventoryUpdateLocation"]["location"]["path"] == "Van 1"
+    renamed = gql(app, token, """mutation($m: ID!) { inventoryUpdateModel(modelId: $m,
+      name: "AirBeam 5 Gen2") { ok model { label } } }""", {"m": str(s.radio.id)})
+    assert renamed["inventoryUpdateModel"]["model"]["label"] == "Acme Networks AirBeam 5 Gen2"
+    taken = gql(app, token, """mutation($m: ID!) { inventoryUpdateModel(modelId: $m,
+      name: "data sim") { ok errors { field messages } } }""", {"m": str(s.radio.id)})
+    assert taken["inventoryUpdateModel"]["errors"] == [{"field": "name", "messages": [
+        "this manufacturer already has a model 'data sim'"]}]
+    web = app.test_client()
+    login(web, staff_user(ALL))
+    web.post(f"/inventory/locations/{s.van.id}/edit", data={
+        "name": "Van 1 (Tom)", "description": "Tom's van", "parent_id": "",
+        "csrf_token": csrf_token(web)})
+    web.post(f"/inventory/manufacturers/{s.maker.id}/rename", data={
+        "name": "Acme", "csrf_token": csrf_token(web)})
+    db.session.expire_all()
+    assert (s.van.name, s.van.description, s.van.parent_id) == ("Van 1 (Tom)", "Tom's van", None)
+    assert s.radio.label == "Acme AirBeam 5 Gen2"
