@@ -172,6 +172,15 @@ def calendar():
                            all_technicians=_choices(Technician), timedelta=timedelta)
 
 
+@bp.get("/map")
+@permission_required("scheduling.job.view")
+def map_page():
+    from . import mapping
+
+    return render_template("scheduling/map.html", places=mapping.places(),
+                           width=mapping.WIDTH, height=mapping.HEIGHT)
+
+
 @bp.get("/setup")
 @permission_required("scheduling.settings.manage")
 def setup():

@@ -13,6 +13,7 @@ Values: a permission name; ``@session`` (a signed-in browser session, never a to
 
 ROUTES = {
     'GET scheduling.index': 'scheduling.job.view',
+    'GET scheduling.map_page': 'scheduling.job.view',
     'GET scheduling.job_new': 'scheduling.job.manage',
     'POST scheduling.job_create': 'scheduling.job.manage',
     'GET scheduling.job': 'scheduling.job.view',
@@ -221,6 +222,7 @@ STATE_CHANGING_WITHOUT_PERMISSION = {
 
 GRAPHQL = {
     'Query.schedulingJobs': 'scheduling.job.view',
+    'Query.schedulingMap': 'scheduling.job.view',
     'Query.schedulingJob': 'scheduling.job.view',
     'Query.schedulingJobTypes': 'scheduling.job.view',
     'Query.schedulingTechnicians': 'scheduling.job.view',
