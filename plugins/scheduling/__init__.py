@@ -5,7 +5,8 @@ hours and skills; jobs for an account or a ticket (one action from the ticket pa
 on a technician's calendar with conflicts and off-duty times refused; completed only with
 their required tasks done; the tenant told when a visit is booked, moved and the day before
 (notifications plugin). Modules: models.py, jobs.py (the rules), events.py, views.py,
-graphql.py. Not yet: drag-to-reschedule and the map.
+graphql.py, mapping.py (an offline SVG map of the busiest buildings). Not yet:
+drag-to-reschedule.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def menu_items():
     return [MenuItem("Jobs", "scheduling.index", "scheduling.job.view", "Field jobs", 10),
             MenuItem("Calendar", "scheduling.calendar", "scheduling.job.view", "Field jobs",
                      20),
+            MenuItem("Map", "scheduling.map_page", "scheduling.job.view", "Field jobs", 25),
             MenuItem("Job set-up", "scheduling.setup", "scheduling.settings.manage",
                      "Field jobs", 30)]
 

@@ -79,7 +79,19 @@ type SchedulingTechnicianPayload implements MutationPayload {
   ok: Boolean! errors: [FieldError!]! technician: SchedulingTechnician
 }
 
+"A building (or lone address) with the tickets and jobs of the accounts living there."
+type SchedulingPlace {
+  label: String!
+  latitude: Float
+  longitude: Float
+  tickets: Int!
+  openTickets: Int!
+  jobs: Int!
+}
+
 extend type Query {
+  "Buildings and addresses by tickets and jobs, busiest first (tickets only with tickets.ticket.view)."
+  schedulingMap(limit: Int = 100): [SchedulingPlace!]! @requires(permission: "scheduling.job.view")
   schedulingJobs(first: Int, after: String, status: String, technicianId: ID,
                  from: DateTime, to: DateTime): SchedulingJobConnection!
     @requires(permission: "scheduling.job.view")
@@ -146,6 +158,17 @@ def resolve_jobs(_obj, _info, first=None, after=None, status=None, technicianId=
 
 
 query.set_field("schedulingJob", lambda _o, _i, id: db.session.get(Job, parse_id(id)))
+place_type = ObjectType("SchedulingPlace")
+set_aliases(place_type, "openTickets")
+
+
+@query.field("schedulingMap")
+def resolve_map(_obj, _info, limit=100):
+    from . import mapping
+
+    return mapping.places()[:max(1, min(limit or 100, 1000))]
+
+
 query.set_field("schedulingJobTypes", lambda *_: db.session.scalars(
     sa.select(JobType).order_by(JobType.name)).all())
 query.set_field("schedulingTechnicians", lambda *_: db.session.scalars(
@@ -203,4 +226,4 @@ def resolve_save_tech(_obj, _info, input, id=None):  # noqa: A002
 
 def contribution() -> GraphQLContribution:
     return GraphQLContribution(SDL, (query, mutation, job_type, type_type, tech_type,
-                                     task_type))
+                                     task_type, place_type))

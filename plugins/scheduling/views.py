@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
+from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
 from backhaul.sdk import TimelineEntry, db, permission_required
@@ -33,7 +34,7 @@ def _flash_errors(exc: ValidationError) -> None:
 @bp.get("/")
 @permission_required("scheduling.job.view")
 def index():
-    page = list_page(sa.select(Job), sortable={"number": Job.id, "when": Job.starts_at},
+    page = list_page(sa.select(Job).options(selectinload(Job.tasks)), sortable={"number": Job.id, "when": Job.starts_at},
                      filters={"status": Filter(Job.status, "Status",
                                                [(s, s) for s in JOB_STATUSES])},
                      default_sort="-number")
@@ -169,6 +170,15 @@ def calendar():
     return render_template("scheduling/calendar.html", days=days, technicians=technicians,
                            grid=grid, day=day, week=week, zone=zone, chosen=chosen,
                            all_technicians=_choices(Technician), timedelta=timedelta)
+
+
+@bp.get("/map")
+@permission_required("scheduling.job.view")
+def map_page():
+    from . import mapping
+
+    return render_template("scheduling/map.html", places=mapping.places(),
+                           width=mapping.WIDTH, height=mapping.HEIGHT)
 
 
 @bp.get("/setup")

@@ -85,7 +85,7 @@ def is_bounce(msg: EmailMessage, mail_from: str, sender: str) -> bool:
     if sender.partition("@")[0] in BOUNCE_SENDERS:
         return True
     return msg.get_content_type() == "multipart/report" and \
-        msg.get_param("report-type", "").lower() == "delivery-status"
+        str(msg.get_param("report-type", "")).lower() == "delivery-status"
 
 
 def automatic_reason(msg: EmailMessage, sender: str) -> str | None:
