@@ -27,6 +27,7 @@ VARIABLE = 65535
 OCTETS, PACKETS, SRC4, DST4, SRC6, DST6 = 1, 2, 8, 12, 27, 28
 LAST_UPTIME, FIRST_UPTIME = 21, 22
 END_SECONDS, END_MILLIS = 151, 153
+SYSTEM_INIT_MILLIS = 160  # IPFIX options: when the exporter's uptime clock started
 OUT_OCTETS = 23  # v9 OUT_BYTES: a second counter of the same flow (egress)
 
 
@@ -66,6 +67,8 @@ class Templates:
 
     def __init__(self):
         self.by_key: dict[TemplateKey, tuple[tuple, bool]] = {}
+        #: ``{(version, domain): epoch ms}`` from options records (systemInitTimeMilliseconds)
+        self.system_init: dict[tuple[int, int], int] = {}
 
     def put(self, key: TemplateKey, fields: tuple, options: bool = False) -> bool:
         """Remember a template; returns whether it is new or changed (to persist it)."""
@@ -139,7 +142,8 @@ def _v9(data: bytes, templates: Templates) -> Decoded:
         elif set_id == 1:
             _v9_options_templates(body, out, templates, domain)
         elif set_id >= 256:
-            _data(body, set_id, out, templates, 9, domain, clock)
+            records = _data(body, set_id, out, templates, 9, domain)
+            out.flows += [f for f in (_flow(v, clock) for v in records) if f is not None]
     return out
 
 
@@ -151,13 +155,19 @@ def _ipfix(data: bytes, templates: Templates) -> Decoded:
         raise Malformed(f"IPFIX length {length} does not match the datagram")
     data = data[:length]
     out = Decoded(10, domain, sequence, 0)
+    records: list[dict] = []
     for set_id, body in _sets(data, 16):
         if set_id == 2:
             _templates(body, out, templates, 10, domain, ipfix=True, options=False)
         elif set_id == 3:
             _templates(body, out, templates, 10, domain, ipfix=True, options=True)
         elif set_id >= 256:
-            _data(body, set_id, out, templates, 10, domain, (None, export_time))
+            records += _data(body, set_id, out, templates, 10, domain)
+    # flowEndSysUpTime counts from the exporter's start, which an options record gives
+    # (softflowd sends it with the templates); until then the export time stands in
+    init = templates.system_init.get((10, domain))
+    clock = (None, export_time) if init is None else ("init", init)
+    out.flows += [f for f in (_flow(v, clock) for v in records) if f is not None]
     return out
 
 
@@ -225,27 +235,32 @@ def _record_length(specs) -> int | None:
     return sum(flen for _, flen, _ in specs)
 
 
-def _data(body, set_id, out, templates, version, domain, clock):
+def _data(body, set_id, out, templates, version, domain) -> list[dict]:
+    """The records of a data set (options records are counted, and mined for the
+    exporter's clock, not returned)."""
     found = templates.get((version, domain, set_id))
     if found is None:
         out.missing_template += 1
-        return
+        return []
     specs, options = found
     fixed = _record_length(specs)
     if fixed == 0:
         raise Malformed("template of zero-length records")
     at = 0
     minimum = fixed or len(specs)
+    records = []
     while len(body) - at >= max(minimum, 1) and (fixed is not None or len(body) - at >= 4):
         values, at = _record(body, at, specs)
         if version == 10:
             out.advance += 1
         if options:
             out.options_records += 1
+            init = _uint(values.get(SYSTEM_INIT_MILLIS))
+            if init is not None:
+                templates.system_init[(version, domain)] = init
             continue
-        flow = _flow(values, clock)
-        if flow is not None:
-            out.flows.append(flow)
+        records.append(values)
+    return records
 
 
 def _record(body: bytes, at: int, specs) -> tuple[dict, int]:
@@ -304,6 +319,8 @@ def _flow_time(values: dict, clock) -> datetime:
     if seconds is not None:
         return _epoch(seconds)
     last = _uint(values.get(LAST_UPTIME))
+    if last is not None and uptime == "init":
+        return _epoch((export_secs + last) / 1000.0)
     if last is not None and uptime is not None:
         return _epoch(export_secs - ((uptime - last) % 2**32) / 1000.0)
     return _epoch(export_secs)
