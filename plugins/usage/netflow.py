@@ -135,7 +135,7 @@ def _v9(data: bytes, templates: Templates) -> Decoded:
         raise Malformed("v9 header truncated")
     _, _count, uptime, secs, sequence, domain = struct.unpack_from("!HHIIII", data)
     out = Decoded(9, domain, sequence, 1)
-    clock = (uptime, secs)
+    clock = (uptime, secs, None)
     for set_id, body in _sets(data, 20):
         if set_id == 0:
             _templates(body, out, templates, 9, domain, ipfix=False, options=False)
@@ -165,8 +165,7 @@ def _ipfix(data: bytes, templates: Templates) -> Decoded:
             records += _data(body, set_id, out, templates, 10, domain)
     # flowEndSysUpTime counts from the exporter's start, which an options record gives
     # (softflowd sends it with the templates); until then the export time stands in
-    init = templates.system_init.get((10, domain))
-    clock = (None, export_time) if init is None else ("init", init)
+    clock = (None, export_time, templates.system_init.get((10, domain)))
     out.flows += [f for f in (_flow(v, clock) for v in records) if f is not None]
     return out
 
@@ -311,18 +310,24 @@ def _flow(values: dict, clock) -> Flow | None:
 
 
 def _flow_time(values: dict, clock) -> datetime:
-    uptime, export_secs = clock
+    """When the flow ended: absolute end time fields first, then the uptime of its last
+    packet against the exporter's clock; the export time when none makes sense."""
+    uptime, export_secs, init_ms = clock
+    candidates = []
     millis = _uint(values.get(END_MILLIS))
     if millis is not None:
-        return _epoch(millis / 1000.0)
+        candidates.append(millis / 1000.0)
     seconds = _uint(values.get(END_SECONDS))
     if seconds is not None:
-        return _epoch(seconds)
+        candidates.append(seconds)
     last = _uint(values.get(LAST_UPTIME))
-    if last is not None and uptime == "init":
-        return _epoch((export_secs + last) / 1000.0)
+    if last is not None and init_ms is not None:
+        candidates.append((init_ms + last) / 1000.0)
     if last is not None and uptime is not None:
-        return _epoch(export_secs - ((uptime - last) % 2**32) / 1000.0)
+        candidates.append(export_secs - ((uptime - last) % 2**32) / 1000.0)
+    for when in candidates:
+        if 0 <= when < 2**33:  # a time a datetime can hold; anything else is garbage
+            return _epoch(when)
     return _epoch(export_secs)
 
 
@@ -334,14 +339,13 @@ class Sequence:
 
     def check(self, key, sequence: int, advance: int) -> int:
         """Returns the number of units lost before this packet (0 when in order)."""
-        lost = 0
         expected = self.expected.get(key)
-        if expected is not None:
-            gap = (sequence - expected) % 2**32
-            if 0 < gap < 2**31:  # ahead: lost; behind: reordered or a restart, not loss
-                lost = gap
+        gap = 0 if expected is None else (sequence - expected) % 2**32
+        if gap >= 2**31 and gap > 2**32 - 1000:
+            return 0  # a little behind: a late (reordered) packet; keep expecting the next
         self.expected[key] = (sequence + advance) % 2**32
-        return lost
+        # far behind is an exporter restart (not loss)
+        return gap if gap < 2**31 else 0
 
 
 __all__ = ["Decoded", "Flow", "Malformed", "Sequence", "Templates", "decode"]
