@@ -172,3 +172,49 @@ def test_ipfix_templates_survive_a_collector_restart(app, tmp_path, tenants):
         assert _wait_for(lambda: _totals(sub_b.id) == (want_b[0] + 12345, want_b[1])), (
             f"{_totals(sub_b.id)}: the data set was not decoded after the restart\n"
             + collector.output())
+
+
+def _acct(user, status, in_octets, out_octets):
+    return (f'User-Name = "{user}"\nAcct-Status-Type = {status}\nAcct-Session-Id = "U-1"\n'
+            f"Acct-Input-Octets = {in_octets % 2**32}\nAcct-Output-Octets = {out_octets % 2**32}\n"
+            f"Acct-Input-Gigawords = {in_octets >> 32}\n"
+            f"Acct-Output-Gigawords = {out_octets >> 32}\n"
+            f"Framed-IP-Address = {HOME_A}\nAcct-Session-Time = 60\n")
+
+
+def test_radclient_accounting_and_softflowd_flows_agree_and_one_source_counts(
+        app, tmp_path, tenants):
+    """The same session seen by both sources: radclient (Debian) sends Start/Interim/Stop to
+    ``backhaul serve radius.server`` with the session's totals, softflowd exports its flows;
+    both rollups hold the same bytes and the counted total is one of them, not the sum."""
+    from radius_helpers import NAS_SECRET, RadiusProcess
+
+    from backhaul.plugins.usage.totals import counted, set_source
+    from backhaul.sdk.testing.radius import radclient
+
+    if shutil.which("radclient") is None:
+        peer_missing("radclient (freeradius-utils)")
+    _, sub_b, now = tenants
+    expected = _pcap(tmp_path / "replay.pcap", now)
+    down, up = expected[("b", "down")], expected[("b", "up")]
+    port = free_port()
+    with CollectorProcess(app, port):
+        _softflowd(tmp_path / "replay.pcap", port, 9)
+        assert _wait_for(lambda: _totals(sub_b.id) == (down, up))
+    user = f"pppoe{sub_b.id}"
+    with RadiusProcess(app, free_port(), free_port()) as server:
+        target = f"127.0.0.1:{server.acct_port}"
+        for status, inp, out in (("Start", 0, 0), ("Interim-Update", up // 2, down // 3),
+                                 ("Stop", up, down)):
+            code, text = radclient(target, "acct", NAS_SECRET, _acct(user, status, inp, out))
+            assert code == 0 and "Accounting-Response" in text, text
+    db.session.rollback()
+    radius = db.session.execute(sa.select(sa.func.sum(Daily.bytes_down),
+                                          sa.func.sum(Daily.bytes_up)).where(
+        Daily.subscription_id == sub_b.id, Daily.source == "radius")).one()
+    assert (int(radius[0]), int(radius[1])) == (down, up) == _totals(sub_b.id)
+    span = (now.date() - timedelta(days=1), now.date() + timedelta(days=1))
+    assert counted([sub_b.id], *span) == {sub_b.id: (down, up)}, "radius counts, once"
+    set_source(sub_b.id, "netflow")
+    db.session.commit()
+    assert counted([sub_b.id], *span) == {sub_b.id: (down, up)}, "netflow counts, once"
