@@ -18,6 +18,8 @@ command -v freeradius >/dev/null || need_pkgs+=(freeradius)
 command -v ip >/dev/null || need_pkgs+=(iproute2)
 # NetFlow: softflowd exports a pcap as NetFlow v5/v9/IPFIX (usage collector tests)
 command -v softflowd >/dev/null || need_pkgs+=(softflowd)
+# nfdump's nfcapd: the collector benchmark's yardstick
+command -v nfcapd >/dev/null || need_pkgs+=(nfdump)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     echo "==> installing test peers: ${need_pkgs[*]}"

@@ -25,6 +25,8 @@ class Settings(Schema):
     exporters = fields.Str(load_default="", validate=validate.Length(max=4000))
     #: seconds between batches of flows written (one transaction each)
     flush_seconds = fields.Float(load_default=1.0, validate=validate.Range(0.05, 60))
+    #: seconds between cap checks of the services the collector saw (RADIUS: at once)
+    caps_seconds = fields.Float(load_default=60, validate=validate.Range(0, 3600))
     #: keep raw flows this many hours (0: never written)
     raw_flow_hours = fields.Int(load_default=0, validate=validate.Range(0, 24 * 90))
     #: the source counted for a service without its own choice: radius or netflow

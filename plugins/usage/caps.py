@@ -30,21 +30,28 @@ def thresholds() -> list[int]:
 
 
 def allowances(subscription_ids) -> dict[int, tuple[int, int]]:
-    """``{subscription: (allowance in bytes, account id)}`` for capped data services."""
+    """``{subscription: (allowance in bytes, account id)}`` for capped data services.
+
+    Constant queries: a few services one by one (the RADIUS hook), many through one query
+    for the active data subscriptions and one for the accounts' top-ups (the collector)."""
     from backhaul.plugins.billing.api import get_subscription, subscriptions
 
-    out = {}
-    for sub_id in subscription_ids:
-        info = get_subscription(sub_id)
-        if info is None or info.type_key != "data":
-            continue
-        gb = info.params.get("allowance_gb")
-        if gb is None:
-            continue
-        extra = sum(int(s.params.get("extra_gb") or 0) * s.quantity for s in subscriptions(
-            account_ids=[info.account_id], type_keys=["general"]))
-        out[sub_id] = ((int(gb) + extra) * GB, info.account_id)
-    return out
+    wanted = set(subscription_ids)
+    if len(wanted) <= 10:
+        infos = [i for i in (get_subscription(s) for s in wanted) if i is not None]
+    else:
+        infos = [i for i in subscriptions(type_keys=["data"]) if i.id in wanted]
+    capped = {i.id: i for i in infos
+              if i.type_key == "data" and i.params.get("allowance_gb") is not None}
+    if not capped:
+        return {}
+    extra: dict[int, int] = {}
+    for s in subscriptions(account_ids={i.account_id for i in capped.values()},
+                           type_keys=["general"]):
+        extra[s.account_id] = extra.get(s.account_id, 0) + int(
+            s.params.get("extra_gb") or 0) * s.quantity
+    return {sub_id: ((int(i.params["allowance_gb"]) + extra.get(i.account_id, 0)) * GB,
+                     i.account_id) for sub_id, i in capped.items()}
 
 
 def check(subscription_ids, today: date | None = None) -> list[tuple[int, int]]:

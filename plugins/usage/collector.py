@@ -13,8 +13,9 @@ import logging
 import selectors
 import socket
 import struct
+import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 
 import sqlalchemy as sa
 
@@ -30,6 +31,9 @@ from .netflow import Malformed, Sequence, Templates, decode
 log = logging.getLogger("backhaul.usage")
 MAX_DATAGRAM = 65535
 MAX_PENDING_FLOWS = 50_000
+#: datagrams waiting between the reader thread and the decoder (about 100 MB at most)
+MAX_QUEUE = 100_000
+RECEIVE_BUFFER = 16 * 1024 * 1024
 
 
 def load_templates() -> dict[str, Templates]:
@@ -72,6 +76,12 @@ class Pipeline:
         self.unknown_exporters: set[str] = set()
         self.started = time.time()
         self.last_packet_at: float | None = None
+        #: services whose usage grew since the caps were last checked
+        self.to_check: set[int] = set()
+        self.caps_every = float(settings.get("caps_seconds") or 60)
+        self.caps_checked = 0.0
+        #: datagrams the reader thread had to drop (the decoder fell too far behind)
+        self.queue_drops = 0
 
     def feed(self, data: bytes, exporter: str) -> None:
         self.stats["packets"] += 1
@@ -104,7 +114,7 @@ class Pipeline:
 
     def flush(self) -> int:
         """Attribute and roll up what is pending, in one transaction. Returns flows."""
-        if not self.pending_count and not self.new_templates:
+        if not self.pending_count and not self.new_templates and not self.to_check:
             return 0
         pending, self.pending, count = self.pending, defaultdict(list), self.pending_count
         templates, self.new_templates, self.pending_count = self.new_templates, {}, 0
@@ -125,8 +135,12 @@ class Pipeline:
             rollup.add_unattributed(unknown)
             if raw:
                 db.session.execute(sa.insert(FlowRow.__table__), raw)
-            if services and caps.thresholds():
-                caps.check(services)
+            self.to_check |= services
+            if self.to_check and time.monotonic() - self.caps_checked >= self.caps_every:
+                self.caps_checked = time.monotonic()
+                if caps.thresholds():
+                    caps.check(self.to_check)
+                self.to_check = set()
             db.session.commit()
         except Exception:
             db.session.rollback()
@@ -144,7 +158,7 @@ class Pipeline:
                    templates=sum(len(t.by_key) for t in self.templates.values()),
                    packets_per_s=round(self.stats["packets"] / elapsed, 2),
                    flows_per_s=round(self.stats["flows"] / elapsed, 2),
-                   last_packet_at=self.last_packet_at)
+                   last_packet_at=self.last_packet_at, queue_drops=self.queue_drops)
         return out
 
 
@@ -154,16 +168,24 @@ def _socket(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if hasattr(socket, "SO_REUSEPORT"):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 * 1024 * 1024)
-    except OSError:
-        pass
+    # a large receive buffer rides out a slow flush; past net.core.rmem_max only as root
+    for option in ("SO_RCVBUFFORCE", "SO_RCVBUF"):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, getattr(socket, option, 33),
+                            RECEIVE_BUFFER)
+            break
+        except OSError:
+            continue
     sock.bind((host, port))
     sock.setblocking(False)
     return sock
 
 
 class Collector(Service):
+    """A reader thread only drains the socket into a bounded queue (``recvfrom`` releases
+    the GIL), so datagrams keep being taken off the kernel's buffer while the main thread
+    decodes and, once a second, attributes and commits a batch."""
+
     name = "usage.collector"
     label = "NetFlow v5/v9/IPFIX collector"
     heartbeat_seconds = 5.0
@@ -179,14 +201,18 @@ class Collector(Service):
         log.info("NetFlow collector on %s:%s (%d template(s) loaded)", settings["bind"],
                  settings["netflow_port"], sum(len(t.by_key) for t in
                                                pipeline.templates.values()))
-        selector = selectors.DefaultSelector()
-        selector.register(sock, selectors.EVENT_READ)
+        queue: deque = deque()
+        reading = threading.Event()
+        reading.set()
+        reader = threading.Thread(target=self._read, args=(sock, queue, reading, pipeline),
+                                  name="usage-collector-reader", daemon=True)
+        reader.start()
         every = float(settings.get("flush_seconds") or 1.0)
         last_flush = last_forget = time.monotonic()
         try:
             while not stop.is_set():
-                if selector.select(timeout=0.2):
-                    self._drain(sock, pipeline)
+                if not self._feed(queue, pipeline):
+                    time.sleep(0.005)
                 now = time.monotonic()
                 if now - last_flush >= every or pipeline.pending_count >= MAX_PENDING_FLOWS:
                     last_flush = now
@@ -195,24 +221,44 @@ class Collector(Service):
                     last_forget = now
                     pipeline.attributor.forget()
         finally:
-            self._drain(sock, pipeline)
+            reading.clear()
+            reader.join(timeout=2)
+            while self._feed(queue, pipeline):
+                pass
             pipeline.flush()
             sock.close()
 
     @staticmethod
-    def _drain(sock, pipeline: Pipeline, budget: int = 2048) -> None:
-        for _ in range(budget):
+    def _read(sock, queue: deque, reading: threading.Event, pipeline: Pipeline) -> None:
+        selector = selectors.DefaultSelector()
+        selector.register(sock, selectors.EVENT_READ)
+        while reading.is_set():
+            if not selector.select(timeout=0.2):
+                continue
+            for _ in range(4096):
+                try:
+                    data, source = sock.recvfrom(MAX_DATAGRAM)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:  # the socket closed under us: stopping
+                    return
+                if len(queue) >= MAX_QUEUE:
+                    pipeline.queue_drops += 1
+                else:
+                    queue.append((data, source[0]))
+
+    @staticmethod
+    def _feed(queue: deque, pipeline: Pipeline, budget: int = 2000) -> int:
+        done = 0
+        while queue and done < budget and pipeline.pending_count < MAX_PENDING_FLOWS:
+            data, exporter = queue.popleft()
+            done += 1
             try:
-                data, source = sock.recvfrom(MAX_DATAGRAM)
-            except BlockingIOError:
-                return
-            try:
-                pipeline.feed(data, source[0])
+                pipeline.feed(data, exporter)
             except Exception:  # one bad datagram never stops the collector
                 pipeline.stats["errors"] += 1
-                log.exception("NetFlow datagram from %s failed", source[0])
-            if pipeline.pending_count >= MAX_PENDING_FLOWS:
-                return
+                log.exception("NetFlow datagram from %s failed", exporter)
+        return done
 
     def health(self) -> dict:
         return self.pipeline.health() if self.pipeline else {}

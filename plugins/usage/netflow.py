@@ -15,6 +15,7 @@ records describe the exporter, not traffic. A data set before its template is co
 from __future__ import annotations
 
 import ipaddress
+import socket
 import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -114,8 +115,8 @@ def _v5(data: bytes) -> Decoded:
         src, dst = data[base:base + 4], data[base + 4:base + 8]
         packets, octets, _first, last = struct.unpack_from("!IIII", data, base + 16)
         at = _epoch(now - ((uptime - last) % 2**32) / 1000.0)
-        out.flows.append(Flow(str(ipaddress.IPv4Address(src)),
-                              str(ipaddress.IPv4Address(dst)), octets, packets, at))
+        out.flows.append(Flow(socket.inet_ntoa(src), socket.inet_ntoa(dst), octets, packets,
+                              at))
     return out
 
 
@@ -291,9 +292,9 @@ def _uint(raw: bytes | None) -> int | None:
 
 def _address(raw: bytes | None) -> str | None:
     if raw is not None and len(raw) == 4:
-        return str(ipaddress.IPv4Address(raw))
+        return socket.inet_ntoa(raw)
     if raw is not None and len(raw) == 16:
-        return str(ipaddress.IPv6Address(raw))
+        return str(ipaddress.IPv6Address(raw))  # the compressed form the network plugin keeps
     return None
 
 
