@@ -2,7 +2,8 @@
 
 Both the RADIUS hook (one accounting update) and the collector (a second's worth of flows)
 hand :func:`add` a list of :class:`Delta`; it sums them in memory and writes one
-``INSERT ... ON CONFLICT DO UPDATE`` per table (PostgreSQL and SQLite both have it), so a
+``INSERT ... ON CONFLICT DO UPDATE`` per table (PostgreSQL: the rows as arrays, unnested
+by the server, one round trip; SQLite: executemany), so a
 flow never costs a transaction of its own and concurrent writers add instead of overwrite.
 """
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+
+import sqlalchemy as sa
 
 from backhaul.sdk import db
 
@@ -31,21 +34,45 @@ def hour_of(at: datetime) -> datetime:
 
 
 def _insert(table):
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects.sqlite import insert
+
     return insert(table)
 
 
+def _pg_type(column) -> str:
+    kind = column.type
+    if isinstance(kind, sa.BigInteger):
+        return "bigint"
+    if isinstance(kind, sa.Integer):
+        return "integer"
+    if isinstance(kind, sa.Date) and not isinstance(kind, sa.DateTime):
+        return "date"
+    if isinstance(kind, sa.String):
+        return "text"
+    return "timestamptz"  # UTCDateTime
+
+
 def _upsert(model, keys: tuple[str, ...], rows: list[dict], counters: tuple[str, ...]) -> None:
+    """Add ``rows`` (unique keys) into ``model``'s table: one statement per call."""
     if not rows:
         return
-    stmt = _insert(model.__table__)
+    table = model.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        # one round trip whatever the number of rows: arrays unnested server-side
+        names = (*keys, *counters)
+        arrays = ", ".join(f"CAST(:c{i} AS {_pg_type(table.c[n])}[])"
+                           for i, n in enumerate(names))
+        updates = ", ".join(f"{c} = {table.name}.{c} + EXCLUDED.{c}" for c in counters)
+        statement = sa.text(
+            f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}")
+        db.session.execute(statement, {f"c{i}": [r[n] for r in rows]
+                                       for i, n in enumerate(names)})
+        return
+    stmt = _insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys),
-        set_={c: getattr(model.__table__.c, c) + getattr(stmt.excluded, c) for c in counters})
+        set_={c: getattr(table.c, c) + getattr(stmt.excluded, c) for c in counters})
     db.session.execute(stmt, rows)
 
 
