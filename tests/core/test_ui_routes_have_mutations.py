@@ -59,6 +59,7 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "network.device_new": ("networkCreateDevice",),
     "radius.nas_options": ("radiusSetNasOptions",),
     "radius.session_disconnect": ("radiusDisconnectSession",),
+    "usage.set_source": ("usageSetSource",),
     "network.service_credentials": ("networkSetCredentials",),
     "network.service_reveal": ("networkRevealPassword",),
     "network.service_assign": ("networkAssignAddress",),
