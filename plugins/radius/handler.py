@@ -198,14 +198,22 @@ class Handler:
             sub.extra.get("account_id") if sub else None, pkt.CreateReply().ReplyPacket()))
         return None
 
-    def flush_accounting(self, send) -> int:
-        """Record every pending accounting update in one transaction, then answer them all
-        (``send(reply, source)``). Under load the batches grow by themselves (the server
-        drains its socket, then flushes), so one commit serves many packets; a failure rolls
-        the batch back and answers none of it — the NASes retransmit."""
-        if not self.pending:
-            return 0
+    def take_accounting(self) -> list:
+        """The pending accounting updates, handed to the writer (the list empties)."""
         batch, self.pending = self.pending, []
+        return batch
+
+    def flush_accounting(self, send) -> int:
+        """Record every pending accounting update now, in this thread (see
+        :meth:`record_accounting`)."""
+        return self.record_accounting(self.take_accounting(), send)
+
+    def record_accounting(self, batch: list, send) -> int:
+        """Record a batch in one transaction, then answer all of it (``send(reply,
+        source)``): one commit serves many packets; a failure rolls the batch back and
+        answers none of it — the NASes retransmit. Safe to call from the writer thread."""
+        if not batch:
+            return 0
         try:
             accounting.record_many([accounting.Item(i.device_id, i.update, i.subscription_id,
                                                     i.account_id) for i in batch])
