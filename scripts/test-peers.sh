@@ -16,6 +16,10 @@ command -v radclient >/dev/null || need_pkgs+=(freeradius-utils)
 command -v freeradius >/dev/null || need_pkgs+=(freeradius)
 [ -e /usr/lib/freeradius/rlm_sql_postgresql.so ] || need_pkgs+=(freeradius-postgresql)
 command -v ip >/dev/null || need_pkgs+=(iproute2)
+# NetFlow: softflowd exports a pcap as NetFlow v5/v9/IPFIX (usage collector tests)
+command -v softflowd >/dev/null || need_pkgs+=(softflowd)
+# nfdump's nfcapd: the collector benchmark's yardstick
+command -v nfcapd >/dev/null || need_pkgs+=(nfdump)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     echo "==> installing test peers: ${need_pkgs[*]}"

@@ -12,7 +12,7 @@ from backhaul.sdk.instances import decrypt_json
 from backhaul.sdk.provisioning import DesiredState, DeviceRef, Secret, Subscriber
 
 from . import desired, ipam
-from .models import Credential, Device
+from .models import Assignment, Credential, Device
 
 
 def devices() -> list[DeviceRef]:
@@ -76,7 +76,24 @@ def holder_of_address(address: str, at: datetime) -> int | None:
     return ipam.holder_of(address, at)
 
 
-__all__ = ["Nas", "desired_state", "logins_of_account", "radius_clients", "device", "device_for_address", "devices",
+def address_history(addresses) -> dict[str, list[tuple[int, datetime, datetime | None]]]:
+    """Every holding of each of ``addresses`` in one query, for bulk attribution (a NetFlow
+    collector resolves flow times itself): ``{address: [(subscription id, valid_from,
+    valid_to or None)]}``; an address never held is absent. Exact addresses only: an IPv6
+    address inside a delegated prefix needs :func:`holder_of_address`."""
+    wanted = sorted({str(a) for a in addresses})
+    out: dict[str, list] = {}
+    for at in range(0, len(wanted), 1000):
+        rows = db.session.execute(sa.select(
+            Assignment.address, Assignment.subscription_id, Assignment.valid_from,
+            Assignment.valid_to).where(Assignment.address.in_(wanted[at:at + 1000]))
+            .order_by(Assignment.valid_from.desc()))
+        for address, subscription_id, valid_from, valid_to in rows:
+            out.setdefault(address, []).append((subscription_id, valid_from, valid_to))
+    return out
+
+
+__all__ = ["Nas", "address_history", "desired_state", "logins_of_account", "radius_clients", "device", "device_for_address", "devices",
            "holder_of_address", "nas_for_address", "subscriber_for_mac", "subscriber_for_username"]
 
 

@@ -1,0 +1,161 @@
+"""GraphQL for usage: a service's rollups (hourly or daily, both sources, which one counts),
+an account's counted totals against the allowance, unattributed traffic, collector health;
+a mutation to choose the counted source of a service."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from backhaul.sdk import GraphQLContribution, db, utcnow
+from backhaul.sdk.graphql import FieldErrors, MutationType, QueryType, mutation_payload, parse_id
+
+from .models import SOURCES, Daily, Hourly, Unattributed
+from .totals import chosen_sources, counted, month_of, set_source
+
+SDL = '''
+"Bytes one source saw for a service in one hour or day."
+type UsagePoint {
+  subscriptionId: ID!
+  "Start of the hour or day (UTC)."
+  start: DateTime!
+  source: String!
+  "Bytes to the subscriber."
+  bytesDown: Long!
+  "Bytes from the subscriber."
+  bytesUp: Long!
+  "Whether this source is the one counted for the service (caps, invoices)."
+  counted: Boolean!
+}
+
+"A service's counted usage in a calendar month against its allowance."
+type UsageSummary {
+  subscriptionId: ID!
+  source: String!
+  periodStart: Date!
+  bytesDown: Long!
+  bytesUp: Long!
+  "Null: unlimited."
+  allowanceBytes: Long
+  percent: Float
+}
+
+"Traffic of addresses no service held, per exporter and hour."
+type UsageUnattributed { exporter: String! hour: DateTime! bytes: Long! flows: Long! }
+
+type UsageSourcePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! source: String }
+
+enum UsageGrain { HOUR DAY }
+
+extend type Query {
+  "Rollups of one service, newest first (at most 750 points)."
+  usage(subscriptionId: ID!, grain: UsageGrain = DAY, since: DateTime, first: Int = 100): [UsagePoint!]!
+    @requires(permission: "usage.view")
+  "Counted usage of an account's services in the month holding 'on' (default today)."
+  usageSummary(accountId: ID!, on: Date): [UsageSummary!]! @requires(permission: "usage.view")
+  usageUnattributed(first: Int = 48): [UsageUnattributed!]! @requires(permission: "usage.view")
+  "Each collector process's packets, flows, loss, malformed datagrams, exporters."
+  usageCollectorHealth: JSON @requires(permission: "usage.view")
+}
+
+extend type Mutation {
+  "Choose which source counts for a service (radius or netflow; null: the default)."
+  usageSetSource(subscriptionId: ID!, source: String): UsageSourcePayload! @requires(permission: "usage.manage")
+}
+'''
+
+query = QueryType()
+mutation = MutationType()
+
+
+def _bounded(first, cap=750) -> int:
+    return max(1, min(int(first or 1), cap))
+
+
+def points(subscription_id: int, grain: str = "DAY", since: datetime | None = None,
+           first: int = 100) -> list[dict]:
+    model, column = (Hourly, Hourly.hour) if grain == "HOUR" else (Daily, Daily.day)
+    q = sa.select(model).where(model.subscription_id == subscription_id)
+    if since is not None:
+        q = q.where(column >= (since if grain == "HOUR" else since.date()))
+    rows = db.session.scalars(q.order_by(column.desc(), model.source).limit(
+        _bounded(first))).all()
+    chosen = chosen_sources([subscription_id])[subscription_id]
+    return [{"subscriptionId": r.subscription_id,
+             "start": r.hour if grain == "HOUR" else datetime.combine(r.day, datetime.min.time(),
+                                                                       UTC),
+             "source": r.source, "bytesDown": r.bytes_down, "bytesUp": r.bytes_up,
+             "counted": r.source == chosen} for r in rows]
+
+
+def summary(account_id: int, on: date | None = None) -> list[dict]:
+    from backhaul.plugins.billing.api import subscriptions
+
+    from .caps import allowances
+
+    on = on or utcnow().date()
+    start, end = month_of(on)
+    subs = [s.id for s in subscriptions(account_ids=[account_id], type_keys=["data"], on=on)]
+    subs = sorted(set(subs))
+    used, chosen, capped = counted(subs, start, end), chosen_sources(subs), allowances(subs)
+    out = []
+    for sub in subs:
+        down, up = used.get(sub, (0, 0))
+        allowance = capped.get(sub, (None, None))[0]
+        out.append({"subscriptionId": sub, "source": chosen[sub], "periodStart": start,
+                    "bytesDown": down, "bytesUp": up, "allowanceBytes": allowance,
+                    "percent": round((down + up) * 100 / allowance, 2) if allowance else None})
+    return out
+
+
+@query.field("usage")
+def resolve_usage(_o, _i, subscriptionId, grain="DAY", since=None, first=100):  # noqa: N803
+    return points(parse_id(subscriptionId, "subscriptionId"), grain, since, first)
+
+
+@query.field("usageSummary")
+def resolve_summary(_o, _i, accountId, on=None):  # noqa: N803
+    return summary(parse_id(accountId, "accountId"), on)
+
+
+@query.field("usageUnattributed")
+def resolve_unattributed(_o, _i, first=48):
+    rows = db.session.scalars(sa.select(Unattributed).order_by(
+        Unattributed.hour.desc(), Unattributed.exporter).limit(_bounded(first, 500)))
+    return [{"exporter": r.exporter, "hour": r.hour, "bytes": r.bytes, "flows": r.flows}
+            for r in rows]
+
+
+@query.field("usageCollectorHealth")
+def resolve_health(*_):
+    from backhaul.sdk.services import health
+
+    return [{"shard": r["shard"], "state": r["state"], "host": r["host"], "pid": r["pid"],
+             "beatAt": r["beat_at"].isoformat() if r["beat_at"] else None,
+             "detail": r["detail"]} for r in health("usage.collector")]
+
+
+def choose_source(subscription_id: int, source: str | None) -> str:
+    """Shared by the form and the mutation; raises FieldErrors."""
+    from backhaul.plugins.billing.api import get_subscription
+
+    if get_subscription(subscription_id) is None:
+        raise FieldErrors({"subscriptionId": [f"There is no subscription {subscription_id}."]})
+    if source is not None and source not in SOURCES:
+        raise FieldErrors({"source": [f"one of {', '.join(SOURCES)}"]})
+    return set_source(subscription_id, source)
+
+
+@mutation.field("usageSetSource")
+@mutation_payload
+def resolve_set_source(_o, _i, subscriptionId, source=None):  # noqa: N803
+    return {"source": choose_source(parse_id(subscriptionId, "subscriptionId"), source)}
+
+
+def recent_days(subscription_id: int, days: int = 30) -> list[dict]:
+    since = utcnow() - timedelta(days=days)
+    return [p for p in points(subscription_id, "DAY", since, days * 2) if p["counted"]]
+
+
+def contribution() -> GraphQLContribution:
+    return GraphQLContribution(SDL, (query, mutation))
