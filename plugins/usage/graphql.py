@@ -31,6 +31,7 @@ type UsagePoint {
 "A service's counted usage in a calendar month against its allowance."
 type UsageSummary {
   subscriptionId: ID!
+  serviceName: String!
   source: String!
   periodStart: Date!
   bytesDown: Long!
@@ -95,14 +96,15 @@ def summary(account_id: int, on: date | None = None) -> list[dict]:
 
     on = on or utcnow().date()
     start, end = month_of(on)
-    subs = [s.id for s in subscriptions(account_ids=[account_id], type_keys=["data"], on=on)]
-    subs = sorted(set(subs))
+    names = {s.id: s.service_name for s in subscriptions(account_ids=[account_id],
+                                                          type_keys=["data"], on=on)}
+    subs = sorted(names)
     used, chosen, capped = counted(subs, start, end), chosen_sources(subs), allowances(subs)
     out = []
     for sub in subs:
         down, up = used.get(sub, (0, 0))
         allowance = capped.get(sub, (None, None))[0]
-        out.append({"subscriptionId": sub, "source": chosen[sub], "periodStart": start,
+        out.append({"subscriptionId": sub, "serviceName": names[sub], "source": chosen[sub], "periodStart": start,
                     "bytesDown": down, "bytesUp": up, "allowanceBytes": allowance,
                     "percent": round((down + up) * 100 / allowance, 2) if allowance else None})
     return out
