@@ -35,6 +35,9 @@ MAX_PENDING_FLOWS = 50_000
 #: datagrams waiting between the reader thread and the decoder (about 100 MB at most)
 MAX_QUEUE = 100_000
 RECEIVE_BUFFER = 16 * 1024 * 1024
+STAT_KEYS = ("packets", "flows", "malformed", "lost", "missing_template", "options_records",
+             "templates_learned", "unattributed_flows", "unknown_exporter_packets",
+             "flush_errors", "flows_dropped", "errors")
 
 
 def load_templates() -> dict[str, Templates]:
@@ -86,7 +89,7 @@ class Pipeline:
         self.pending_count = 0
         self.new_templates: dict[tuple, tuple] = {}
         self.new_clocks: dict[tuple, int] = {}
-        self.stats: Counter = Counter()
+        self.stats: Counter = Counter({k: 0 for k in STAT_KEYS})
         self.exporters: set[str] = set()
         self.unknown_exporters: set[str] = set()
         self.started = time.time()
@@ -177,6 +180,16 @@ class Pipeline:
         return count
 
     def health(self) -> dict:
+        """Called from the heartbeat thread while the main thread counts: a copy made while
+        a new key or exporter appears is simply taken again."""
+        for _ in range(5):
+            try:
+                return self._health()
+            except RuntimeError:  # "changed size during iteration"
+                time.sleep(0.01)
+        return {"packets": self.stats.get("packets", 0)}
+
+    def _health(self) -> dict:
         elapsed = max(1e-6, time.time() - self.started)
         out = dict(self.stats)
         out.update(exporters=sorted(self.exporters)[:50],
