@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from . import common
 
 NAME = "radius_auth"
-SIZES = {"small": (2_000, 4_000), "full": (10_000, 20_000)}  # subscribers, requests
+SIZES = {"small": (1_000, 3_000), "full": (10_000, 20_000)}  # subscribers, requests
 WINDOW = 32
 SECRET = "bench-nas-secret"
 
@@ -86,7 +86,7 @@ def build_auth(n_subscribers: int, count: int, seed_: int = 13) -> list[bytes]:
     return out
 
 
-def build_acct(n_subscribers: int, count: int) -> list[bytes]:
+def build_acct(n_subscribers: int, count: int, offset: int = 0) -> list[bytes]:
     from pyrad import packet as rp
 
     from backhaul.plugins.radius.dictionary import dictionary
@@ -100,8 +100,8 @@ def build_acct(n_subscribers: int, count: int) -> list[bytes]:
         pkt["User-Name"] = f"rb{i:06d}"
         pkt["Acct-Status-Type"] = "Interim-Update"
         pkt["Acct-Session-Id"] = f"bench-{i}"
-        pkt["Acct-Input-Octets"] = 1000 * (k + 1)
-        pkt["Acct-Output-Octets"] = 5000 * (k + 1)
+        pkt["Acct-Input-Octets"] = 1000 * (k + offset + 1)
+        pkt["Acct-Output-Octets"] = 5000 * (k + offset + 1)
         pkt["NAS-IP-Address"] = "127.0.0.1"
         pkt["Framed-IP-Address"] = "100.64.0.1"
         out.append(pkt.RequestPacket())
@@ -146,6 +146,8 @@ def drive(port: int, packets: list[bytes], expect_code: set[int]) -> dict:
     for s in socks:
         s.close()
     latencies.sort()
+    if not latencies:
+        raise common.BenchError(f"no reply at all from port {port}")
     return {"requests": len(latencies), "lost": lost, "seconds": elapsed,
             "rate": len(latencies) / elapsed,
             "p50": statistics.median(latencies),
@@ -193,8 +195,10 @@ def measure(scale_name: str) -> dict:
                           BACKHAUL_PLUGIN_RADIUS__AUTH_PORT=str(ports[0]),
                           BACKHAUL_PLUGIN_RADIUS__ACCT_PORT=str(ports[1]),
                           BACKHAUL_PLUGIN_RADIUS__MAX_PPS_PER_SOURCE="1000000")
+        log_path = os.path.join(app.config["INSTANCE_PATH"], "radius.log")
+        log = open(log_path, "w")
         proc = subprocess.Popen(["backhaul", "serve", "radius.server"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                stdout=log, stderr=subprocess.STDOUT)
         try:
             for _ in range(300):
                 if _bound(ports[1]):
@@ -203,9 +207,34 @@ def measure(scale_name: str) -> dict:
             drive(ports[0], warm[0], {2})  # warm up (fresh packets, not the measured ones)
             results["backhaul_auth"] = drive(ports[0], auth, {2})
             results["backhaul_acct"] = drive(ports[1], acct, {5})
+        except Exception:
+            print(open(log_path).read()[-5000:], file=sys.stderr)
+            raise
         finally:
             proc.terminate()
             proc.wait(timeout=15)
+        # two processes sharing the ports (SO_REUSEPORT), one per core
+        ports = free_port(), free_port()
+        env = {**env, "BACKHAUL_PLUGIN_RADIUS__AUTH_PORT": str(ports[0]),
+               "BACKHAUL_PLUGIN_RADIUS__ACCT_PORT": str(ports[1])}
+        procs = [subprocess.Popen(["backhaul", "serve", "radius.server", "--shard", f"{k}/2"],
+                                  env=env, stdout=log, stderr=subprocess.STDOUT)
+                 for k in (1, 2)]
+        try:
+            for _ in range(300):
+                if _bound(ports[1]):
+                    break
+                time.sleep(0.1)
+            time.sleep(5)  # both processes listening
+            drive(ports[0], build_auth(n, 200, seed_=9), {2})
+            results["backhaul2_auth"] = drive(ports[0], build_auth(n, count, seed_=10), {2})
+            results["backhaul2_acct"] = drive(ports[1], build_acct(n, count, offset=count),
+                                              {5})
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=15)
         # FreeRADIUS + rlm_sql on the same database
         fr_ports = free_port(), free_port()
         from pathlib import Path
@@ -226,10 +255,11 @@ def report(r: dict) -> str:
     rows = []
     for kind in ("auth", "acct"):
         base = r[f"freeradius_{kind}"]
-        for who in ("freeradius", "backhaul"):
+        for who in ("freeradius", "backhaul", "backhaul2"):
             m = r[f"{who}_{kind}"]
             label = {"freeradius": "FreeRADIUS 3 + rlm_sql (baseline)",
-                     "backhaul": "`backhaul serve radius.server` (one process)"}[who]
+                     "backhaul": "`backhaul serve radius.server` (one process)",
+                     "backhaul2": "`backhaul serve radius.server` (two processes)"}[who]
             rows.append(f"| {'Access-Request' if kind == 'auth' else 'Accounting Interim'} | "
                         f"{label} | {m['rate']:,.0f} | {m['rate'] / base['rate']:.2f}x | "
                         f"{m['p50']:.2f} | {m['p99']:.2f} | {m['lost']} |")
@@ -258,9 +288,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", choices=common.SCALES, default=None)
     parser.add_argument("--write-results", action="store_true")
+    parser.add_argument("--subscribers", type=int, help="override the scale (debugging)")
+    parser.add_argument("--requests", type=int)
     args = parser.parse_args(argv)
     if args.scale:
         os.environ["BENCH_SCALE"] = args.scale
+    if args.subscribers:
+        SIZES[common.scale(args.scale)] = (args.subscribers, args.requests or 1000)
     results = measure(common.scale(args.scale))
     text = report(results)
     print(text)

@@ -48,13 +48,15 @@ def service_type_parameters(type_key: str) -> list[dict]:
 
 def subscriptions(*, account_ids: Iterable[int] | None = None,
                   type_keys: Iterable[str] | None = None,
-                  on: date | None = None) -> list[SubscriptionInfo]:
+                  on: date | None = None,
+                  subscription_ids: Iterable[int] | None = None) -> list[SubscriptionInfo]:
     """Subscriptions active on ``on`` (default today): started on or before it and not ended
-    (``end_date`` is exclusive). Packages are expanded to their items."""
+    (``end_date`` is exclusive). Packages are expanded to their items. ``subscription_ids``
+    limits the answer to those (a RADIUS lookup of one service need not load them all)."""
     from .queries import subscription_infos
 
     return subscription_infos(account_ids=account_ids, type_keys=type_keys,
-                              on=on or date.today())
+                              on=on or date.today(), subscription_ids=subscription_ids)
 
 
 def get_subscription(subscription_id: int) -> SubscriptionInfo | None:

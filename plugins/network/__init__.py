@@ -26,10 +26,14 @@ class Settings(Schema):
     throttle_kbps = fields.Int(load_default=512, validate=validate.Range(8, 10_000_000))
     #: minutes between reconciles of every device (drift repair)
     reconcile_minutes = fields.Int(load_default=15, validate=validate.Range(1, 1440))
+    #: a pool this full (percent) sends an alert to ``alert_email`` (once a day per pool)
+    utilisation_alert_percent = fields.Int(load_default=90, validate=validate.Range(1, 100))
+    #: the NOC's address for pool alerts (through the notifications plugin's e-mail channel)
+    alert_email = fields.Email(load_default="")
 
 
 META = PluginMeta(name="network", depends_on=("billing",), settings_schema=Settings,
-                  hookspecs=hookspecs,
+                  hookspecs=hookspecs, optional_depends_on=("notifications",),
                   description="Sites, devices, IP address management, subscriber credentials "
                               "and desired-state provisioning")
 

@@ -46,12 +46,15 @@ def _kbps(params: dict, key: str) -> int | None:
 def desired_state(device_id: int, only: set[int] | None = None) -> DesiredState:
     """What ``device_id`` should hold (``only``: just these subscription ids)."""
     device = db.session.get(Device, device_id)
-    creds = db.session.scalars(sa.select(Credential).where(Credential.device_id == device_id))
-    creds = {c.subscription_id: c for c in creds
-             if only is None or c.subscription_id in only}
+    query = sa.select(Credential).where(Credential.device_id == device_id)
+    if only is not None:  # one service's change (or a RADIUS lookup): never load them all
+        query = query.where(Credential.subscription_id.in_(set(only)))
+    creds = {c.subscription_id: c for c in db.session.scalars(query)}
     if not creds:
         return DesiredState(device_ref(device), ())
-    data = {s.id: s for s in subscriptions(type_keys=["data"]) if s.id in creds}
+    data = {s.id: s for s in subscriptions(
+        type_keys=["data"], subscription_ids=set(creds) if only is not None else None)
+        if s.id in creds}
     accounts = dict(db.session.execute(
         sa.select(Account.id, AccountStatus.meaning).join(
             AccountStatus, AccountStatus.id == Account.status_id)

@@ -105,9 +105,8 @@ def assign(subscription_id: int, subnet: Subnet, address: str | None = None) -> 
         raise invalid("subnetId", f"{subnet.cidr} is a supernet: assign from one of its pools")
     network = ipaddress.ip_network(subnet.cidr)
     _lock(subnet)
-    held = _held(subnet.id)
     if subnet.kind == "pd":
-        chosen = _delegate(network, subnet.delegated_length, held, address)
+        chosen = _delegate(network, subnet.delegated_length, _held(subnet.id), address)
     elif address is not None:
         try:
             ip = ipaddress.ip_address(str(address).strip())
@@ -118,11 +117,9 @@ def assign(subscription_id: int, subnet: Subnet, address: str | None = None) -> 
         if network.version == 4 and network.prefixlen < 31 and ip in (
                 network.network_address, network.broadcast_address):
             raise invalid("address", f"{ip} is the pool's network or broadcast address")
-        if str(ip) in held:
-            raise invalid("address", f"{ip} is assigned to another service")
-        chosen = str(ip)
+        chosen = str(ip)  # whether another service holds it: checked below, by one query
     else:
-        chosen = _next_free(network, held)
+        chosen = _next_free(network, _held(subnet.id))
         if chosen is None:
             raise invalid("subnetId", f"the pool {network} is exhausted")
     if subnet.kind != "pd" and db.session.scalar(sa.select(Assignment.id).where(
@@ -133,7 +130,35 @@ def assign(subscription_id: int, subnet: Subnet, address: str | None = None) -> 
     db.session.add(row)
     db.session.flush()
     _devices_follow(subscription_id)
+    _alert_if_nearly_full(subnet, network)
     return row
+
+
+def _alert_if_nearly_full(subnet: Subnet, network) -> None:
+    """At ``utilisation_alert_percent`` (90 %) of a pool, e-mail ``alert_email`` through the
+    notifications plugin — once a day per pool while it stays that full."""
+    from backhaul.sdk import current_plugin_settings
+
+    settings = current_plugin_settings("network")
+    if not settings.get("alert_email"):
+        return
+    held = db.session.scalar(sa.select(sa.func.count()).select_from(Assignment).where(
+        Assignment.subnet_id == subnet.id, Assignment.valid_to.is_(None))) or 0
+    size = usable(network, subnet.delegated_length)
+    percent = settings["utilisation_alert_percent"]
+    if held * 100 < size * percent:
+        return
+    try:
+        from backhaul.plugins.notifications.api import send_email
+    except ImportError:  # the notifications plugin is not installed
+        return
+    today = utcnow().date().isoformat()
+    send_email(settings["alert_email"], f"Pool {subnet.cidr} is {held * 100 // size}% full",
+               f"The {subnet.kind} pool {subnet.cidr} holds {held} of {size} "
+               f"{'prefixes' if subnet.kind == 'pd' else 'addresses'} "
+               f"(alert at {percent}%). Add a pool or free addresses before it runs out.\n",
+               source="network.pool_alert", category="service",
+               dedupe_key=f"network.pool:{subnet.id}:{today}")
 
 
 def _devices_follow(subscription_id: int) -> None:

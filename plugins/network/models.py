@@ -118,6 +118,7 @@ class Lease(db.Model):
     backends that can see them, e.g. Kea's lease table), refreshed on every reconcile."""
 
     __tablename__ = "network_lease"
+    __audit__ = False  # what a DHCP server reported, refreshed on every reconcile
 
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[int] = mapped_column(sa.ForeignKey("network_device.id"), index=True)

@@ -124,5 +124,71 @@ def notify(event_key: str, account_id: int, context: dict,
                           dedupe_key=dedupe_key)
 
 
+def send_email(to: str, subject: str, body_text: str, *, account_id: int | None = None,
+               contact_id: int | None = None, from_address: str | None = None,
+               from_name: str = "", headers: dict | None = None,
+               attachments: Iterable[Attachment] = (), source: str = "direct",
+               category: str = "service", dedupe_key: str | None = None) -> int | None:
+    """Queue one e-mail that a person already wrote (a ticket reply) to one address.
+
+    No template is rendered: ``subject`` and ``body_text`` are sent as they are. It goes
+    through the default e-mail channel, with retries and the delivery log like every other
+    message, and is on the account's timeline when ``account_id`` is given. ``from_address``
+    (and ``from_name``) replace the channel's ``From:`` header (the envelope sender stays the
+    channel's own address, so SPF keeps passing); ``headers`` adds e.g. ``In-Reply-To`` and
+    ``References``; give ``headers["Message-ID"]`` to choose the Message-ID.
+
+    Call it inside your transaction (nothing is sent if you roll back). ``source`` names the
+    sender in the log (``"tickets.reply"``); ``dedupe_key`` makes a second call a no-op.
+
+    :returns: the message id, or ``None`` when no e-mail channel is enabled (or the plugin
+        is not): the caller tells its user that nothing was sent.
+    """
+    service = current_app.extensions.get(EXTENSION_KEY)
+    if service is None:
+        log.info("send_email(%s) ignored: the notifications plugin is not enabled", source)
+        return None
+    return service.send_email(to, subject, body_text, account_id=account_id,
+                              contact_id=contact_id, from_address=from_address,
+                              from_name=from_name, headers=dict(headers or {}),
+                              attachments=tuple(attachments), source=source,
+                              category=category, dedupe_key=dedupe_key)
+
+
+class TemplateInvalid(ValueError):
+    """A staff-written template that cannot be used: ``field``, ``line`` and ``message`` say
+    where and why (unknown variable, syntax, over a bound)."""
+
+    def __init__(self, field: str, line: int | None, message: str):
+        self.field, self.line, self.message = field, line, message
+        super().__init__(f"{field}, line {line}: {message}" if line else f"{field}: {message}")
+
+
+def check_template(source: str, variables: Iterable[Variable], field: str = "body_text") -> str:
+    """Check a staff-written text template the way message templates are checked on save:
+    it parses, reads only the ``variables`` given (in every branch), and renders their
+    examples within the bounds. Returns that example rendering; raises
+    :class:`TemplateInvalid`. Works without the plugin being enabled (plain functions)."""
+    from . import templates
+
+    try:
+        return templates.validate(source, variables, field)
+    except templates.TemplateProblem as exc:
+        raise TemplateInvalid(exc.field, exc.line, exc.message) from None
+
+
+def render_template(source: str, context: dict, field: str = "body_text") -> str:
+    """Render a staff-written text template in the notifications plugin's sandbox: unknown
+    variables are errors, loops, time, arithmetic and output are bounded (see
+    ``README``: staff templates are bounded). Raises :class:`TemplateInvalid`."""
+    from . import templates
+
+    try:
+        return templates.render(source, context, field)
+    except templates.TemplateProblem as exc:
+        raise TemplateInvalid(exc.field, exc.line, exc.message) from None
+
+
 __all__ = ["CATEGORIES", "EXTENSION_KEY", "Attachment", "EventType", "PREFERENCE_CATEGORIES",
-           "Variable", "notify"]
+           "TemplateInvalid", "Variable", "check_template", "notify", "render_template",
+           "send_email"]

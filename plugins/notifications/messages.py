@@ -264,8 +264,40 @@ def notify(event_key: str, account_id: int, context: Mapping, attachments: tuple
     return [m.id for m in created]
 
 
+def send_email(to: str, subject: str, body_text: str, *, account_id: int | None,
+               contact_id: int | None, from_address: str | None, from_name: str,
+               headers: dict, attachments: tuple, source: str, category: str,
+               dedupe_key: str | None) -> int | None:
+    """The implementation behind ``api.send_email``: one written message, no template."""
+    from email.utils import formataddr
+
+    cfg = channel_for("email")
+    if cfg is None:
+        log.warning("%s: no enabled email channel; nothing queued", source)
+        return None
+    src = Source(event_key=source[:100], category=category, essential=True,
+                 key=f"{source}:{dedupe_key or uuid.uuid4().hex}")
+    key = idempotency_key(src.key, "email", cfg.id, to)
+    existing = db.session.scalar(sa.select(Message.id).where(Message.idempotency_key == key))
+    if existing is not None:
+        return existing
+    msg = _new_message(src, cfg, "email", to[:500], account_id, contact_id, key)
+    msg.subject = templates.one_line(subject)[:1000]
+    msg.body_text = body_text
+    out = _headers(cfg, "email", {})
+    if from_address:
+        out["From"] = formataddr((from_name or "", from_address))
+    out.update({k: v for k, v in headers.items() if k.lower() != "from"})
+    msg.headers = out
+    queued = _queue(msg, attachments, f"to {to}")
+    return queued.id if queued is not None else None
+
+
 class NotificationService:
     """Registered as ``app.extensions["backhaul.notifications"]`` for the SDK's ``notify``."""
+
+    def send_email(self, to: str, subject: str, body_text: str, **kwargs) -> int | None:
+        return send_email(to, subject, body_text, **kwargs)
 
     def notify(self, event_key: str, account_id: int, context: Mapping,
                attachments: tuple = (), dedupe_key: str | None = None) -> list[int]:

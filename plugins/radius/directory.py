@@ -79,6 +79,21 @@ class Directory:
         return found
 
     # ------------------------------------------------------------------ subscribers
+    def preload(self) -> int:
+        """Every subscriber of every device, a constant number of queries per device (at
+        start-up): a fresh process answers its first packets from memory too."""
+        from backhaul.plugins.network.api import desired_state, devices
+
+        until = self.clock() + TTL
+        count = 0
+        for device in devices():
+            for sub in desired_state(device.id).subscribers:
+                if sub.username:
+                    self._remember(sub.username, sub, until)
+                    count += 1
+        db.session.rollback()
+        return count
+
     def subscriber(self, username: str) -> Subscriber | None:
         now = self.clock()
         hit = self._subs.get(username)

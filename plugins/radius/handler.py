@@ -14,6 +14,7 @@ import hmac
 import logging
 import time
 from collections import Counter, OrderedDict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pyrad import packet as rp
@@ -30,6 +31,17 @@ log = logging.getLogger("backhaul.radius")
 
 DUPLICATE_SECONDS = 10.0
 MAX_DUPLICATES = 65_536
+
+
+@dataclass(frozen=True)
+class _Pending:
+    key: tuple
+    source: tuple
+    device_id: int
+    update: accounting.Update
+    subscription_id: int | None
+    account_id: int | None
+    reply: bytes
 
 
 class Bucket:
@@ -61,6 +73,10 @@ class Handler:
         self._recent: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
         #: username -> (subscription id, device id, at, accepted, reason): flushed in batches
         self.last_auth: dict[str, tuple] = {}
+        #: accounting updates waiting for the next group commit
+        self.pending: list[_Pending] = []
+        self._current_key: tuple = ()
+        self._current_source: tuple = ("", 0)
 
     # ------------------------------------------------------------------ entry point
     def handle(self, data: bytes, source: tuple[str, int]) -> bytes | None:
@@ -77,6 +93,7 @@ class Handler:
         if nas is None:
             return self._drop("unknown NAS", address)
         key = (address, source[1], data[1], data[4:20])
+        self._current_key, self._current_source = key, source
         cached = self._recent.get(key)
         if cached is not None and self.clock() - cached[0] < DUPLICATE_SECONDS:
             self.counts["duplicate"] += 1
@@ -174,42 +191,91 @@ class Handler:
                 update.status in (1, 2, 3) and not update.session_id):
             return self._drop("accounting without a status or session id", address)
         sub = self.directory.subscriber(username) if username else None
+        # answered after the batch it joins is committed (group commit, see flush_accounting)
+        self.pending.append(_Pending(
+            self._current_key, self._current_source, nas.device_id, update,
+            sub.extra.get("subscription_id") if sub else None,
+            sub.extra.get("account_id") if sub else None, pkt.CreateReply().ReplyPacket()))
+        return None
+
+    def take_accounting(self) -> list:
+        """The pending accounting updates, handed to the writer (the list empties)."""
+        batch, self.pending = self.pending, []
+        return batch
+
+    def flush_accounting(self, send) -> int:
+        """Record every pending accounting update now, in this thread (see
+        :meth:`record_accounting`)."""
+        return self.record_accounting(self.take_accounting(), send)
+
+    def record_accounting(self, batch: list, send) -> int:
+        """Record a batch in one transaction, then answer all of it (``send(reply,
+        source)``): one commit serves many packets; a failure rolls the batch back and
+        answers none of it — the NASes retransmit. Safe to call from the writer thread."""
+        if not batch:
+            return 0
         try:
-            accounting.record(nas.device_id, update,
-                              subscription_id=sub.extra.get("subscription_id") if sub else None,
-                              account_id=sub.extra.get("account_id") if sub else None)
+            accounting.record_many([accounting.Item(i.device_id, i.update, i.subscription_id,
+                                                    i.account_id) for i in batch])
             db.session.commit()
         except Exception:
             db.session.rollback()
-            log.exception("accounting from %s not recorded; no response, the NAS retries",
-                          nas.name)
-            self.drops["not recorded"] += 1
-            return None
-        reply = pkt.CreateReply()
-        return reply.ReplyPacket()
+            log.exception("%d accounting update(s) not recorded; not answered, the NASes "
+                          "retry", len(batch))
+            self.drops["not recorded"] += len(batch)
+            return 0
+        for item in batch:
+            self._remember(item.key, item.reply)
+            send(item.reply, item.source)
+        return len(batch)
 
     # ------------------------------------------------------------------ upkeep
-    def flush_last_auth(self) -> None:
-        """Write the buffered last authentications (one small transaction a second)."""
-        if not self.last_auth:
-            return
-        from .models import LastAuth
-
+    def take_last_auth(self) -> dict:
+        """The buffered last authentications, handed to the writer (the buffer empties)."""
         batch, self.last_auth = self.last_auth, {}
-        try:
-            for username, (sid, device_id, at, accepted, reason) in batch.items():
-                db.session.merge(LastAuth(username=username, subscription_id=sid,
-                                          device_id=device_id, at=at, accepted=accepted,
-                                          reason=reason[:200]))
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("last authentications not recorded")
+        return batch
+
+    def flush_last_auth(self) -> None:
+        """Write the buffered last authentications now (in this thread)."""
+        write_last_auth(self.take_last_auth())
 
     def health(self) -> dict:
         return {"packets": dict(self.counts), "drops": dict(self.drops),
                 "nases": len(self.directory.nases), "cache_hits": self.directory.hits,
                 "cache_misses": self.directory.misses}
+
+
+def write_last_auth(batch: dict) -> None:
+    """One INSERT ... ON CONFLICT per 5,000 logins, in username order (so processes writing
+    overlapping logins lock rows in one order and never deadlock)."""
+    if not batch:
+        return
+    from .models import LastAuth
+
+    rows = [{"username": username, "subscription_id": sid, "device_id": device_id,
+             "at": at, "accepted": accepted, "reason": reason[:200]}
+            for username, (sid, device_id, at, accepted, reason) in sorted(batch.items())]
+    try:
+        for start in range(0, len(rows), 5000):  # within PostgreSQL's parameter limit
+            db.session.execute(_upsert(LastAuth, rows[start:start + 5000]))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("last authentications not recorded")
+
+
+def _upsert(model, rows: list[dict]):
+    """One INSERT ... ON CONFLICT (username) DO UPDATE for the whole batch (PostgreSQL or
+    SQLite): a second's worth of authentications costs one statement, not one per login."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(model).values(rows)
+    return statement.on_conflict_do_update(
+        index_elements=["username"],
+        set_={c: statement.excluded[c] for c in ("subscription_id", "device_id", "at",
+                                                 "accepted", "reason")})
 
 
 def _first(pkt, name: str):

@@ -29,6 +29,8 @@ class NasSettings(db.Model):
 
 class Session(db.Model):
     __tablename__ = "radius_session"
+    __audit__ = False  # operational data written per packet/sync; audited actions are
+                       # the staff's (NAS options, disconnects) and the devices' changes
     __table_args__ = (sa.UniqueConstraint("device_id", "acct_session_id",
                                           name="uq_radius_session_nas_id"),)
 
@@ -58,6 +60,8 @@ class Invalidation(db.Model):
     """A subscriber whose cached RADIUS answer is stale (written with the change)."""
 
     __tablename__ = "radius_invalidation"
+    __audit__ = False  # operational data written per packet/sync; audited actions are
+                       # the staff's (NAS options, disconnects) and the devices' changes
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscription_id: Mapped[int] = mapped_column()
@@ -68,6 +72,8 @@ class LastAuth(db.Model):
     """The last authentication of a login: when, from which NAS, accepted or why not."""
 
     __tablename__ = "radius_last_auth"
+    __audit__ = False  # operational data written per packet/sync; audited actions are
+                       # the staff's (NAS options, disconnects) and the devices' changes
 
     username: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     subscription_id: Mapped[int | None] = mapped_column(index=True)
@@ -98,14 +104,18 @@ class _AttributeRow:
 
 class FrCheck(_AttributeRow, db.Model):
     __tablename__ = "radius_fr_check"
+    __audit__ = False  # a projection of credentials for FreeRADIUS, rewritten by syncs
 
 
 class FrReply(_AttributeRow, db.Model):
     __tablename__ = "radius_fr_reply"
+    __audit__ = False
 
 
 class FrNas(db.Model):
     __tablename__ = "radius_fr_nas"
+    __audit__ = False  # operational data written per packet/sync; audited actions are
+                       # the staff's (NAS options, disconnects) and the devices' changes
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nasname: Mapped[str] = mapped_column(sa.Text)
@@ -122,6 +132,8 @@ class FrAcct(db.Model):
     """FreeRADIUS writes here (its radacct); a job turns rows into Backhaul sessions."""
 
     __tablename__ = "radius_fr_acct"
+    __audit__ = False  # operational data written per packet/sync; audited actions are
+                       # the staff's (NAS options, disconnects) and the devices' changes
 
     radacctid: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
                                            primary_key=True)

@@ -15,6 +15,42 @@ from backhaul.core.graphql.permissions import field_rule
 
 #: endpoint -> the mutations behind its form (all of them exist and need its permission)
 MAPPED: dict[str, tuple[str, ...]] = {
+    # inventory
+    "inventory.item_move": ("inventoryMoveItem",),
+    "inventory.item_assign": ("inventoryAssignItem",),
+    "inventory.item_return": ("inventoryReturnItem",),
+    "inventory.item_retire": ("inventoryRetireItem",),
+    "inventory.item_edit": ("inventoryUpdateItem",),
+    "inventory.item_swap": ("scheduleEvent",),
+    "inventory.import_csv": ("inventoryImportItems",),
+    "inventory.manufacturer_new": ("inventoryCreateManufacturer",),
+    "inventory.model_new": ("inventoryCreateModel",),
+    "inventory.model_fields": ("inventoryUpdateModelFields",),
+    "inventory.threshold_set": ("inventorySetThreshold",),
+    "inventory.location_new": ("inventoryCreateLocation",),
+    "inventory.location_edit": ("inventoryUpdateLocation",),
+    "inventory.model_edit": ("inventoryUpdateModel",),
+    "inventory.manufacturer_rename": ("inventoryRenameManufacturer",),
+    "inventory.intake_receive": ("inventoryReceiveItems",),
+    # scheduling
+    "scheduling.job_create": ("schedulingCreateJob",),
+    "scheduling.job_book": ("schedulingBookJob",),
+    "scheduling.job_task": ("schedulingSetTask",),
+    "scheduling.job_complete": ("schedulingCompleteJob", "schedulingCancelJob"),
+    "scheduling.type_new": ("schedulingSaveJobType",),
+    "scheduling.technician_new": ("schedulingSaveTechnician",),
+    # tickets
+    "tickets.create": ("ticketsOpenTicket",),
+    "tickets.reply": ("ticketsReply", "ticketsAddNote"),
+    "tickets.update": ("ticketsUpdateTicket",),
+    "tickets.release": ("ticketsReleaseInboundMail",),
+    "tickets.group_new": ("ticketsSaveGroup",),
+    "tickets.category_new": ("ticketsSaveCategory",),
+    "tickets.address_new": ("ticketsSaveInboundAddress",),
+    "tickets.canned_new": ("ticketsSaveCannedReply",),
+    "tickets.canned_save": ("ticketsSaveCannedReply",),
+    "tickets.view_save": ("ticketsSaveView",),
+    "tickets.view_delete": ("ticketsDeleteView",),
     # network
     "network.site_new": ("networkCreateSite",),
     "network.subnet_new": ("networkCreateSubnet",),

@@ -49,7 +49,10 @@ class SmtpEmailChannel(ChannelBase):
     def build(self, message: OutboundMessage, settings: dict) -> EmailMessage:
         """The MIME message: text, optional HTML alternative, then attachments."""
         mail = EmailMessage()
-        mail["From"] = formataddr((settings.get("from_name") or "", settings["from_address"]))
+        # a sender may speak for another of the ISP's addresses (a ticket answered from the
+        # address it came in on): its From header replaces the channel's
+        mail["From"] = message.headers.get("From") or formataddr(
+            (settings.get("from_name") or "", settings["from_address"]))
         mail["To"] = ", ".join(message.to)
         mail["Subject"] = message.subject
         mail["Date"] = format_datetime(utcnow())
@@ -58,7 +61,8 @@ class SmtpEmailChannel(ChannelBase):
         domain = settings["from_address"].rpartition("@")[2]
         mail["Message-ID"] = message.headers.get("Message-ID") or make_msgid("bh", domain)
         for name, value in message.headers.items():
-            if name.lower() != "message-id":
+            if name.lower() not in ("message-id", "from"):
+                del mail[name]  # a sender's Reply-To replaces the channel's
                 mail[name] = value
         mail.set_content(message.body_text)
         if message.body_html:

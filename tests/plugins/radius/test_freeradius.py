@@ -57,6 +57,10 @@ def test_freeradius_authenticates_from_backhaul_and_its_accounting_becomes_a_ses
     with app.app_context():
         account, sub, _ = make_subscriber(app)  # the sync job writes rlm_sql's rows
         user = f"pppoe{sub.id}"
+        from backhaul.core.audit.models import AuditEntry
+
+        trail = " ".join(str(e.changes) for e in db.session.scalars(sa.select(AuditEntry)))
+        assert "tenant-pass" not in trail and NAS_SECRET not in trail, "secrets in the audit"
         with _peer(app) as freeradius:
             target = f"127.0.0.1:{freeradius.auth_port}"
             code, out = radclient(target, "auth", NAS_SECRET, _pap(user, "tenant-pass"))

@@ -58,6 +58,14 @@ def test_pap_and_chap_accept_and_reject_with_radclient(app, server):
     assert "Access-Reject" in out, out
     code, out = radclient(target, "auth", NAS_SECRET, _pap("nobody-here", "x"))
     assert "Access-Reject" in out, out
+    from backhaul.plugins.radius.models import LastAuth
+
+    time.sleep(1.5)  # written in batches, once a second
+    db.session.expire_all()
+    last = {r.username: r for r in db.session.scalars(sa.select(LastAuth))}
+    assert last[user].accepted is False and last[user].reason == "wrong password (CHAP)"
+    assert last[user].subscription_id == sub.id
+    assert last["nobody-here"].reason == "unknown user"
 
 
 def test_requests_without_or_with_a_forged_message_authenticator_are_dropped(app, server):

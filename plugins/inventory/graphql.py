@@ -1,0 +1,527 @@
+"""GraphQL for the inventory plugin: every page's action as a mutation behind the same
+permission, with field-level errors (``items.3.serial``, ``quantity``...)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from marshmallow import ValidationError
+
+from backhaul.sdk import GraphQLContribution, db
+from backhaul.sdk.graphql import (
+    FieldErrors,
+    MutationType,
+    ObjectType,
+    QueryType,
+    load,
+    load_related,
+    mutation_payload,
+    paginate,
+    parse_id,
+    set_aliases,
+)
+
+from . import alerts, catalogue, csvio, stock
+from . import values as V
+from .models import IDENTIFIER_TYPES, Identifier, Item, ItemModel, Location, Manufacturer, Threshold
+
+SDL = '''
+type InventoryManufacturer { id: ID! name: String! }
+
+"One field of a model: text, number, date, choice, mac, imsi, iccid or serial."
+type InventoryFieldDefinition {
+  key: String!
+  label: String!
+  type: String!
+  required: Boolean!
+  "Identifier types (mac, imsi, iccid, serial) are always unique."
+  unique: Boolean!
+  choices: [String!]!
+}
+
+type InventoryModel {
+  id: ID!
+  manufacturer: InventoryManufacturer!
+  name: String!
+  "Manufacturer and model."
+  label: String!
+  "cpe, router, switch, radio, sim, general or bulk"
+  category: String!
+  "Bulk models: what a quantity counts (pcs, m...)."
+  unit: String!
+  description: String!
+  fields: [InventoryFieldDefinition!]!
+}
+
+"A warehouse, shelf, bin, van or technician."
+type InventoryLocation {
+  id: ID!
+  code: String!
+  name: String!
+  kind: String!
+  parentId: ID
+  description: String!
+  "Warehouse › Shelf › Bin"
+  path: String!
+}
+
+type InventoryIdentifier { kind: String! fieldKey: String! value: String! }
+
+"One step of an item's life."
+type InventoryMovement {
+  id: ID!
+  "receive, move, assign, install, return, retire, rma or split"
+  action: String!
+  at: DateTime!
+  actor: String!
+  quantity: String!
+  fromLocationId: ID
+  toLocationId: ID
+  fromHolderType: String
+  fromHolderId: ID
+  toHolderType: String
+  toHolderId: ID
+  "The item's status after it."
+  status: String!
+  relatedItemId: ID
+  reference: String!
+  note: String!
+}
+
+type InventoryItem {
+  id: ID!
+  model: InventoryModel!
+  "in_stock, assigned, installed, rma or retired"
+  status: String!
+  "new, used, refurbished or faulty"
+  condition: String!
+  "1 for a serialized item; a decimal for bulk."
+  quantity: String!
+  location: InventoryLocation
+  "account, address, site or device (when not in a location)"
+  holderType: String
+  holderId: ID
+  identifiers: [InventoryIdentifier!]!
+  "The model's other field values, by key."
+  attributes: JSON!
+  managementAddress: String!
+  notes: String!
+  history: [InventoryMovement!]!
+}
+
+type InventoryItemEdge implements Edge { cursor: String! node: InventoryItem! }
+type InventoryItemConnection implements Connection {
+  edges: [InventoryItemEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type InventoryThreshold {
+  id: ID!
+  model: InventoryModel!
+  location: InventoryLocation!
+  minimum: String!
+  inStock: String!
+  "When the last alert went out; null while stock is at or above the minimum."
+  alertedAt: DateTime
+}
+
+"What one scanned value means for a model field: normalised, or why not."
+type InventoryScanCheck { ok: Boolean! value: String! normalised: String message: String }
+
+input InventoryFieldInput {
+  label: String!
+  "Defaults to the label in lower case with _."
+  key: String
+  type: String!
+  required: Boolean
+  unique: Boolean
+  choices: [String!]
+}
+
+input InventoryModelInput {
+  manufacturerId: ID!
+  name: String!
+  category: String!
+  unit: String
+  description: String
+  fields: [InventoryFieldInput!]
+}
+
+input InventoryLocationInput {
+  code: String!
+  name: String!
+  kind: String!
+  parentId: ID
+  description: String
+}
+
+input InventoryReceiveInput {
+  modelId: ID!
+  locationId: ID!
+  """Serialized models: one object of field values per item, e.g. {serial: "X1", mac: "..."}.
+  Errors name the item and the field: items.3.mac (a key with _ comes back in camelCase, as
+  every error field does: gpon_sn -> gponSn)."""
+  items: [JSON!]
+  "Bulk models: how much arrives."
+  quantity: String
+  condition: String
+  managementAddress: String
+}
+
+type InventoryManufacturerPayload implements MutationPayload {
+  ok: Boolean! errors: [FieldError!]! manufacturer: InventoryManufacturer
+}
+type InventoryModelPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! model: InventoryModel }
+type InventoryLocationPayload implements MutationPayload {
+  ok: Boolean! errors: [FieldError!]! location: InventoryLocation
+}
+type InventoryItemPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! item: InventoryItem }
+type InventoryItemsPayload implements MutationPayload {
+  ok: Boolean! errors: [FieldError!]! "Null when refused." items: [InventoryItem!]
+}
+type InventoryThresholdPayload implements MutationPayload {
+  ok: Boolean! errors: [FieldError!]! threshold: InventoryThreshold
+}
+
+extend type Query {
+  inventoryManufacturers: [InventoryManufacturer!]! @requires(permission: "inventory.view")
+  inventoryModels: [InventoryModel!]! @requires(permission: "inventory.view")
+  inventoryLocations: [InventoryLocation!]! @requires(permission: "inventory.view")
+  inventoryItems(first: Int, after: String, modelId: ID, locationId: ID, status: String,
+                 holderType: String, holderId: ID): InventoryItemConnection!
+    @requires(permission: "inventory.view")
+  inventoryItem(id: ID!): InventoryItem @requires(permission: "inventory.view")
+  "Items carrying this value as any identifier (MAC in any spelling, serial, IMSI, ICCID)."
+  inventoryLookup(value: String!): [InventoryItem!]! @requires(permission: "inventory.view")
+  inventoryThresholds: [InventoryThreshold!]! @requires(permission: "inventory.view")
+  "Every item as CSV (the import's columns plus id, status and holder)."
+  inventoryExportCsv: String! @requires(permission: "inventory.view")
+  "Check scanned values for a model field as the intake screen does (nothing is written)."
+  inventoryCheckScans(modelId: ID!, fieldKey: String!, values: [String!]!): [InventoryScanCheck!]!
+    @requires(permission: "inventory.stock.manage")
+}
+
+extend type Mutation {
+  inventoryCreateManufacturer(name: String!): InventoryManufacturerPayload!
+    @requires(permission: "inventory.catalogue.manage")
+  inventoryCreateModel(input: InventoryModelInput!): InventoryModelPayload!
+    @requires(permission: "inventory.catalogue.manage")
+  "Replace a model's field definitions (types of fields in use cannot change)."
+  inventoryUpdateModelFields(modelId: ID!, fields: [InventoryFieldInput!]!): InventoryModelPayload!
+    @requires(permission: "inventory.catalogue.manage")
+  inventoryCreateLocation(input: InventoryLocationInput!): InventoryLocationPayload!
+    @requires(permission: "inventory.catalogue.manage")
+  "Rename, describe or move a location (parentId null: top level; omitted: unchanged)."
+  inventoryUpdateLocation(locationId: ID!, name: String, description: String, parentId: ID):
+    InventoryLocationPayload! @requires(permission: "inventory.catalogue.manage")
+  inventoryRenameManufacturer(manufacturerId: ID!, name: String!): InventoryManufacturerPayload!
+    @requires(permission: "inventory.catalogue.manage")
+  "Rename a model, change its description or (bulk) unit."
+  inventoryUpdateModel(modelId: ID!, name: String, unit: String, description: String):
+    InventoryModelPayload! @requires(permission: "inventory.catalogue.manage")
+  "Low-stock threshold of a model in a location (and below it); 0 removes it."
+  inventorySetThreshold(modelId: ID!, locationId: ID!, minimum: String!): InventoryThresholdPayload!
+    @requires(permission: "inventory.catalogue.manage")
+  "Receive items into a location: all of them, or none with every problem reported."
+  inventoryReceiveItems(input: InventoryReceiveInput!): InventoryItemsPayload!
+    @requires(permission: "inventory.stock.manage")
+  "Move an in-stock item, or part of a bulk one (quantity), to another location."
+  inventoryMoveItem(itemId: ID!, locationId: ID!, quantity: String): InventoryItemPayload!
+    @requires(permission: "inventory.stock.manage")
+  "Assign (or install) an in-stock item to an account, address, site or device."
+  inventoryAssignItem(itemId: ID!, holderType: String!, holderId: ID!, install: Boolean = false,
+                      quantity: String): InventoryItemPayload!
+    @requires(permission: "inventory.stock.manage")
+  "Bring an assigned, installed or RMA item back into a location."
+  inventoryReturnItem(itemId: ID!, locationId: ID!, condition: String): InventoryItemPayload!
+    @requires(permission: "inventory.stock.manage")
+  "Retire an item (or part of a bulk one), or send it out for RMA."
+  inventoryRetireItem(itemId: ID!, rma: Boolean = false, quantity: String, note: String):
+    InventoryItemPayload! @requires(permission: "inventory.stock.manage")
+  "Management address, notes, and corrected field values ({mac: \\"...\\"}; empty clears an optional one)."
+  inventoryUpdateItem(itemId: ID!, managementAddress: String, notes: String, values: JSON):
+    InventoryItemPayload!
+    @requires(permission: "inventory.stock.manage")
+  "Receive every row of a CSV file, or nothing (errors: field csv, one message per bad row)."
+  inventoryImportItems(csv: String!): InventoryItemsPayload!
+    @requires(permission: "inventory.stock.manage")
+}
+'''
+
+query = QueryType()
+mutation = MutationType()
+model_type = ObjectType("InventoryModel")
+location_type = ObjectType("InventoryLocation")
+item_type = ObjectType("InventoryItem")
+movement_type = ObjectType("InventoryMovement")
+threshold_type = ObjectType("InventoryThreshold")
+identifier_type = ObjectType("InventoryIdentifier")
+
+set_aliases(location_type, "parentId")
+set_aliases(identifier_type, "fieldKey")
+set_aliases(item_type, "holderType", "holderId", "managementAddress")
+set_aliases(movement_type, "fromLocationId", "toLocationId", "fromHolderType", "fromHolderId",
+            "toHolderType", "toHolderId", "relatedItemId")
+set_aliases(threshold_type, "alertedAt")
+
+
+def _qty(value: Decimal) -> str:
+    return format(Decimal(value).normalize(), "f")
+
+
+# nested objects through the request's batched loader: a page of items costs constant SQL
+model_type.set_field("manufacturer", lambda m, _i: load(Manufacturer, m.manufacturer_id))
+item_type.set_field("model", lambda i, _i: load(ItemModel, i.model_id))
+location_type.set_field("path", lambda loc, _i: catalogue.path(loc))
+item_type.set_field("quantity", lambda i, _i: _qty(i.quantity))
+item_type.set_field("location", lambda i, _i: load(Location, i.location_id)
+                    if i.location_id else None)
+item_type.set_field("identifiers", lambda i, _i: load_related(Identifier, "item_id", i.id))
+item_type.set_field("history", lambda i, _i: stock.history(i.id))
+movement_type.set_field("quantity", lambda m, _i: _qty(m.quantity))
+threshold_type.set_field("model", lambda t, _i: load(ItemModel, t.model_id))
+threshold_type.set_field("location", lambda t, _i: load(Location, t.location_id))
+threshold_type.set_field("minimum", lambda t, _i: _qty(t.minimum))
+threshold_type.set_field("inStock", lambda t, _i: _qty(alerts.in_stock(t.model_id,
+                                                                        t.location_id)))
+
+
+def _get(model, value, field: str):
+    row = db.session.get(model, parse_id(value, field))
+    if row is None:
+        raise FieldErrors({field: [f"There is no {model.__tablename__[10:]} {value}."]})
+    return row
+
+
+def _opt_id(value, field):
+    return parse_id(value, field) if value not in (None, "") else None
+
+
+# --------------------------------------------------------------------------------- queries
+@query.field("inventoryManufacturers")
+def resolve_manufacturers(*_):
+    return db.session.scalars(sa.select(Manufacturer).order_by(Manufacturer.name)).all()
+
+
+@query.field("inventoryModels")
+def resolve_models(*_):
+    return db.session.scalars(sa.select(ItemModel).order_by(ItemModel.name)).all()
+
+
+@query.field("inventoryLocations")
+def resolve_locations(*_):
+    return db.session.scalars(sa.select(Location).order_by(Location.code)).all()
+
+
+@query.field("inventoryItems")
+def resolve_items(_obj, _info, first=None, after=None, modelId=None, locationId=None,  # noqa: N803
+                  status=None, holderType=None, holderId=None):  # noqa: N803
+    stmt = sa.select(Item)
+    if modelId:
+        stmt = stmt.where(Item.model_id == parse_id(modelId, "modelId"))
+    if locationId:
+        stmt = stmt.where(Item.location_id.in_(catalogue.subtree_ids(
+            parse_id(locationId, "locationId"))))
+    if status:
+        stmt = stmt.where(Item.status == status)
+    if holderType:
+        stmt = stmt.where(Item.holder_type == holderType)
+    if holderId:
+        stmt = stmt.where(Item.holder_id == parse_id(holderId, "holderId"))
+    return paginate(stmt, first, after, order_by=Item.id)
+
+
+@query.field("inventoryItem")
+def resolve_item(_obj, _info, id):  # noqa: A002
+    return db.session.get(Item, parse_id(id, "id"))
+
+
+@query.field("inventoryLookup")
+def resolve_lookup(_obj, _info, value):
+    return stock.lookup(value)
+
+
+@query.field("inventoryThresholds")
+def resolve_thresholds(*_):
+    return db.session.scalars(sa.select(Threshold).order_by(Threshold.id)).all()
+
+
+@query.field("inventoryExportCsv")
+def resolve_export(*_):
+    try:
+        return csvio.export_items()
+    except ValidationError as exc:
+        raise FieldErrors.from_marshmallow(exc) from None
+
+
+def check_scans(model: ItemModel, field_key: str, values: list[str],
+                batch: list[str] = ()) -> list[dict]:
+    """The intake screen's check: each value normalised or refused; values already used
+    by an item, or earlier in ``batch`` + ``values``, are refused too."""
+    field = next((f for f in model.fields if f["key"] == field_key), None)
+    if field is None:
+        raise FieldErrors({"fieldKey": [f"{model.name} has no field '{field_key}'"]})
+    if len(values) > stock.MAX_BATCH:
+        raise FieldErrors({"values": [f"at most {stock.MAX_BATCH} values"]})
+    kind = field["type"] if field["type"] in IDENTIFIER_TYPES else f"{model.id}:{field_key}"
+    out, clean = [], []
+    for raw in values:
+        try:
+            clean.append(V.normalise(field, raw))
+            out.append({"ok": True, "value": raw, "normalised": clean[-1], "message": None})
+        except ValueError as exc:
+            clean.append(None)
+            out.append({"ok": False, "value": raw, "normalised": None, "message": str(exc)})
+    used = stock.taken([(kind, c) for c in clean if c]) if field["unique"] else {}
+    seen = set()
+    for c in batch:
+        try:
+            seen.add(V.normalise(field, c))
+        except ValueError:
+            pass
+    for result, c in zip(out, clean, strict=True):
+        if c is None or not field["unique"]:
+            continue
+        if (kind, c) in used:
+            result.update(ok=False, message=f"{c} is already item #{used[(kind, c)]}")
+        elif c in seen:
+            result.update(ok=False, message=f"{c} is already in this batch (a double scan?)")
+        seen.add(c)
+    return out
+
+
+@query.field("inventoryCheckScans")
+def resolve_check_scans(_obj, _info, modelId, fieldKey, values):  # noqa: N803
+    return check_scans(_get(ItemModel, modelId, "modelId"), fieldKey, values)
+
+
+# ------------------------------------------------------------------------------- mutations
+@mutation.field("inventoryCreateManufacturer")
+@mutation_payload
+def resolve_create_manufacturer(_obj, _info, name):
+    return {"manufacturer": catalogue.create_manufacturer(name)}
+
+
+@mutation.field("inventoryCreateModel")
+@mutation_payload
+def resolve_create_model(_obj, _info, input):  # noqa: A002
+    return {"model": catalogue.create_model(
+        parse_id(input["manufacturerId"], "manufacturerId"), input["name"], input["category"],
+        input.get("fields") or [], unit=input.get("unit") or "",
+        description=input.get("description") or "")}
+
+
+@mutation.field("inventoryUpdateModelFields")
+@mutation_payload
+def resolve_update_fields(_obj, _info, modelId, fields):  # noqa: N803
+    return {"model": catalogue.update_model_fields(_get(ItemModel, modelId, "modelId"), fields)}
+
+
+@mutation.field("inventoryCreateLocation")
+@mutation_payload
+def resolve_create_location(_obj, _info, input):  # noqa: A002
+    return {"location": catalogue.create_location(
+        input["code"], input["name"], input["kind"], _opt_id(input.get("parentId"), "parentId"),
+        input.get("description") or "")}
+
+
+@mutation.field("inventoryUpdateLocation")
+@mutation_payload
+def resolve_update_location(_obj, _info, locationId, **changes):  # noqa: N803
+    location = _get(Location, locationId, "locationId")
+    parent = changes.get("parentId", "")
+    return {"location": catalogue.update_location(
+        location, name=changes.get("name"), description=changes.get("description"),
+        parent_id="" if parent == "" else _opt_id(parent, "parentId"))}
+
+
+@mutation.field("inventoryRenameManufacturer")
+@mutation_payload
+def resolve_rename_manufacturer(_obj, _info, manufacturerId, name):  # noqa: N803
+    return {"manufacturer": catalogue.rename_manufacturer(
+        _get(Manufacturer, manufacturerId, "manufacturerId"), name)}
+
+
+@mutation.field("inventoryUpdateModel")
+@mutation_payload
+def resolve_update_model(_obj, _info, modelId, name=None, unit=None, description=None):  # noqa: N803
+    return {"model": catalogue.update_model(_get(ItemModel, modelId, "modelId"), name=name,
+                                            unit=unit, description=description)}
+
+
+@mutation.field("inventorySetThreshold")
+@mutation_payload
+def resolve_set_threshold(_obj, _info, modelId, locationId, minimum):  # noqa: N803
+    return {"threshold": alerts.set_threshold(parse_id(modelId, "modelId"),
+                                              parse_id(locationId, "locationId"), minimum)}
+
+
+@mutation.field("inventoryReceiveItems")
+@mutation_payload
+def resolve_receive(_obj, _info, input):  # noqa: A002
+    entries = input.get("items") or []
+    if any(not isinstance(e, dict) for e in entries):
+        raise FieldErrors({"items": ["each item is an object of field values"]})
+    return {"items": stock.receive(
+        parse_id(input["modelId"], "modelId"), parse_id(input["locationId"], "locationId"),
+        entries, quantity=input.get("quantity"), condition=input.get("condition") or "new",
+        management_address=input.get("managementAddress") or "")}
+
+
+@mutation.field("inventoryMoveItem")
+@mutation_payload
+def resolve_move(_obj, _info, itemId, locationId, quantity=None):  # noqa: N803
+    return {"item": stock.move(_get(Item, itemId, "itemId"),
+                               parse_id(locationId, "locationId"), quantity)}
+
+
+@mutation.field("inventoryAssignItem")
+@mutation_payload
+def resolve_assign(_obj, _info, itemId, holderType, holderId, install=False,  # noqa: N803
+                   quantity=None):
+    return {"item": stock.assign(_get(Item, itemId, "itemId"), holderType,
+                                 parse_id(holderId, "holderId"), install=bool(install),
+                                 quantity=quantity)}
+
+
+@mutation.field("inventoryReturnItem")
+@mutation_payload
+def resolve_return(_obj, _info, itemId, locationId, condition=None):  # noqa: N803
+    return {"item": stock.return_item(_get(Item, itemId, "itemId"),
+                                      parse_id(locationId, "locationId"), condition=condition)}
+
+
+@mutation.field("inventoryRetireItem")
+@mutation_payload
+def resolve_retire(_obj, _info, itemId, rma=False, quantity=None, note=None):  # noqa: N803
+    return {"item": stock.retire(_get(Item, itemId, "itemId"), rma=bool(rma),
+                                 quantity=quantity, note=note or "")}
+
+
+@mutation.field("inventoryUpdateItem")
+@mutation_payload
+def resolve_update_item(_obj, _info, itemId, managementAddress=None, notes=None,  # noqa: N803
+                        values=None):
+    if values is not None and not isinstance(values, dict):
+        raise FieldErrors({"values": ["an object of field values"]})
+    item = _get(Item, itemId, "itemId")
+    keys = {f["key"] for f in item.model.fields}
+    try:
+        return {"item": stock.update_item(item, management_address=managementAddress,
+                                          notes=notes, values=values)}
+    except ValidationError as exc:  # a model field's error is named values.<key>
+        raise FieldErrors({f"values.{k}" if k in keys else k: v
+                           for k, v in exc.normalized_messages().items()}) from None
+
+
+@mutation.field("inventoryImportItems")
+@mutation_payload
+def resolve_import(_obj, _info, csv):
+    return {"items": csvio.import_items(csv)}
+
+
+def contribution() -> GraphQLContribution:
+    return GraphQLContribution(SDL, (query, mutation, model_type, location_type, item_type,
+                                     movement_type, threshold_type, identifier_type))
+

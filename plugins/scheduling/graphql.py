@@ -1,0 +1,229 @@
+"""GraphQL for field jobs: every page action, behind the same permission, with field errors."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from backhaul.sdk import GraphQLContribution, db
+from backhaul.sdk.graphql import (
+    FieldErrors,
+    MutationType,
+    ObjectType,
+    QueryType,
+    mutation_payload,
+    paginate,
+    parse_id,
+    set_aliases,
+)
+
+from . import jobs
+from .models import Job, JobType, Technician
+
+SDL = '''
+type SchedulingTask { name: String! required: Boolean! }
+input SchedulingTaskInput { name: String! required: Boolean }
+
+type SchedulingJobType {
+  id: ID! name: String! durationMinutes: Int! skill: String! tasks: [SchedulingTask!]!
+}
+input SchedulingJobTypeInput {
+  name: String! durationMinutes: Int skill: String tasks: [SchedulingTaskInput!]
+}
+
+type SchedulingTechnician {
+  id: ID! name: String!
+  "ISO weekdays worked, 12345 = Monday-Friday"
+  workDays: String!
+  "HH:MM, the ISP's time zone"
+  workStart: String!
+  workEnd: String!
+  skills: [String!]!
+  active: Boolean!
+}
+input SchedulingTechnicianInput {
+  name: String! workDays: String workStart: String workEnd: String skills: [String!]
+}
+
+type SchedulingJobTask {
+  id: ID! name: String! required: Boolean! done: Boolean! doneAt: DateTime doneBy: String!
+}
+
+type SchedulingJob {
+  id: ID!
+  "new, booked, done or cancelled"
+  status: String!
+  type: SchedulingJobType!
+  accountId: ID
+  ticketId: ID
+  technician: SchedulingTechnician
+  startsAt: DateTime
+  endsAt: DateTime
+  notes: String!
+  completedAt: DateTime
+  tasks: [SchedulingJobTask!]!
+}
+
+type SchedulingJobEdge implements Edge { cursor: String! node: SchedulingJob! }
+type SchedulingJobConnection implements Connection {
+  edges: [SchedulingJobEdge!]! nodes: [SchedulingJob!]! pageInfo: PageInfo! totalCount: Int!
+}
+
+input SchedulingJobInput { typeId: ID! accountId: ID ticketId: ID notes: String }
+
+type SchedulingJobPayload implements MutationPayload {
+  ok: Boolean! errors: [FieldError!]! job: SchedulingJob
+}
+type SchedulingJobTypePayload implements MutationPayload {
+  ok: Boolean! errors: [FieldError!]! jobType: SchedulingJobType
+}
+type SchedulingTechnicianPayload implements MutationPayload {
+  ok: Boolean! errors: [FieldError!]! technician: SchedulingTechnician
+}
+
+"A building (or lone address) with the tickets and jobs of the accounts living there."
+type SchedulingPlace {
+  label: String!
+  latitude: Float
+  longitude: Float
+  tickets: Int!
+  openTickets: Int!
+  jobs: Int!
+}
+
+extend type Query {
+  "Buildings and addresses by tickets and jobs, busiest first (tickets only with tickets.ticket.view)."
+  schedulingMap(limit: Int = 100): [SchedulingPlace!]! @requires(permission: "scheduling.job.view")
+  schedulingJobs(first: Int, after: String, status: String, technicianId: ID,
+                 from: DateTime, to: DateTime): SchedulingJobConnection!
+    @requires(permission: "scheduling.job.view")
+  schedulingJob(id: ID!): SchedulingJob @requires(permission: "scheduling.job.view")
+  schedulingJobTypes: [SchedulingJobType!]! @requires(permission: "scheduling.job.view")
+  schedulingTechnicians: [SchedulingTechnician!]! @requires(permission: "scheduling.job.view")
+}
+
+extend type Mutation {
+  "A job for an account, or for a ticket (its account): the ticket becomes a job."
+  schedulingCreateJob(input: SchedulingJobInput!): SchedulingJobPayload!
+    @requires(permission: "scheduling.job.manage")
+  "Book or move a job; refused when the technician is busy, off duty or lacks the skill."
+  schedulingBookJob(id: ID!, technicianId: ID!, startsAt: DateTime!): SchedulingJobPayload!
+    @requires(permission: "scheduling.job.manage")
+  schedulingSetTask(id: ID!, taskId: ID!, done: Boolean!): SchedulingJobPayload!
+    @requires(permission: "scheduling.job.manage")
+  "Complete a booked job; refused while required tasks are open."
+  schedulingCompleteJob(id: ID!): SchedulingJobPayload!
+    @requires(permission: "scheduling.job.manage")
+  schedulingCancelJob(id: ID!): SchedulingJobPayload!
+    @requires(permission: "scheduling.job.manage")
+  schedulingSaveJobType(id: ID, input: SchedulingJobTypeInput!): SchedulingJobTypePayload!
+    @requires(permission: "scheduling.settings.manage")
+  schedulingSaveTechnician(id: ID, input: SchedulingTechnicianInput!): SchedulingTechnicianPayload!
+    @requires(permission: "scheduling.settings.manage")
+}
+'''
+
+query = QueryType()
+mutation = MutationType()
+job_type = ObjectType("SchedulingJob")
+type_type = ObjectType("SchedulingJobType")
+tech_type = ObjectType("SchedulingTechnician")
+task_type = ObjectType("SchedulingJobTask")
+set_aliases(job_type, "accountId", "ticketId", "startsAt", "endsAt", "completedAt")
+set_aliases(type_type, "durationMinutes")
+set_aliases(tech_type, "workDays")
+set_aliases(task_type, "doneAt", "doneBy")
+tech_type.set_field("workStart", lambda t, _i: f"{t.work_start // 60:02d}:{t.work_start % 60:02d}")
+tech_type.set_field("workEnd", lambda t, _i: f"{t.work_end // 60:02d}:{t.work_end % 60:02d}")
+
+
+def _get(model, value, field: str = "id"):
+    row = db.session.get(model, parse_id(value, field))
+    if row is None:
+        raise FieldErrors({field: [f"There is no {model.__tablename__[11:]} {value}."]})
+    return row
+
+
+@query.field("schedulingJobs")
+def resolve_jobs(_obj, _info, first=None, after=None, status=None, technicianId=None,  # noqa: N803
+                 **span):
+    stmt = sa.select(Job)
+    if status:
+        stmt = stmt.where(Job.status == status)
+    if technicianId:
+        stmt = stmt.where(Job.technician_id == parse_id(technicianId, "technicianId"))
+    if span.get("from"):
+        stmt = stmt.where(Job.starts_at >= span["from"])
+    if span.get("to"):
+        stmt = stmt.where(Job.starts_at < span["to"])
+    return paginate(stmt, first, after, order_by=Job.id.desc())
+
+
+query.set_field("schedulingJob", lambda _o, _i, id: db.session.get(Job, parse_id(id)))
+place_type = ObjectType("SchedulingPlace")
+set_aliases(place_type, "openTickets")
+
+
+@query.field("schedulingMap")
+def resolve_map(_obj, _info, limit=100):
+    from . import mapping
+
+    return mapping.places()[:max(1, min(limit or 100, 1000))]
+
+
+query.set_field("schedulingJobTypes", lambda *_: db.session.scalars(
+    sa.select(JobType).order_by(JobType.name)).all())
+query.set_field("schedulingTechnicians", lambda *_: db.session.scalars(
+    sa.select(Technician).order_by(Technician.name)).all())
+
+
+@mutation.field("schedulingCreateJob")
+@mutation_payload
+def resolve_create(_obj, _info, input):  # noqa: A002
+    data = dict(input)
+    for key in ("typeId", "accountId", "ticketId"):
+        if data.get(key):
+            data[key] = parse_id(data[key], key)
+    return {"job": jobs.create_job(data)}
+
+
+@mutation.field("schedulingBookJob")
+@mutation_payload
+def resolve_book(_obj, _info, id, technicianId, startsAt):  # noqa: A002, N803
+    return {"job": jobs.book(_get(Job, id), parse_id(technicianId, "technicianId"), startsAt)}
+
+
+@mutation.field("schedulingSetTask")
+@mutation_payload
+def resolve_task(_obj, _info, id, taskId, done):  # noqa: A002, N803
+    job = _get(Job, id)
+    jobs.set_task(job, parse_id(taskId, "taskId"), done)
+    return {"job": job}
+
+
+@mutation.field("schedulingCompleteJob")
+@mutation_payload
+def resolve_complete(_obj, _info, id):  # noqa: A002
+    return {"job": jobs.complete(_get(Job, id))}
+
+
+@mutation.field("schedulingCancelJob")
+@mutation_payload
+def resolve_cancel(_obj, _info, id):  # noqa: A002
+    return {"job": jobs.cancel(_get(Job, id))}
+
+
+@mutation.field("schedulingSaveJobType")
+@mutation_payload
+def resolve_save_type(_obj, _info, input, id=None):  # noqa: A002
+    return {"jobType": jobs.save_job_type(dict(input), _get(JobType, id) if id else None)}
+
+
+@mutation.field("schedulingSaveTechnician")
+@mutation_payload
+def resolve_save_tech(_obj, _info, input, id=None):  # noqa: A002
+    return {"technician": jobs.save_technician(dict(input),
+                                               _get(Technician, id) if id else None)}
+
+
+def contribution() -> GraphQLContribution:
+    return GraphQLContribution(SDL, (query, mutation, job_type, type_type, tech_type,
+                                     task_type, place_type))
