@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from marshmallow import Schema, fields, validate
 
-from backhaul.sdk import AccountPanel, PeriodicJob, Permission, PluginMeta, hookimpl
+from backhaul.sdk import AccountPanel, MenuItem, PeriodicJob, Permission, PluginMeta, hookimpl
 
 from . import models  # noqa: F401  (register the tables)
 
@@ -93,6 +93,11 @@ def register_blueprints(app):
     from .views import bp
 
     return [bp]
+
+
+@hookimpl
+def menu_items():
+    return [MenuItem("Usage", "usage.index", "usage.view", "Network", 30)]
 
 
 @hookimpl

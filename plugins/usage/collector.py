@@ -5,7 +5,8 @@ exporter on one process, which keeps its templates there). Datagrams are decoded
 arrive (:mod:`.netflow`, bounded work per datagram); the flows of about a second are then
 attributed (:mod:`.attribution`) and rolled up (:mod:`.rollup`) in one transaction, with
 the templates learned meanwhile, so a template is persisted no later than the first flows
-it decoded. Templates are loaded back at start: a restart does not lose them.
+it decoded. Templates (and IPFIX exporters' clocks, systemInitTimeMilliseconds) are loaded
+back at start: a restart does not lose them.
 """
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ from backhaul.sdk.services import Service
 
 from . import caps, rollup
 from .attribution import Attributor
+from .models import ExporterClock, Template
 from .models import Flow as FlowRow
-from .models import Template
 from .netflow import Malformed, Sequence, Templates, decode
 
 log = logging.getLogger("backhaul.usage")
@@ -34,6 +35,9 @@ MAX_PENDING_FLOWS = 50_000
 #: datagrams waiting between the reader thread and the decoder (about 100 MB at most)
 MAX_QUEUE = 100_000
 RECEIVE_BUFFER = 16 * 1024 * 1024
+STAT_KEYS = ("packets", "flows", "malformed", "lost", "missing_template", "options_records",
+             "templates_learned", "unattributed_flows", "unknown_exporter_packets",
+             "flush_errors", "flows_dropped", "errors")
 
 
 def load_templates() -> dict[str, Templates]:
@@ -42,7 +46,20 @@ def load_templates() -> dict[str, Templates]:
         fields = tuple(tuple(int(x) for x in f) for f in row.fields)
         out[row.exporter].by_key[(row.version, row.domain, row.template_id)] = (
             fields, bool(row.options))
+    for clock in db.session.scalars(sa.select(ExporterClock)):
+        out[clock.exporter].system_init[(clock.version, clock.domain)] = clock.init_ms
     return out
+
+
+def save_clocks(clocks: dict[tuple, int]) -> None:
+    now = utcnow()
+    for (exporter, version, domain), init_ms in clocks.items():
+        row = db.session.get(ExporterClock, (exporter, version, domain))
+        if row is None:
+            db.session.add(ExporterClock(exporter=exporter, version=version, domain=domain,
+                                         init_ms=init_ms, updated_at=now))
+        else:
+            row.init_ms, row.updated_at = init_ms, now
 
 
 def save_templates(rows: dict[tuple, tuple]) -> None:
@@ -71,7 +88,8 @@ class Pipeline:
         self.pending: dict[str, list] = defaultdict(list)
         self.pending_count = 0
         self.new_templates: dict[tuple, tuple] = {}
-        self.stats: Counter = Counter()
+        self.new_clocks: dict[tuple, int] = {}
+        self.stats: Counter = Counter({k: 0 for k in STAT_KEYS})
         self.exporters: set[str] = set()
         self.unknown_exporters: set[str] = set()
         self.started = time.time()
@@ -93,13 +111,16 @@ class Pipeline:
             return
         self.exporters.add(exporter)
         templates = self.templates[exporter]
+        clocks = dict(templates.system_init)
         try:
             decoded = decode(data, templates)
         except (Malformed, struct.error, ValueError) as exc:
+            self._clocks_changed(exporter, clocks, templates)
             self.stats["malformed"] += 1
             log.debug("malformed NetFlow from %s: %s", exporter, exc)
             return
         key = (exporter, decoded.version, decoded.domain)
+        self._clocks_changed(exporter, clocks, templates)
         self.stats["lost"] += self.sequence.check(key, decoded.sequence, decoded.advance)
         self.stats["missing_template"] += decoded.missing_template
         self.stats["options_records"] += decoded.options_records
@@ -112,12 +133,19 @@ class Pipeline:
             self.pending[exporter].extend(decoded.flows)
             self.pending_count += len(decoded.flows)
 
+    def _clocks_changed(self, exporter: str, before: dict, templates: Templates) -> None:
+        if templates.system_init != before:
+            for (version, domain), init_ms in templates.system_init.items():
+                if before.get((version, domain)) != init_ms:
+                    self.new_clocks[(exporter, version, domain)] = init_ms
+
     def flush(self) -> int:
         """Attribute and roll up what is pending, in one transaction. Returns flows."""
-        if not self.pending_count and not self.new_templates and not self.to_check:
+        if not (self.pending_count or self.new_templates or self.new_clocks or self.to_check):
             return 0
         pending, self.pending, count = self.pending, defaultdict(list), self.pending_count
         templates, self.new_templates, self.pending_count = self.new_templates, {}, 0
+        clocks, self.new_clocks = self.new_clocks, {}
         try:
             deltas, unknown, raw = [], {}, []
             keep_raw = int(self.settings.get("raw_flow_hours") or 0) > 0
@@ -131,6 +159,7 @@ class Pipeline:
                                  bytes=f.bytes, packets=f.packets, subscription_id=h)
                             for f, h in zip(flows, holders, strict=True)]
             save_templates(templates)
+            save_clocks(clocks)
             services = rollup.add(deltas)
             rollup.add_unattributed(unknown)
             if raw:
@@ -151,6 +180,16 @@ class Pipeline:
         return count
 
     def health(self) -> dict:
+        """Called from the heartbeat thread while the main thread counts: a copy made while
+        a new key or exporter appears is simply taken again."""
+        for _ in range(5):
+            try:
+                return self._health()
+            except RuntimeError:  # "changed size during iteration"
+                time.sleep(0.01)
+        return {"packets": self.stats.get("packets", 0)}
+
+    def _health(self) -> dict:
         elapsed = max(1e-6, time.time() - self.started)
         out = dict(self.stats)
         out.update(exporters=sorted(self.exporters)[:50],

@@ -31,6 +31,8 @@ type UsagePoint {
 "A service's counted usage in a calendar month against its allowance."
 type UsageSummary {
   subscriptionId: ID!
+  serviceName: String!
+  accountId: ID
   source: String!
   periodStart: Date!
   bytesDown: Long!
@@ -53,6 +55,8 @@ extend type Query {
     @requires(permission: "usage.view")
   "Counted usage of an account's services in the month holding 'on' (default today)."
   usageSummary(accountId: ID!, on: Date): [UsageSummary!]! @requires(permission: "usage.view")
+  "The services that used most in the month holding 'on' (default today), counted source."
+  usageTop(on: Date, first: Int = 20): [UsageSummary!]! @requires(permission: "usage.view")
   usageUnattributed(first: Int = 48): [UsageUnattributed!]! @requires(permission: "usage.view")
   "Each collector process's packets, flows, loss, malformed datagrams, exporters."
   usageCollectorHealth: JSON @requires(permission: "usage.view")
@@ -95,14 +99,16 @@ def summary(account_id: int, on: date | None = None) -> list[dict]:
 
     on = on or utcnow().date()
     start, end = month_of(on)
-    subs = [s.id for s in subscriptions(account_ids=[account_id], type_keys=["data"], on=on)]
-    subs = sorted(set(subs))
+    names = {s.id: s.service_name for s in subscriptions(account_ids=[account_id],
+                                                          type_keys=["data"], on=on)}
+    subs = sorted(names)
     used, chosen, capped = counted(subs, start, end), chosen_sources(subs), allowances(subs)
     out = []
     for sub in subs:
         down, up = used.get(sub, (0, 0))
         allowance = capped.get(sub, (None, None))[0]
-        out.append({"subscriptionId": sub, "source": chosen[sub], "periodStart": start,
+        out.append({"subscriptionId": sub, "serviceName": names[sub],
+                    "accountId": account_id, "source": chosen[sub], "periodStart": start,
                     "bytesDown": down, "bytesUp": up, "allowanceBytes": allowance,
                     "percent": round((down + up) * 100 / allowance, 2) if allowance else None})
     return out
@@ -118,12 +124,43 @@ def resolve_summary(_o, _i, accountId, on=None):  # noqa: N803
     return summary(parse_id(accountId, "accountId"), on)
 
 
-@query.field("usageUnattributed")
-def resolve_unattributed(_o, _i, first=48):
+def top_users(on: date | None = None, first: int = 20) -> list[dict]:
+    from backhaul.plugins.billing.api import get_subscription
+
+    from .caps import allowances
+    from .totals import top
+
+    on = on or utcnow().date()
+    start, end = month_of(on)
+    rows = top(start, end, first)
+    capped, chosen = allowances([r[0] for r in rows]), chosen_sources([r[0] for r in rows])
+    out = []
+    for sub, down, up in rows:
+        info = get_subscription(sub)
+        allowance = capped.get(sub, (None, None))[0]
+        out.append({"subscriptionId": sub, "serviceName": info.service_name if info else "",
+                    "accountId": info.account_id if info else None, "source": chosen[sub],
+                    "periodStart": start, "bytesDown": down, "bytesUp": up,
+                    "allowanceBytes": allowance,
+                    "percent": round((down + up) * 100 / allowance, 2) if allowance else None})
+    return out
+
+
+@query.field("usageTop")
+def resolve_top(_o, _i, on=None, first=20):
+    return top_users(on, _bounded(first, 500))
+
+
+def unattributed(first: int = 48) -> list[dict]:
     rows = db.session.scalars(sa.select(Unattributed).order_by(
         Unattributed.hour.desc(), Unattributed.exporter).limit(_bounded(first, 500)))
     return [{"exporter": r.exporter, "hour": r.hour, "bytes": r.bytes, "flows": r.flows}
             for r in rows]
+
+
+@query.field("usageUnattributed")
+def resolve_unattributed(_o, _i, first=48):
+    return unattributed(first)
 
 
 @query.field("usageCollectorHealth")

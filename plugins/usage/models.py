@@ -79,6 +79,20 @@ class Template(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ExporterClock(db.Model):
+    """When an IPFIX exporter's uptime clock started (systemInitTimeMilliseconds, from its
+    options records): flow times are relative to it, so it survives a restart too."""
+
+    __tablename__ = "usage_exporter_clock"
+
+    exporter: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    domain: Mapped[int] = mapped_column(sa.BigInteger(), primary_key=True,
+                                        autoincrement=False)
+    init_ms: Mapped[int] = mapped_column(sa.BigInteger())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ThresholdFired(db.Model):
     """A cap threshold that fired for a service in a period (so it fires once)."""
 

@@ -86,3 +86,17 @@ def daily_series(subscription_id: int, start: date, end: date) -> list[dict]:
         Daily.subscription_id == subscription_id, Daily.day >= start, Daily.day < end)
         .order_by(Daily.day, Daily.source)).scalars()
     return [dict(day=r.day, source=r.source, down=r.bytes_down, up=r.bytes_up) for r in rows]
+
+
+def top(start: date, end: date, first: int = 20) -> list[tuple[int, int, int]]:
+    """The services that used most over ``[start, end)`` by their counted source:
+    ``[(subscription, down, up)]``, largest total first."""
+    rows = db.session.execute(sa.select(
+        Daily.subscription_id, Daily.source, sa.func.sum(Daily.bytes_down),
+        sa.func.sum(Daily.bytes_up)).where(Daily.day >= start, Daily.day < end)
+        .group_by(Daily.subscription_id, Daily.source)).all()
+    chosen = chosen_sources({r[0] for r in rows})
+    totals = [(sub, int(down or 0), int(up or 0)) for sub, source, down, up in rows
+              if chosen[sub] == source]
+    totals.sort(key=lambda t: (-(t[1] + t[2]), t[0]))
+    return totals[:max(1, min(int(first), 500))]

@@ -8,10 +8,19 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from backhaul.sdk import db, permission_required
 from backhaul.sdk.graphql import FieldErrors
 
-from .graphql import choose_source, recent_days, summary
+from .graphql import choose_source, recent_days, summary, top_users, unattributed
 from .models import SOURCES
 
 bp = Blueprint("usage", __name__, url_prefix="/usage", template_folder="templates")
+
+
+@bp.get("/")
+@permission_required("usage.view")
+def index():
+    from backhaul.sdk.services import health
+
+    return render_template("usage/index.html", health=health("usage.collector"),
+                           top=top_users(first=20), unattributed=unattributed(48), gb=_gb)
 
 
 @bp.post("/services/<int:subscription_id>/source")

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from usage_helpers import CollectorProcess, make_subscriber
 
 from backhaul.plugins.network.models import Assignment
-from backhaul.plugins.usage.models import Daily, Template, Unattributed
+from backhaul.plugins.usage.models import Daily, ExporterClock, Template, Unattributed
 from backhaul.sdk import db
 from backhaul.sdk.testing import free_port
 from backhaul.sdk.testing.pytest_plugin import peer_missing
@@ -130,11 +130,14 @@ def test_softflowd_replay_is_attributed_by_address_history(app, tmp_path, tenant
     assert _unknown()[1] == 2, "the unknown conversation's two directions, counted apart"
 
 
-def _ipfix_data(template_fields, template_id, export_time, src, dst, octets, sequence):
+def _ipfix_data(template_fields, template_id, export_time, src, dst, octets, sequence,
+                uptime_ms=0):
     """One IPFIX data record for ``template_fields`` (zeros where we do not care)."""
     record = b""
     for ftype, flen, _ in template_fields:
-        if ftype == 8:
+        if ftype in (21, 22):  # flowEnd/StartSysUpTime
+            record += uptime_ms.to_bytes(flen, "big")
+        elif ftype == 8:
             record += socket.inet_aton(src)
         elif ftype == 12:
             record += socket.inet_aton(dst)
@@ -162,10 +165,17 @@ def test_ipfix_templates_survive_a_collector_restart(app, tmp_path, tenants):
     flows = [r for r in rows if not r.options and any(f[0] == 8 for f in r.fields)]
     assert flows and any(r.options for r in rows), "flow and options templates persisted"
     template = flows[0]
+    clock = db.session.scalar(sa.select(ExporterClock).where(
+        ExporterClock.exporter == "127.0.0.1", ExporterClock.version == 10))
+    assert clock is not None, "the exporter's clock (systemInitTimeMilliseconds) persisted"
+    # B holds the address since an hour ago: a flow that ended 20 minutes ago is B's only
+    # when its uptime is read against the persisted clock (the export time says 3 hours ago,
+    # when A held it)
+    ended_ms = int((now - timedelta(minutes=20)).timestamp() * 1000)
     with CollectorProcess(app, port) as collector:
         packet = _ipfix_data([tuple(f) for f in template.fields], template.template_id,
-                             int((now - timedelta(minutes=20)).timestamp()), REMOTE, HOME_A,
-                             12345, 10_000)
+                             int((now - timedelta(hours=2, minutes=30)).timestamp()), REMOTE,
+                             HOME_A, 12345, 10_000, uptime_ms=ended_ms - clock.init_ms)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.bind(("127.0.0.1", 0))
             sock.sendto(packet, ("127.0.0.1", port))

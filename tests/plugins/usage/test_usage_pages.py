@@ -75,6 +75,32 @@ def test_account_panel_and_source_form(app, staff_user, login, csrf_token):
         "source": "radius", "csrf_token": csrf_token(viewer)}).status_code == 403
 
 
+def test_usage_page_and_top_users(app, staff_user, login, api_token):
+    from backhaul.plugins.usage.models import Unattributed
+
+    a_account, a, _ = make_subscriber(app, "Heavy", allowance_gb=100)
+    b_account, b, _ = make_subscriber(app, "Light", address="100.64.20.8")
+    _usage(a.id, 90, 5)
+    _usage(b.id, 2, 1)
+    _usage(b.id, 500, 0, "netflow")  # not counted: b counts radius
+    db.session.add(Unattributed(exporter="192.0.2.10", hour=datetime.now(UTC).replace(
+        minute=0, second=0, microsecond=0), bytes=3 * 10**9, flows=42))
+    db.session.commit()
+    token = api_token(staff_user(["usage.view"]), "full")
+    top = _gql(app, token, "{ usageTop(first: 5) { subscriptionId accountId bytesDown percent } }")
+    assert [(int(t["subscriptionId"]), t["bytesDown"], t["percent"])
+            for t in top["data"]["usageTop"]] == [(a.id, 90 * 10**9, 95.0),
+                                                  (b.id, 2 * 10**9, None)]
+    web = app.test_client()
+    login(web, staff_user(["usage.view"]))
+    page = web.get("/usage/").get_data(as_text=True)
+    assert "Fiber Heavy" in page and "95.0% of 100.00 GB" in page
+    assert "192.0.2.10" in page and "3.00" in page and "No collector has reported yet" in page
+    outsider = app.test_client()
+    login(outsider, staff_user(["accounts.account.view"]))
+    assert outsider.get("/usage/").status_code == 403
+
+
 def test_billing_preview_shows_free_and_billable_usage(app):
     """Through billing's own preview of the run (same code as the run): 100 GB allowance,
     130 GB used last month -> 100 GB free, 30 GB at 1.00."""

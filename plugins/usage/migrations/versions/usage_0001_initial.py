@@ -1,5 +1,5 @@
 """usage: hourly and daily rollups, unattributed traffic, source choice, NetFlow templates,
-fired thresholds, raw flows
+exporter clocks, fired thresholds, raw flows
 
 Revision ID: usage_0001
 Revises:
@@ -52,6 +52,13 @@ def upgrade() -> None:
         sa.Column("options", sa.Boolean(), nullable=False),
         sa.Column("updated_at", TS, nullable=False))
     op.create_table(
+        "usage_exporter_clock",
+        sa.Column("exporter", sa.String(64), primary_key=True),
+        sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("domain", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("init_ms", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", TS, nullable=False))
+    op.create_table(
         "usage_threshold_fired",
         sa.Column("subscription_id", sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column("period_start", sa.Date(), primary_key=True),
@@ -72,6 +79,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("usage_flow", "usage_threshold_fired", "usage_template",
+    for table in ("usage_flow", "usage_threshold_fired", "usage_exporter_clock", "usage_template",
                   "usage_source_choice", "usage_unattributed", "usage_daily", "usage_hourly"):
         op.drop_table(table)
