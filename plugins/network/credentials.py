@@ -31,7 +31,7 @@ def normal_mac(value: str) -> str:
 def set_credentials(subscription_id: int, *, username: str | None = None,
                     password: str | None = None, mac: str | None = None,
                     device_id: int | None = None, circuit_id: str | None = None,
-                    remote_id: str | None = None) -> Credential:
+                    remote_id: str | None = None, vlan: int | None = None) -> Credential:
     """Create or update a service's credentials; a missing password is generated."""
     row = db.session.scalar(sa.select(Credential).where(
         Credential.subscription_id == subscription_id))
@@ -72,6 +72,10 @@ def set_credentials(subscription_id: int, *, username: str | None = None,
     row.device_id = device_id if device_id is not None else row.device_id
     row.circuit_id = circuit_id if circuit_id is not None else row.circuit_id
     row.remote_id = remote_id if remote_id is not None else row.remote_id
+    if vlan is not None:  # 0 clears it
+        if not 0 <= int(vlan) <= 4094:
+            raise ValidationError({"vlan": ["an 802.1Q VLAN id, 1-4094 (0 for none)"]})
+        row.vlan = int(vlan) or None
     db.session.add(row)
     db.session.flush()
     from .reconcile import enqueue_for_subscriptions  # the devices follow within seconds

@@ -86,7 +86,7 @@ def desired_state(device_id: int, only: set[int] | None = None) -> DesiredState:
             key=f"sub-{sid}", account_number=numbers.get(sub.account_id, ""), state=state,
             username=cred.username, password=Secret(decrypt_json(cred.secret).get("password")),
             mac=cred.mac, circuit_id=cred.circuit_id, remote_id=cred.remote_id,
-            ipv4=addresses.get(sid), ipv6_prefix=prefixes.get(sid),
+            ipv4=addresses.get(sid), ipv6_prefix=prefixes.get(sid), vlan=cred.vlan,
             download_kbps=down, upload_kbps=up,
             plan=sub.service_name,
             extra={"subscription_id": sid, "account_id": sub.account_id}))

@@ -72,6 +72,7 @@ type NetworkCredential {
   deviceId: ID
   username: String
   mac: String
+  vlan: Int
 }
 
 "One change a reconcile made (or, in a dry run, would make)."
@@ -144,7 +145,9 @@ extend type Mutation {
     @requires(permission: "network.manage")
   "Set login and DHCP identity; a missing password is generated."
   networkSetCredentials(subscriptionId: ID!, deviceId: ID, username: String, password: String,
-                        mac: String, circuitId: String, remoteId: String): NetworkCredentialPayload!
+                        mac: String, circuitId: String, remoteId: String,
+                        "A business service's VLAN id (0 clears it)."
+                        vlan: Int): NetworkCredentialPayload!
     @requires(permission: "network.manage")
   "Show a service's password once (recorded in the audit trail)."
   networkRevealPassword(subscriptionId: ID!): NetworkRevealPayload!
@@ -296,13 +299,14 @@ def resolve_release(_obj, _info, subscriptionId):  # noqa: N803
 @mutation.field("networkSetCredentials")
 @mutation_payload
 def resolve_set_credentials(_obj, _info, subscriptionId, deviceId=None, username=None,  # noqa: N803
-                            password=None, mac=None, circuitId=None, remoteId=None):  # noqa: N803
+                            password=None, mac=None, circuitId=None, remoteId=None,  # noqa: N803
+                            vlan=None):
     if deviceId:
         _get(Device, deviceId, "deviceId")
     return {"credential": _domain(lambda: credentials.set_credentials(
         parse_id(subscriptionId, "subscriptionId"), username=username, password=password,
         mac=mac, device_id=parse_id(deviceId, "deviceId") if deviceId else None,
-        circuit_id=circuitId, remote_id=remoteId))}
+        circuit_id=circuitId, remote_id=remoteId, vlan=vlan))}
 
 
 @mutation.field("networkRevealPassword")

@@ -97,6 +97,8 @@ class Credential(TimestampMixin, db.Model):
     mac: Mapped[str | None] = mapped_column(sa.String(17), unique=True)
     circuit_id: Mapped[str | None] = mapped_column(sa.String(100))
     remote_id: Mapped[str | None] = mapped_column(sa.String(100))
+    #: a business service's VLAN (802.1Q id) on its device: an interface unit on Junos
+    vlan: Mapped[int | None] = mapped_column()
 
 
 class Reconcile(db.Model):

@@ -226,13 +226,23 @@ def service_credentials(subscription_id: int):
             password=form.get("password") or None, mac=form.get("mac") or None,
             device_id=_device_id(form.get("device_id")),
             circuit_id=form.get("circuit_id", "").strip() or None,
-            remote_id=form.get("remote_id", "").strip() or None)
+            remote_id=form.get("remote_id", "").strip() or None,
+            vlan=_vlan(form.get("vlan", "")))
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()
         return _render_service(sub, form_errors(exc), status=422)
     flash("Credentials saved; the service's devices are being updated.", "success")
     return redirect(url_for(".service", subscription_id=sub.id))
+
+
+def _vlan(value: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return 0
+    if not value.isdigit():
+        raise ValidationError({"vlan": ["an 802.1Q VLAN id, 1-4094"]})
+    return int(value)
 
 
 def _device_id(value) -> int | None:

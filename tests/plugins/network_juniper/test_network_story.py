@@ -162,3 +162,26 @@ def test_test_connection_keeps_facts_and_interfaces(app, sim):
     sim.stop()
     ok, _ = test_connection(device.id)
     assert not ok and device.last_error
+
+
+def test_a_business_vlan_set_on_the_service_page_becomes_an_interface_unit(app, sim):
+    """The VLAN is the network plugin's (credentials.vlan, set from the service page or
+    networkSetCredentials); the Junos backend turns it into an interface unit."""
+    from backhaul.plugins.network import credentials
+    from backhaul.plugins.network.models import Device
+
+    account, sub, device, address = _tenant(sim, "Vlan Corp")
+    device = db.session.get(Device, device.id)
+    device.settings = {**device.settings, "business_interface": "ge-0/0/1"}
+    db.session.commit()
+    with pytest.raises(Exception) as refused:
+        credentials.set_credentials(sub.id, vlan=5000)
+    assert "vlan" in str(refused.value)
+    db.session.rollback()
+    credentials.set_credentials(sub.id, vlan=310)
+    db.session.commit()  # the job reconciles the service on its device
+    lines = _set(sim)
+    assert any("interfaces ge-0/0/1 unit 310 vlan-id 310" in line for line in lines), lines
+    credentials.set_credentials(sub.id, vlan=0)  # cleared: the unit goes
+    db.session.commit()
+    assert not any("unit 310" in line for line in _set(sim))
