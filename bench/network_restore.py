@@ -177,6 +177,10 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", choices=common.SCALES, default=None)
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args(argv)
+    if args.scale:
+        import os
+
+        os.environ["BENCH_SCALE"] = args.scale  # the report names the scale it ran
     results = measure(common.scale(args.scale))
     text = report(results)
     print(text)
