@@ -20,6 +20,8 @@ command -v ip >/dev/null || need_pkgs+=(iproute2)
 command -v softflowd >/dev/null || need_pkgs+=(softflowd)
 # nfdump's nfcapd: the collector benchmark's yardstick
 command -v nfcapd >/dev/null || need_pkgs+=(nfdump)
+# SNMP: Debian's net-snmp agent (run unprivileged on a high port by the poller tests)
+command -v snmpd >/dev/null || [ -x /usr/sbin/snmpd ] || need_pkgs+=(snmpd)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     echo "==> installing test peers: ${need_pkgs[*]}"

@@ -113,3 +113,24 @@ def logins_of_account(account_id: int) -> list[str]:
     """The PPPoE/hotspot logins of an account's data services."""
     return list(db.session.scalars(sa.select(Credential.username).where(
         Credential.account_id == account_id, Credential.username.is_not(None))))
+
+
+@dataclass(frozen=True)
+class PollTarget:
+    """A device as a monitoring poller sees it: where to reach it, its role and site."""
+
+    id: int
+    name: str
+    host: str
+    role: str
+    site_id: int | None
+    site_name: str | None
+
+
+def devices_for_polling() -> list[PollTarget]:
+    """Every device with an address (host), with its role and site (the poller's input)."""
+    from .models import Site
+
+    rows = db.session.execute(sa.select(Device, Site.name).outerjoin(
+        Site, Site.id == Device.site_id).where(Device.host != "").order_by(Device.id))
+    return [PollTarget(d.id, d.name, d.host, d.role, d.site_id, site) for d, site in rows]

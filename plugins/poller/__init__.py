@@ -1,0 +1,78 @@
+"""Poller: ICMP and SNMP monitoring of network devices and inventory items.
+
+Templates say what to poll (ICMP count/interval/timeout; SNMP v2c OIDs with gauge, counter
+→ rate or string values and warning/critical thresholds with hysteresis) and apply to
+device roles, single devices or inventory models. ``backhaul serve poller.loop [--shard
+I/N]`` polls; a state change (up, warning, down, flapping) calls ``device_state_changed``
+and e-mails the on-call address.
+
+Modules: logic.py (rates, levels, state, flaps — no Flask), snmp_icmp.py (the probes),
+targets.py (what to poll), loop.py (the service), store.py (writing results), graphql.py,
+views.py, charts.py.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from marshmallow import Schema, fields, validate
+
+from backhaul.sdk import MenuItem, PeriodicJob, Permission, PluginMeta, hookimpl
+
+from . import hookspecs, models  # noqa: F401  (register the tables)
+
+
+class Settings(Schema):
+    #: where state-change alerts go ("" sends none)
+    oncall_email = fields.Str(load_default="", validate=validate.Length(max=254))
+    concurrency = fields.Int(load_default=50, validate=validate.Range(1, 2000))
+    #: this many raw state changes within ``flap_window`` seconds: flapping
+    flap_changes = fields.Int(load_default=4, validate=validate.Range(2, 100))
+    flap_window = fields.Int(load_default=900, validate=validate.Range(60, 86_400))
+    retention_days = fields.Int(load_default=30, validate=validate.Range(1, 3650))
+    flush_seconds = fields.Float(load_default=1.0, validate=validate.Range(0.05, 60))
+    reload_seconds = fields.Float(load_default=30.0, validate=validate.Range(1, 3600))
+
+
+META = PluginMeta(name="poller", depends_on=("network",),
+                  optional_depends_on=("inventory", "notifications"),
+                  settings_schema=Settings, hookspecs=hookspecs,
+                  description="ICMP/SNMP monitoring: templates, states, history, alerts")
+
+
+@hookimpl
+def permissions():
+    return [Permission("poller.view", "See device states and metric history"),
+            Permission("poller.manage", "Change monitoring templates and where they apply")]
+
+
+@hookimpl
+def long_running_services():
+    from .loop import PollerService
+
+    return [PollerService()]
+
+
+@hookimpl
+def periodic_jobs(context):
+    from .jobs import prune_samples
+
+    return [PeriodicJob("poller.prune_samples", prune_samples, timedelta(hours=6))]
+
+
+@hookimpl
+def graphql_schema():
+    from .graphql import contribution
+
+    return contribution()
+
+
+@hookimpl
+def register_blueprints(app):
+    from .views import bp
+
+    return [bp]
+
+
+@hookimpl
+def menu_items():
+    return [MenuItem("Monitoring", "poller.index", "poller.view", "Network", 30)]

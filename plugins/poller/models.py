@@ -1,0 +1,89 @@
+"""The poller's tables: templates, where they apply, per-target state, metric samples."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backhaul.sdk import db
+
+TS = sa.DateTime(timezone=True)
+
+
+class Template(db.Model):
+    """What to poll on a device: ICMP (count, interval, timeout) and SNMP v2c OIDs.
+
+    ``oids``: a list of ``{"name", "oid", "type": gauge|counter|string, "unit", "warning",
+    "critical", "hysteresis"}`` (thresholds optional; a level clears only once the value is
+    back below ``threshold - hysteresis``)."""
+
+    __tablename__ = "poller_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    interval: Mapped[int] = mapped_column(default=60)
+    icmp_enabled: Mapped[bool] = mapped_column(default=True)
+    icmp_count: Mapped[int] = mapped_column(default=3)
+    icmp_interval: Mapped[float] = mapped_column(sa.Float, default=0.2)
+    icmp_timeout: Mapped[float] = mapped_column(sa.Float, default=1.0)
+    #: loss (percent) and average latency (ms) that make the device "warning"
+    loss_warning: Mapped[float] = mapped_column(sa.Float, default=20.0)
+    rtt_warning: Mapped[float] = mapped_column(sa.Float, default=200.0)
+    snmp_enabled: Mapped[bool] = mapped_column(default=False)
+    snmp_community: Mapped[str] = mapped_column(sa.String(64), default="public")
+    snmp_port: Mapped[int] = mapped_column(default=161)
+    snmp_timeout: Mapped[float] = mapped_column(sa.Float, default=1.0)
+    oids: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+
+class Applied(db.Model):
+    """A template applied to a device role, one device, or an inventory model."""
+
+    __tablename__ = "poller_applied"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(sa.ForeignKey("poller_template.id",
+                                                          ondelete="CASCADE"))
+    #: "role" (value: the role), "device" (the device id), "model" ("Manufacturer Model")
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    value: Mapped[str] = mapped_column(sa.String(200))
+
+
+class TargetState(db.Model):
+    """A polled target's current state and what the next poll needs (last counters)."""
+
+    __tablename__ = "poller_state"
+
+    #: "device:7" or "item:12"
+    target: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    state: Mapped[str] = mapped_column(sa.String(16), default="unknown")
+    #: the state computed from the last poll alone (flap detection compares these)
+    raw_state: Mapped[str] = mapped_column(sa.String(16), default="unknown")
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    changed_at: Mapped[datetime | None] = mapped_column(TS)
+    polled_at: Mapped[datetime | None] = mapped_column(TS)
+    loss: Mapped[float | None] = mapped_column(sa.Float)
+    rtt_ms: Mapped[float | None] = mapped_column(sa.Float)
+    #: {metric: "ok"|"warning"|"critical"}
+    levels: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: {metric: [raw value, unix time]}
+    counters: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    #: unix times of recent raw state changes (bounded)
+    flips: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+
+class Sample(db.Model):
+    """One metric value of one target at one time (kept ``retention_days``)."""
+
+    __tablename__ = "poller_sample"
+    __table_args__ = (sa.Index("ix_poller_sample_target_metric_at", "target", "metric", "at"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True)
+    target: Mapped[str] = mapped_column(sa.String(40))
+    metric: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[datetime] = mapped_column(TS)
+    value: Mapped[float | None] = mapped_column(sa.Float)
+    text: Mapped[str | None] = mapped_column(sa.String(255))

@@ -1,0 +1,80 @@
+"""What to poll: network devices and inventory items with an address, each with the
+templates applied to it (single device > role; inventory model)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from backhaul.sdk import db
+
+from .models import Applied, Template
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """A template as plain values (the loop does not touch ORM rows off the main path)."""
+
+    id: int
+    name: str
+    interval: int
+    icmp_enabled: bool
+    icmp_count: int
+    icmp_interval: float
+    icmp_timeout: float
+    loss_warning: float
+    rtt_warning: float
+    snmp_enabled: bool
+    snmp_community: str
+    snmp_port: int
+    snmp_timeout: float
+    oids: tuple = ()
+
+    @classmethod
+    def of(cls, row: Template) -> TemplateSpec:
+        return cls(row.id, row.name, row.interval, row.icmp_enabled, row.icmp_count,
+                   row.icmp_interval, row.icmp_timeout, row.loss_warning, row.rtt_warning,
+                   row.snmp_enabled, row.snmp_community, row.snmp_port, row.snmp_timeout,
+                   tuple(dict(o) for o in row.oids or ()))
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str  # "device:7", "item:12"
+    name: str
+    host: str
+    site: str | None
+    templates: tuple[TemplateSpec, ...] = field(default_factory=tuple)
+
+    @property
+    def interval(self) -> int:
+        return min((t.interval for t in self.templates), default=60)
+
+
+def load_targets() -> list[Target]:
+    """Every target with at least one template applied."""
+    templates = {t.id: TemplateSpec.of(t) for t in db.session.scalars(sa.select(Template))}
+    by: dict[tuple[str, str], list[TemplateSpec]] = {}
+    for row in db.session.scalars(sa.select(Applied).order_by(Applied.id)):
+        if row.template_id in templates:
+            by.setdefault((row.kind, row.value), []).append(templates[row.template_id])
+    found = []
+    from backhaul.plugins.network.api import devices_for_polling
+
+    for dev in devices_for_polling():
+        chosen = by.get(("device", str(dev.id))) or by.get(("role", dev.role)) or []
+        if chosen:
+            found.append(Target(f"device:{dev.id}", dev.name, dev.host, dev.site_name,
+                                tuple(chosen)))
+    from backhaul.sdk import plugin_enabled
+
+    if plugin_enabled("inventory"):
+        from backhaul.plugins.inventory.api import items_for_polling
+
+        for item in items_for_polling():
+            chosen = by.get(("model", f"{item.manufacturer} {item.model}")) or []
+            if chosen:
+                found.append(Target(f"item:{item.id}", f"{item.manufacturer} {item.model} "
+                                    f"#{item.id}", item.management_address, None,
+                                    tuple(chosen)))
+    return found
