@@ -17,6 +17,7 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from pyrad import packet as rp
 
 from backhaul.sdk import db
@@ -30,6 +31,8 @@ from .replies import accept_attributes
 log = logging.getLogger("backhaul.radius")
 
 DUPLICATE_SECONDS = 10.0
+#: an unchanged authentication outcome is written again after this many seconds
+LAST_AUTH_REFRESH = 300.0
 MAX_DUPLICATES = 65_536
 
 
@@ -73,6 +76,7 @@ class Handler:
         self._recent: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
         #: username -> (subscription id, device id, at, accepted, reason): flushed in batches
         self.last_auth: dict[str, tuple] = {}
+        self._written: dict[str, tuple] = {}
         #: accounting updates waiting for the next group commit
         self.pending: list[_Pending] = []
         self._current_key: tuple = ()
@@ -136,8 +140,7 @@ class Handler:
         if reason is None and sub.state == SubscriberState.SUSPENDED:
             reason = "suspended: the account is delinquent"
         sid = sub.extra.get("subscription_id") if sub is not None else None
-        self.last_auth[username[:64]] = (sid, nas.device_id, _now(), reason is None,
-                                         reason or "")
+        self._note_auth(username[:64], sid, nas.device_id, reason)
         reply = pkt.CreateReply()
         if reason is not None:
             reply.code = rp.AccessReject
@@ -165,6 +168,19 @@ class Handler:
         if "CHAP-Password" in pkt:
             return None if pkt.VerifyChapPasswd(password) else "wrong password (CHAP)"
         return "no PAP or CHAP password"
+
+    def _note_auth(self, username: str, sid, device_id: int, reason: str | None) -> None:
+        """Buffer the outcome for the writer; the same outcome again within
+        ``LAST_AUTH_REFRESH`` seconds is not written again (a steady state writes little)."""
+        outcome = (sid, device_id, reason is None, reason or "")
+        now = self.clock()
+        seen = self._written.get(username)
+        if seen is not None and seen[0] == outcome and now - seen[1] < LAST_AUTH_REFRESH:
+            return
+        self._written[username] = (outcome, now)
+        if len(self._written) > 2 * MAX_DUPLICATES:
+            self._written.clear()
+        self.last_auth[username] = (sid, device_id, _now(), outcome[2], outcome[3])
 
     # ------------------------------------------------------------------ accounting
     def _accounting(self, data: bytes, nas, address: str) -> bytes | None:
@@ -246,36 +262,28 @@ class Handler:
 
 
 def write_last_auth(batch: dict) -> None:
-    """One INSERT ... ON CONFLICT per 5,000 logins, in username order (so processes writing
-    overlapping logins lock rows in one order and never deadlock)."""
+    """One pipelined INSERT ... ON CONFLICT per login (psycopg's executemany), in username
+    order (so processes writing overlapping logins lock rows in one order, never
+    deadlocking); cheap in Python, so the writer thread barely holds the interpreter."""
     if not batch:
         return
-    from .models import LastAuth
-
     rows = [{"username": username, "subscription_id": sid, "device_id": device_id,
              "at": at, "accepted": accepted, "reason": reason[:200]}
             for username, (sid, device_id, at, accepted, reason) in sorted(batch.items())]
     try:
-        for start in range(0, len(rows), 5000):  # within PostgreSQL's parameter limit
-            db.session.execute(_upsert(LastAuth, rows[start:start + 5000]))
+        db.session.execute(UPSERT_LAST_AUTH, rows)
         db.session.commit()
     except Exception:
         db.session.rollback()
         log.exception("last authentications not recorded")
 
 
-def _upsert(model, rows: list[dict]):
-    """One INSERT ... ON CONFLICT (username) DO UPDATE for the whole batch (PostgreSQL or
-    SQLite): a second's worth of authentications costs one statement, not one per login."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model).values(rows)
-    return statement.on_conflict_do_update(
-        index_elements=["username"],
-        set_={c: statement.excluded[c] for c in ("subscription_id", "device_id", "at",
-                                                 "accepted", "reason")})
+UPSERT_LAST_AUTH = sa.text(
+    "INSERT INTO radius_last_auth (username, subscription_id, device_id, at, accepted, reason) "
+    "VALUES (:username, :subscription_id, :device_id, :at, :accepted, :reason) "
+    "ON CONFLICT (username) DO UPDATE SET subscription_id = excluded.subscription_id, "
+    "device_id = excluded.device_id, at = excluded.at, accepted = excluded.accepted, "
+    "reason = excluded.reason")
 
 
 def _first(pkt, name: str):
