@@ -13,7 +13,7 @@ def _gql(app, token, query, variables=None):
 
 
 CREATE = """mutation($input: PollerTemplateInput!) { pollerCreateTemplate(input: $input) {
-  ok errors { field message } template { id name oids { name type warning } } } }"""
+  ok errors { field messages } template { id name oids { name type warning } } } }"""
 
 
 def test_templates_states_history(app, staff_user, api_token):
