@@ -21,9 +21,10 @@ def test_templates_states_history(app, staff_user, api_token):
     viewer = api_token(staff_user(["poller.view"]), "full")
     bad = _gql(app, manager, CREATE, {"input": {"name": "x", "oids": [
         {"name": "cpu", "oid": "not.an.oid"}]}})
-    assert bad["data"]["pollerCreateTemplate"]["ok"] is False
+    assert bad["data"]["pollerCreateTemplate"]["ok"] is False, bad
     made = _gql(app, manager, CREATE, {"input": {"name": "ping", "icmpCount": 1,
                                                  "icmpTimeout": 0.5}})
+    assert made["data"], made
     tpl = made["data"]["pollerCreateTemplate"]["template"]
     denied = _gql(app, viewer, CREATE, {"input": {"name": "y"}})
     assert denied.get("errors")
