@@ -6,9 +6,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backhaul.sdk import db
+from backhaul.sdk import UTCDateTime, db
 
-TS = sa.DateTime(timezone=True)
+TS = UTCDateTime()
 
 
 class Template(db.Model):

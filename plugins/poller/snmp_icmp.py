@@ -35,16 +35,24 @@ async def icmp(host: str, count: int, interval: float, timeout: float) -> IcmpRe
                       answer.avg_rtt if answer.packets_received else None)
 
 
-_ENGINE = None
+#: one SnmpEngine per event loop: an engine used from a second loop hangs (its dispatcher
+#: is bound to the loop that created it)
+_ENGINES: dict[int, object] = {}
 
 
 def _engine():
-    global _ENGINE
-    if _ENGINE is None:
-        from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+    import asyncio
 
-        _ENGINE = SnmpEngine()
-    return _ENGINE
+    from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+
+    loop = asyncio.get_running_loop()
+    engine = _ENGINES.get(id(loop))
+    if engine is None or getattr(engine, "_bh_loop", None) is not loop:
+        engine = SnmpEngine()
+        engine._bh_loop = loop
+        _ENGINES.clear()
+        _ENGINES[id(loop)] = engine
+    return engine
 
 
 def _plain(value) -> tuple[object, int] | None:

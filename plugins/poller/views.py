@@ -13,7 +13,7 @@ from backhaul.sdk.graphql import FieldErrors
 
 from . import service
 from .charts import svg_chart
-from .models import Applied, Template, TargetState
+from .models import Applied, TargetState, Template
 
 bp = Blueprint("poller", __name__, url_prefix="/poller", template_folder="templates")
 

@@ -14,15 +14,12 @@ from collections.abc import Iterator
 
 import pytest
 from notif_helpers import SmtpServer, smtp_settings
+from poller_helpers import EVENTS, ONCALL
 
 from backhaul.sdk.testing import free_port
 
 NOTIFICATION_SETTINGS = {"retry_base_seconds": 0, "public_url": "http://bh.test",
                          "company_name": "Test ISP", "outbound_allow": ["127.0.0.1/32"]}
-ONCALL = "noc@isp.example.net"
-
-
-EVENTS: list[dict] = []
 
 
 @pytest.fixture
@@ -37,7 +34,7 @@ def app(make_app, temp_plugin):
     recorder = temp_plugin("poller_events", meta=PluginMeta(
         name="poller_events", depends_on=("poller",)),
         device_state_changed=hookimpl(optionalhook=True)(device_state_changed))
-    application = make_app(plugins=["network", "notifications", "poller"],
+    application = make_app(plugins=["billing", "network", "notifications", "poller"],
                            extra_plugins=[recorder], plugin_settings={
         "notifications": NOTIFICATION_SETTINGS,
         "poller": {"oncall_email": ONCALL, "flap_changes": 4, "flap_window": 900}})

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import asyncio
 
+ONCALL = "noc@isp.example.net"
+#: device_state_changed calls seen by the in-test plugin (cleared per test)
+EVENTS: list[dict] = []
+
 
 def make_device(name="radio-1", host="127.0.0.1", role="radio"):
     from backhaul.plugins.network.models import Device

@@ -18,12 +18,12 @@ def test_counter_rate_plain_and_wrapped():
 
 
 def test_level_hysteresis():
-    seq = [50, 80, 79, 75, 74, 95, 91, 89, 60]
+    seq = [50, 80, 79, 75, 74, 95, 91, 85, 84, 60]
     got, previous = [], "ok"
     for value in seq:
         previous = level(value, previous, warning=80, critical=90, hysteresis=5)
         got.append(previous)
-    assert got == ["ok", "warning", "warning", "warning", "ok", "critical", "critical",
+    assert got == ["ok", "warning", "warning", "warning", "ok", "critical", "critical", "critical",
                    "warning", "ok"]
     assert level(None, "warning", 80, 90) == "warning"
 

@@ -3,8 +3,7 @@ state and sends one alert e-mail (hysteresis holds it), and clearing sends one m
 from __future__ import annotations
 
 import sqlalchemy as sa
-from conftest import EVENTS, ONCALL
-from poller_helpers import make_device, poll_once
+from poller_helpers import EVENTS, ONCALL, make_device, poll_once
 
 from backhaul.plugins.poller import service
 from backhaul.plugins.poller.models import Sample, TargetState
