@@ -8,6 +8,27 @@ ONCALL = "noc@isp.example.net"
 EVENTS: list[dict] = []
 
 
+def run_async(coro):
+    """``asyncio.run(coro)`` in a thread of its own: the suite's browser tests keep an event
+    loop running in the main thread (Playwright's sync API), where asyncio.run refuses."""
+    import threading
+
+    box: dict = {}
+
+    def target():
+        try:
+            box["result"] = asyncio.run(coro)
+        except BaseException as exc:  # handed back to the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
 def make_device(name="radio-1", host="127.0.0.1", role="radio"):
     from backhaul.plugins.network.models import Device
     from backhaul.sdk import db
@@ -29,6 +50,6 @@ def poll_once(keys=None):
     async def run():
         return await asyncio.gather(*(poll_target(t) for t in targets))
 
-    results = asyncio.run(run())
+    results = run_async(run())
     write_batch(list(results))
     return results

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from poller_helpers import run_async
+
 from backhaul.plugins.poller.loop import PollLoop
 from backhaul.plugins.poller.store import PollResult
 from backhaul.plugins.poller.targets import Target, TemplateSpec
@@ -36,7 +38,7 @@ def test_never_polls_one_device_twice_at_once():
         await loop.drain()
         return loop
 
-    loop = asyncio.run(main())
+    loop = run_async(main())
     assert worst["per_device"] == 1
     assert worst["total"] <= 2
     assert loop.skipped > 0
@@ -58,5 +60,5 @@ def test_interval_respected():
             await asyncio.sleep(0)
             await loop.drain()
 
-    asyncio.run(main())
+    run_async(main())
     assert len(polls) == 3  # at 0, 10 and 20 (interval 10 s)
