@@ -134,6 +134,8 @@ def load_set(tree: Tree, text: str) -> list[str]:
         if not line.strip() or line.strip().startswith("#"):
             continue
         words = [_word(t) for t in tokenize(line)]
+        if not words:  # a line holding only a comment (``/* */``)
+            continue
         verb, words = words[0], words[1:]
         if verb == "set":
             if not words:
