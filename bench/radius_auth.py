@@ -154,18 +154,10 @@ def drive(port: int, packets: list[bytes], expect_code: set[int]) -> dict:
             "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]}
 
 
-def _bound(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
-
-
 def measure(scale_name: str) -> dict:
     from backhaul.sdk.testing import app_environ, free_port
     from backhaul.sdk.testing import freeradius as fr_kit
+    from backhaul.sdk.testing.processes import udp_port_taken
 
     why = fr_kit.missing()
     if why:
@@ -201,7 +193,7 @@ def measure(scale_name: str) -> dict:
                                 stdout=log, stderr=subprocess.STDOUT)
         try:
             for _ in range(300):
-                if _bound(ports[1]):
+                if udp_port_taken(ports[1]):
                     break
                 time.sleep(0.1)
             drive(ports[0], warm[0], {2})  # warm up (fresh packets, not the measured ones)
@@ -222,7 +214,7 @@ def measure(scale_name: str) -> dict:
                  for k in (1, 2)]
         try:
             for _ in range(300):
-                if _bound(ports[1]):
+                if udp_port_taken(ports[1]):
                     break
                 time.sleep(0.1)
             time.sleep(5)  # both processes listening

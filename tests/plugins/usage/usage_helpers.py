@@ -1,15 +1,12 @@
 """Shared set-up of the usage tests (on the path through pyproject's pythonpath)."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import time
 from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from backhaul.sdk import db
+from backhaul.sdk.testing.processes import ServiceProcess
 
 NAS_SECRET = "nas-shared-s3cret"
 
@@ -49,60 +46,11 @@ def make_subscriber(app, name="Usage Tenant", address="100.64.20.7", allowance_g
     return account, sub, device
 
 
-def _bound(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
-
-
-class CollectorProcess:
+class CollectorProcess(ServiceProcess):
     """``backhaul serve usage.collector`` as a real subprocess on a loopback port."""
 
     def __init__(self, app, port: int, **settings):
-        from backhaul.sdk.testing import app_environ
-
-        extra = {"BACKHAUL_PLUGIN_USAGE__BIND": "127.0.0.1",
-                 "BACKHAUL_PLUGIN_USAGE__NETFLOW_PORT": str(port),
-                 "BACKHAUL_PLUGIN_USAGE__FLUSH_SECONDS": "0.2"}
-        extra.update({f"BACKHAUL_PLUGIN_USAGE__{k.upper()}": str(v)
-                      for k, v in settings.items()})
-        self.env = app_environ(app, **extra)
+        super().__init__(app, "usage.collector", ready_port=port, plugin="usage",
+                         **{"bind": "127.0.0.1", "netflow_port": port, "flush_seconds": "0.2",
+                            **settings})
         self.port = port
-        self.proc: subprocess.Popen | None = None
-        self.log_path = os.path.join(app.config["INSTANCE_PATH"], f"collector-{port}.log")
-
-    def start(self):
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(["backhaul", "serve", "usage.collector"], env=self.env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"collector exited: {self.output()}")
-            if _bound(self.port):
-                return self
-            time.sleep(0.1)
-        raise RuntimeError(f"collector did not start: {self.output()}")
-
-    def output(self) -> str:
-        with open(self.log_path) as f:
-            return f.read()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.log.close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
