@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from backhaul.sdk import call_hook, db, utcnow
+from backhaul.sdk import call_hook, db
 
 from .models import Session
 
@@ -56,19 +56,7 @@ def record(device_id: int, update: Update, *, subscription_id: int | None = None
         close_all(device_id, update.at)
         return None
     row = _session(device_id, update, subscription_id, account_id, source)
-    if row.stopped_at is not None:
-        return None  # a late or repeated packet of a finished session
-    added_in = max(0, update.input_octets - row.input_octets)
-    added_out = max(0, update.output_octets - row.output_octets)
-    row.input_octets += added_in
-    row.output_octets += added_out
-    row.session_time = max(row.session_time, update.session_time)
-    row.updated_at = max(row.updated_at, update.at)
-    if update.framed_ip:
-        row.framed_ip = update.framed_ip
-    if update.status == STOP:
-        row.stopped_at = update.at
-        row.terminate_cause = update.terminate_cause
+    added_in, added_out = _apply(row, update)
     db.session.flush()
     if not (added_in or added_out):
         return None
@@ -124,19 +112,7 @@ def record_many(items: list[Item]) -> list[Usage]:
                 account_id=i.account_id, source=i.source)) is not None]
     for item in items:
         row, u = rows[(item.device_id, item.update.session_id)], item.update
-        if row.stopped_at is not None:
-            continue
-        added_in = max(0, u.input_octets - row.input_octets)
-        added_out = max(0, u.output_octets - row.output_octets)
-        row.input_octets += added_in
-        row.output_octets += added_out
-        row.session_time = max(row.session_time, u.session_time)
-        row.updated_at = max(row.updated_at, u.at)
-        if u.framed_ip:
-            row.framed_ip = u.framed_ip
-        if u.status == STOP:
-            row.stopped_at = u.at
-            row.terminate_cause = u.terminate_cause
+        added_in, added_out = _apply(row, u)
         if added_in or added_out:
             usages.append(Usage(row.subscription_id, row, u.at, added_in, added_out,
                                 row.source))
@@ -146,6 +122,25 @@ def record_many(items: list[Item]) -> list[Usage]:
     if usages:
         call_hook("radius_usage", usages=usages)
     return usages
+
+
+def _apply(row: Session, update: Update) -> tuple[int, int]:
+    """The one rule for an update: totals only grow, a finished session stays finished.
+    Returns the bytes it added (in, out)."""
+    if row.stopped_at is not None:
+        return 0, 0  # a late or repeated packet of a finished session
+    added_in = max(0, update.input_octets - row.input_octets)
+    added_out = max(0, update.output_octets - row.output_octets)
+    row.input_octets += added_in
+    row.output_octets += added_out
+    row.session_time = max(row.session_time, update.session_time)
+    row.updated_at = max(row.updated_at, update.at)
+    if update.framed_ip:
+        row.framed_ip = update.framed_ip
+    if update.status == STOP:
+        row.stopped_at = update.at
+        row.terminate_cause = update.terminate_cause
+    return added_in, added_out
 
 
 def _session(device_id, update, subscription_id, account_id, source) -> Session:
@@ -180,7 +175,3 @@ def close_all(device_id: int, at: datetime) -> int:
 def open_sessions(subscription_ids) -> list[Session]:
     return list(db.session.scalars(sa.select(Session).where(
         Session.subscription_id.in_(list(subscription_ids)), Session.stopped_at.is_(None))))
-
-
-def now() -> datetime:
-    return utcnow()

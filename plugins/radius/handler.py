@@ -207,7 +207,7 @@ class Handler:
                 update.status in (1, 2, 3) and not update.session_id):
             return self._drop("accounting without a status or session id", address)
         sub = self.directory.subscriber(username) if username else None
-        # answered after the batch it joins is committed (group commit, see flush_accounting)
+        # answered after the batch it joins is committed (group commit, see record_accounting)
         self.pending.append(_Pending(
             self._current_key, self._current_source, nas.device_id, update,
             sub.extra.get("subscription_id") if sub else None,
@@ -218,11 +218,6 @@ class Handler:
         """The pending accounting updates, handed to the writer (the list empties)."""
         batch, self.pending = self.pending, []
         return batch
-
-    def flush_accounting(self, send) -> int:
-        """Record every pending accounting update now, in this thread (see
-        :meth:`record_accounting`)."""
-        return self.record_accounting(self.take_accounting(), send)
 
     def record_accounting(self, batch: list, send) -> int:
         """Record a batch in one transaction, then answer all of it (``send(reply,
@@ -250,10 +245,6 @@ class Handler:
         """The buffered last authentications, handed to the writer (the buffer empties)."""
         batch, self.last_auth = self.last_auth, {}
         return batch
-
-    def flush_last_auth(self) -> None:
-        """Write the buffered last authentications now (in this thread)."""
-        write_last_auth(self.take_last_auth())
 
     def health(self) -> dict:
         return {"packets": dict(self.counts), "drops": dict(self.drops),
