@@ -222,23 +222,34 @@ class Handler:
     def record_accounting(self, batch: list, send) -> int:
         """Record a batch in one transaction, then answer all of it (``send(reply,
         source)``): one commit serves many packets; a failure rolls the batch back and
-        answers none of it — the NASes retransmit. Safe to call from the writer thread."""
+        answers none of it — the NASes retransmit. Safe to call from the writer thread.
+        (Used without the journal; with it, :meth:`answer` comes first, :meth:`apply`
+        after.)"""
         if not batch:
             return 0
-        try:
-            accounting.record_many([accounting.Item(i.device_id, i.update, i.subscription_id,
-                                                    i.account_id) for i in batch])
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("%d accounting update(s) not recorded; not answered, the NASes "
-                          "retry", len(batch))
+        if not self.apply([as_item(i) for i in batch]):
             self.drops["not recorded"] += len(batch)
             return 0
+        self.answer(batch, send)
+        return len(batch)
+
+    def answer(self, batch: list, send) -> None:
         for item in batch:
             self._remember(item.key, item.reply)
             send(item.reply, item.source)
-        return len(batch)
+
+    @staticmethod
+    def apply(items: list) -> bool:
+        """Commit ``items`` (:class:`.accounting.Item`) in one transaction; False (rolled
+        back, logged) when it failed."""
+        try:
+            accounting.record_many(items)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("%d accounting update(s) not recorded", len(items))
+            return False
+        return True
 
     # ------------------------------------------------------------------ upkeep
     def take_last_auth(self) -> dict:
@@ -250,6 +261,11 @@ class Handler:
         return {"packets": dict(self.counts), "drops": dict(self.drops),
                 "nases": len(self.directory.nases), "cache_hits": self.directory.hits,
                 "cache_misses": self.directory.misses}
+
+
+def as_item(pending: _Pending) -> accounting.Item:
+    return accounting.Item(pending.device_id, pending.update, pending.subscription_id,
+                           pending.account_id)
 
 
 def write_last_auth(batch: dict) -> None:
