@@ -38,6 +38,7 @@ from ariadne import (
     UnionType,
 )
 
+from backhaul.core.graphql.embedded import check_query, current_user_id, run_query_as
 from backhaul.core.graphql.errors import GraphQLUserError, PermissionDenied
 from backhaul.core.graphql.execution import Context
 from backhaul.core.graphql.loaders import Loader, current_loader, load, load_many, load_related
@@ -64,6 +65,8 @@ __all__ = [
     "UnionType",
     "apply_filters",
     "camel",
+    "check_query",
+    "current_user_id",
     "current_loader",
     "date_scalar",
     "datetime_scalar",
@@ -76,6 +79,7 @@ __all__ = [
     "parse_id",
     "payload",
     "requires",
+    "run_query_as",
     "set_aliases",
     "snake",
 ]
