@@ -6,8 +6,6 @@ headless Chromium for the pages.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
-
 import pytest
 from notif_helpers import SmtpServer, smtp_settings
 
@@ -43,20 +41,9 @@ def email_channel(app, relay):
 @pytest.fixture
 def invoices(app):
     """Three accounts billed for March 2026: three finalized invoices (INV-000001..3)."""
-    from backhaul.plugins.billing import catalogue, run
-    from backhaul.plugins.billing import subscriptions as subs
-    from backhaul.sdk import db
-    from backhaul.sdk.accounts import create_account
+    from reports_helpers import make_invoices
 
-    fiber = catalogue.create_service("Fiber 100", "recurring", "50.00", currency="USD")
-    accounts = []
-    for name in ("=HYPERLINK(\"http://evil.example\")", "Bea Baker", "Carl Cooper"):
-        account = create_account(name=name)
-        subs.subscribe(account.id, service=fiber, start_date=date(2026, 3, 1))
-        accounts.append(account)
-    db.session.commit()
-    run.run_billing(date(2026, 3, 1))
-    return accounts
+    return make_invoices()
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """Helpers of the reports tests: GraphQL over HTTP with a Bearer token."""
 from __future__ import annotations
 
+from datetime import date
+
 INVOICE_QUERY = """{
   billingInvoices(first: 50) {
     edges { node { number status total { amount currency } } }
@@ -45,3 +47,22 @@ def gql(client, token, query, **variables) -> dict:
 def field_errors(payload) -> dict:
     assert payload["ok"] is False, payload
     return {e["field"]: e["messages"] for e in payload["errors"]}
+
+
+def make_invoices() -> list:
+    """Three accounts (one named like a spreadsheet formula) billed for March 2026: three
+    finalized invoices INV-000001..3 of 50.00 USD."""
+    from backhaul.plugins.billing import catalogue, run
+    from backhaul.plugins.billing import subscriptions as subs
+    from backhaul.sdk import db
+    from backhaul.sdk.accounts import create_account
+
+    fiber = catalogue.create_service("Fiber 100", "recurring", "50.00", currency="USD")
+    accounts = []
+    for name in ("=HYPERLINK(\"http://evil.example\")", "Bea Baker", "Carl Cooper"):
+        account = create_account(name=name)
+        subs.subscribe(account.id, service=fiber, start_date=date(2026, 3, 1))
+        accounts.append(account)
+    db.session.commit()
+    run.run_billing(date(2026, 3, 1))
+    return accounts
