@@ -256,6 +256,8 @@ ROUTES = {
     'GET reports.csv': 'reports.view',
     'POST reports.schedule': 'reports.manage',
     'POST reports.delete': 'reports.manage',
+    # webhooks
+    'GET webhooks.index': 'webhooks.view',
 }
 
 #: state-changing routes that need no permission, each for a reason (reviewed)
@@ -493,4 +495,7 @@ GRAPHQL = {
     'Mutation.reportsDeleteReport': 'reports.manage',
     'Mutation.reportsScheduleReport': 'reports.manage',
     'Mutation.reportsRunReport': 'reports.view',
+    # webhooks
+    'Query.webhooksEventTypes': 'webhooks.view',
+    'Query.webhooksEndpoints': 'webhooks.view',
 }
