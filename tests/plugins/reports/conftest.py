@@ -6,10 +6,12 @@ headless Chromium for the pages.
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 import pytest
 from notif_helpers import SmtpServer, smtp_settings
 
 from backhaul.sdk.testing import free_port
+
 
 @pytest.fixture
 def app(make_app):
