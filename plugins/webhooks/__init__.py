@@ -15,7 +15,7 @@ from backhaul.sdk import GraphQLContribution, MenuItem, Permission, PluginMeta, 
 from .events import money
 
 META = PluginMeta(name="webhooks", depends_on=("notifications",),
-                  optional_depends_on=("poller",),
+                  optional_depends_on=("poller", "tickets"),
                   description="Domain events to integrators' webhook endpoints, signed")
 
 
@@ -53,6 +53,12 @@ def invoice_finalized(app, invoice_id, account_id):
 def payment_received(app, payment_id, account_id, amount):
     _publish("payment.received", {"payment_id": payment_id, "amount": money(amount)},
              account_id, f"payment:{payment_id}")
+
+
+@hookimpl(optionalhook=True)
+def tickets_ticket_changed(app, ticket_id, account_id, change, status):
+    key = f"ticket:{ticket_id}:opened" if change == "opened" else None
+    _publish(f"ticket.{change}", {"ticket_id": ticket_id, "status": status}, account_id, key)
 
 
 @hookimpl(optionalhook=True)

@@ -30,6 +30,10 @@ EVENTS: tuple[DomainEvent, ...] = (
     DomainEvent("payment.received", "A payment was recorded in the ledger.",
                 {"payment_id": 9, "amount": {"amount": 4999, "currency": "USD",
                                              "formatted": "49.99 USD"}}),
+    DomainEvent("ticket.opened", "A support ticket was opened (by staff or by an e-mail).",
+                {"ticket_id": 5, "status": "new"}),
+    DomainEvent("ticket.status_changed", "A ticket's status changed (pending, closed...).",
+                {"ticket_id": 5, "status": "closed"}),
     DomainEvent("device.state_changed", "A monitored device or item went up, down, "
                 "warning or flapping.",
                 {"target": "device:3", "name": "core-sw-1", "old_state": "up",

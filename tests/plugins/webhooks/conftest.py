@@ -1,4 +1,4 @@
-"""Webhooks tests: billing (invoices, payments), network + poller (device events),
+"""Webhooks tests: billing (invoices, payments), network + poller (device events), tickets,
 notifications (the webhook channel) and webhooks; a real HTTP receiver on loopback."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from notif_helpers import HttpReceiver
 @pytest.fixture
 def app(make_app):
     application = make_app(
-        plugins=["billing", "notifications", "network", "poller", "webhooks"],
+        plugins=["billing", "notifications", "network", "poller", "tickets", "webhooks"],
         plugin_settings={"notifications": {"retry_base_seconds": 0,
                                            "outbound_allow": ["127.0.0.1/32"]}})
     with application.app_context():

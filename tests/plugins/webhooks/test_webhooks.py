@@ -124,6 +124,29 @@ def test_device_events_from_the_poller(app, receiver):
                                "at": "2026-12-07T06:00:00+00:00"}
 
 
+def test_ticket_events(app, receiver):
+    from backhaul.plugins.tickets import config, desk
+    from backhaul.sdk.accounts import create_account
+
+    subscribe(receiver.url, ["ticket.*"])
+    account = create_account(name="Tina Tenant")
+    group = config.save_group("Support")
+    ticket = desk.open_ticket({"subject": "No internet", "groupId": group.id,
+                               "accountId": account.id})
+    db.session.commit()
+    desk.update_ticket(ticket, {"status": "closed"})
+    db.session.commit()
+    desk.update_ticket(ticket, {"priority": "high"})  # no status change: no event
+    db.session.commit()
+    payloads = [json.loads(r["body"]) for r in receiver.requests]
+    for request in receiver.requests:
+        check_signature(request)
+    assert [(p["event"], p["data"]) for p in payloads] == [
+        ("ticket.opened", {"ticket_id": ticket.id, "status": "open"}),
+        ("ticket.status_changed", {"ticket_id": ticket.id, "status": "closed"})]
+    assert {p["account"]["id"] for p in payloads} == {account.id}
+
+
 def test_secret_sealed_graphql_and_page(app, receiver, staff_user, api_token, login):
     integrator = staff_user(["webhooks.view", "notifications.channels.view",
                              "notifications.channels.manage"], name="Ian Integrator")
@@ -148,7 +171,7 @@ def test_secret_sealed_graphql_and_page(app, receiver, staff_user, api_token, lo
     data = gql("{ webhooksEventTypes { key example } webhooksEndpoints { name url events } }")
     assert [e["key"] for e in data["webhooksEventTypes"]] == [
         "account.created", "account.status_changed", "service.changed", "invoice.finalized",
-        "payment.received", "device.state_changed"]
+        "payment.received", "ticket.opened", "ticket.status_changed", "device.state_changed"]
     assert data["webhooksEndpoints"] == [{"name": "ERP", "url": receiver.url,
                                           "events": ["payment.*"]}]
     assert SECRET not in json.dumps(data)
