@@ -109,15 +109,24 @@ def resolve_delete(_obj, _info, id):
     return {"report": None}
 
 
+def _result(report: Report, sort_column, descending) -> dict:
+    result = reports.run(report)
+    if sort_column is not None:
+        result = table.sort(result, sort_column, bool(descending))
+    return {"headings": result.headings, "rows": result.rows, "errors": result.errors,
+            "truncated": result.truncated, "csv": table.to_csv(result)}
+
+
+@query.field("reportsResult")
+def resolve_result(_obj, _info, id, sortColumn=None, descending=False):  # noqa: N803
+    report = reports.get(parse_id(id))
+    return None if report is None else _result(report, sortColumn, descending)
+
+
 @mutation.field("reportsRunReport")
 @mutation_payload
 def resolve_run(_obj, _info, id, sortColumn=None, descending=False):  # noqa: N803
-    result = reports.run(_report(id))
-    if sortColumn is not None:
-        result = table.sort(result, sortColumn, bool(descending))
-    return {"result": {"headings": result.headings, "rows": result.rows,
-                       "errors": result.errors, "truncated": result.truncated,
-                       "csv": table.to_csv(result)}}
+    return {"result": _result(_report(id), sortColumn, descending)}
 
 
 def contribution() -> GraphQLContribution:

@@ -490,6 +490,7 @@ GRAPHQL = {
     # reports
     'Query.reportsReports': 'reports.view',
     'Query.reportsReport': 'reports.view',
+    'Query.reportsResult': 'reports.view',
     'Mutation.reportsCreateReport': 'reports.manage',
     'Mutation.reportsUpdateReport': 'reports.manage',
     'Mutation.reportsDeleteReport': 'reports.manage',

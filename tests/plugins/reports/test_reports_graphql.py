@@ -179,7 +179,8 @@ def test_schedule_update_delete_and_who_may(app, client, people, api_token, staf
     assert gql(client, token, "{ reportsReports { id } }")["reportsReports"] == []
 
 
-def test_read_only_tokens_and_missing_permissions(app, client, people, api_token, staff_user):
+def test_read_only_tokens_and_missing_permissions(app, client, people, api_token, staff_user,
+                                                 invoices):
     office, _ = people
     report = _create(client, api_token(office, "full"), "R", ACCOUNT_QUERY, "accounts.edges",
                      ACCOUNT_COLUMNS)
@@ -191,3 +192,10 @@ def test_read_only_tokens_and_missing_permissions(app, client, people, api_token
     response = client.post("/graphql", json={"query": RUN, "variables": {"id": report["id"]}},
                            headers={"Authorization": f"Bearer {reader}"})
     assert response.status_code == 403
+    # a read-only token reads the same table through the query
+    result = gql(client, reader, "query($id: ID!) { reportsResult(id: $id, sortColumn: 0) {"
+                 " headings rows } }", id=report["id"])["reportsResult"]
+    assert result["headings"] == ["Account", "Name", "Status"]
+    assert [r[1:] for r in result["rows"]] == [['=HYPERLINK("http://evil.example")', "Active"],
+                                               ["Bea Baker", "Active"],
+                                               ["Carl Cooper", "Active"]]
