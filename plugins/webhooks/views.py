@@ -7,7 +7,7 @@ from flask import Blueprint, render_template
 
 from backhaul.sdk import may, permission_required
 
-from .events import EVENTS
+from .events import BY_KEY, EVENTS
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks", template_folder="templates")
 
@@ -17,11 +17,13 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks", template_folder="te
 def index():
     from backhaul.plugins.notifications.api import webhook_endpoints
 
-    examples = {e.key: json.dumps({"id": "<one per event and endpoint, the same on retries>",
-                                   "event": e.key, "created_at": "2026-12-07T06:00:00+00:00",
-                                   "account": {"id": 12, "number": "A000012"},
-                                   "data": e.example}, indent=2) for e in EVENTS}
+    envelope = json.dumps({"id": "<one per event and endpoint, the same on every retry>",
+                           "event": "payment.received", "created_at": "2026-12-07T06:00:00+00:00",
+                           "account": {"id": 12, "number": "A000012"},
+                           "data": BY_KEY["payment.received"].example}, indent=2)
+    examples = {e.key: json.dumps(e.example) for e in EVENTS}
     return render_template("webhooks/index.html", events=EVENTS, examples=examples,
+                           envelope=envelope,
                            endpoints=webhook_endpoints(),
                            can_manage=may("notifications.channels.manage"),
                            can_log=may("notifications.channels.view"))
