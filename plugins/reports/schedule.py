@@ -78,6 +78,11 @@ def send_report(report_id: int, slot: str) -> str:
     from backhaul.plugins.notifications.api import send_email
 
     result = reports.run(report)
+    if result.refused:  # a report outlives its owner's access: it stops, it does not leak
+        report.last_error = "the report's owner is no longer an active staff member: " \
+                            "nothing was sent (ask someone else to save it as theirs)"
+        db.session.commit()
+        return "owner inactive"
     subject, body = _mail(report, result, slot)
     csv_bytes = table.to_csv(result).encode()
     attachments = [(_filename(report, slot), csv_bytes, "text/csv")] \

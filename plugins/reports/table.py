@@ -25,6 +25,8 @@ class Table:
     rows: list[list[str]]
     errors: list[str] = field(default_factory=list)
     truncated: bool = False
+    #: nothing ran (the owner is no longer an active staff member)
+    refused: bool = False
 
 
 def _get(value, path: str):
@@ -58,6 +60,8 @@ def build(response: dict, rows_path: str, columns: list[dict]) -> Table:
     if found is not None and not isinstance(found, list):
         errors.append(f"'{rows_path}' is not a list in the answer")
     table = Table([c["heading"] for c in columns], [], list(dict.fromkeys(errors)))
+    table.refused = any((e.get("extensions") or {}).get("code") == "OWNER_INACTIVE"
+                        for e in response.get("errors") or [])
     for item in items[:MAX_ROWS]:
         table.rows.append([cell(_get(item, c["path"])) for c in columns])
     table.truncated = len(items) > MAX_ROWS
@@ -78,7 +82,7 @@ def sort(table: Table, column: int, descending: bool = False) -> Table:
     full = [r for r in table.rows if r[column] != ""]
     empty = [r for r in table.rows if r[column] == ""]
     full.sort(key=lambda r: _sort_key(r[column]), reverse=descending)
-    return Table(table.headings, full + empty, table.errors, table.truncated)
+    return Table(table.headings, full + empty, table.errors, table.truncated, table.refused)
 
 
 def safe_cell(text: str) -> str:

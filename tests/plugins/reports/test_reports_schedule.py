@@ -140,3 +140,22 @@ def test_monday_report_reaches_the_relay_through_the_scheduler_and_a_worker(
     assert schedule.send_report(saved[office.id], slot) == "sent"
     rq_burst(redis_app, ["notifications"])
     assert len(relay.wait_for(3, timeout=1.0)) == 2
+
+
+def test_a_deactivated_owners_report_is_not_sent(app, relay, email_channel, staff_user):
+    from reports_helpers import ACCOUNT_COLUMNS, ACCOUNT_QUERY
+
+    from backhaul.plugins.reports import schedule
+    from backhaul.plugins.reports.models import Report
+
+    owner = staff_user(["reports.view", "reports.manage", "accounts.account.view"])
+    report = Report(name="Left the company", owner_id=owner.id, query=ACCOUNT_QUERY,
+                    rows_path="accounts.edges", columns=ACCOUNT_COLUMNS, schedule_days="1",
+                    schedule_time="07:00", schedule_recipients="office@isp.example.net",
+                    schedule_format="attach")
+    db.session.add(report)
+    owner.is_active = False
+    db.session.commit()
+    assert schedule.send_report(report.id, "20261207T0600Z") == "owner inactive"
+    assert "no longer an active staff member" in db.session.get(Report, report.id).last_error
+    assert relay.wait_for(1, timeout=0.5) == []
