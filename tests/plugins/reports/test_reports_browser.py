@@ -7,6 +7,8 @@ import io
 
 import pytest
 
+from backhaul.sdk.testing.browser import sign_in
+
 pytestmark = pytest.mark.browser
 
 
@@ -16,11 +18,7 @@ def test_save_run_sort_download_schedule(app, make_live_server, page, people, in
 
     office, _ = people
     live = make_live_server(app)
-    page.goto(live.url("/login"))
-    page.get_by_label("E-mail address").fill(office.email)
-    page.get_by_label("Password").fill(office.test_password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, live, office)
 
     page.goto(live.url("/reports/"))
     page.get_by_role("link", name="New report").click()

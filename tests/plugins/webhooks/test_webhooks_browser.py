@@ -8,6 +8,8 @@ import json
 import pytest
 from webhooks_helpers import SECRET, bill_and_pay, check_signature
 
+from backhaul.sdk.testing.browser import sign_in
+
 pytestmark = pytest.mark.browser
 
 
@@ -18,11 +20,7 @@ def test_add_an_endpoint_and_read_its_log(app, make_live_server, page, staff_use
     user = staff_user(["webhooks.view", "notifications.channels.view",
                        "notifications.channels.manage"], name="Ian Integrator")
     live = make_live_server(app)
-    page.goto(live.url("/login"))
-    page.get_by_label("E-mail address").fill(user.email)
-    page.get_by_label("Password").fill(user.test_password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, live, user)
 
     page.goto(live.url("/webhooks/"))
     expect(page.locator("#events")).to_contain_text("payment.received")
