@@ -16,6 +16,10 @@ from backhaul.sdk.graphql import current_user_id, run_query_as
 from . import definition, schedule, table
 from .models import Report
 
+#: reports one person may own: each runs on every page view and on its schedule, so the
+#: work one account can cause stays bounded
+MAX_PER_OWNER = 200
+
 
 class NotAllowed(PermissionError):
     pass
@@ -43,6 +47,10 @@ def save(data: dict, report: Report | None = None) -> Report:
     if owner is None:
         raise NotAllowed("reports are owned by a staff member: sign in or use your own token")
     values = definition.clean(data)
+    if report is None and db.session.scalar(sa.select(sa.func.count(Report.id)).where(
+            Report.owner_id == owner)) >= MAX_PER_OWNER:
+        raise definition.ReportInvalid({"_schema": [
+            f"you own {MAX_PER_OWNER} reports, the most one person may: delete one first"]})
     clash = db.session.scalar(sa.select(Report.id).where(
         Report.name == values["name"], Report.id != (report.id if report else -1)))
     if clash:

@@ -199,3 +199,20 @@ def test_read_only_tokens_and_missing_permissions(app, client, people, api_token
     assert [r[1:] for r in result["rows"]] == [['=HYPERLINK("http://evil.example")', "Active"],
                                                ["Bea Baker", "Active"],
                                                ["Carl Cooper", "Active"]]
+
+
+def test_one_person_owns_a_bounded_number_of_reports(app, client, people, api_token,
+                                                    monkeypatch):
+    from backhaul.plugins.reports import reports
+
+    monkeypatch.setattr(reports, "MAX_PER_OWNER", 2)
+    token = api_token(people[0], "full")
+    for name in ("One", "Two"):
+        _create(client, token, name, ACCOUNT_QUERY, "accounts.edges", ACCOUNT_COLUMNS)
+    out = gql(client, token, CREATE, input={"name": "Three", "query": ACCOUNT_QUERY,
+                                            "rowsPath": "accounts.edges",
+                                            "columns": ACCOUNT_COLUMNS})["reportsCreateReport"]
+    assert "delete one first" in field_errors(out)[None][0]
+    # someone else still may
+    _create(client, api_token(people[1], "full"), "Three", ACCOUNT_QUERY, "accounts.edges",
+            ACCOUNT_COLUMNS)
