@@ -246,6 +246,18 @@ ROUTES = {
     'POST notifications_public.unsubscribe_view': '@public',
     'POST probe.edit': 'probe.thing.edit',
     'POST probe.open_route': '@login',
+    # reports
+    'GET reports.index': 'reports.view',
+    'GET reports.new': 'reports.manage',
+    'POST reports.new': 'reports.manage',
+    'GET reports.edit': 'reports.manage',
+    'POST reports.edit': 'reports.manage',
+    'GET reports.show': 'reports.view',
+    'GET reports.csv': 'reports.view',
+    'POST reports.schedule': 'reports.manage',
+    'POST reports.delete': 'reports.manage',
+    # webhooks
+    'GET webhooks.index': 'webhooks.view',
 }
 
 #: state-changing routes that need no permission, each for a reason (reviewed)
@@ -475,4 +487,16 @@ GRAPHQL = {
     'Query.tstRefuse': 'tst.widget.view',
     'Query.tstWidgets': 'tst.widget.view',
     'Query.viewer': '@public',
+    # reports
+    'Query.reportsReports': 'reports.view',
+    'Query.reportsReport': 'reports.view',
+    'Query.reportsResult': 'reports.view',
+    'Mutation.reportsCreateReport': 'reports.manage',
+    'Mutation.reportsUpdateReport': 'reports.manage',
+    'Mutation.reportsDeleteReport': 'reports.manage',
+    'Mutation.reportsScheduleReport': 'reports.manage',
+    'Mutation.reportsRunReport': 'reports.view',
+    # webhooks
+    'Query.webhooksEventTypes': 'webhooks.view',
+    'Query.webhooksEndpoints': 'webhooks.view',
 }

@@ -139,6 +139,11 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "notifications.new_notice": ("notificationsDraftNotice",),
     "notifications.send_notice": ("notificationsSendNotice",),
     "notifications.test_channel": ("notificationsTestChannel",),
+    # reports
+    "reports.new": ("reportsCreateReport",),
+    "reports.edit": ("reportsUpdateReport",),
+    "reports.schedule": ("reportsScheduleReport",),
+    "reports.delete": ("reportsDeleteReport",),
 }
 
 #: endpoint -> why it has (and must have) no mutation
