@@ -49,6 +49,9 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "tickets.address_new": ("ticketsSaveInboundAddress",),
     "tickets.canned_new": ("ticketsSaveCannedReply",),
     "tickets.canned_save": ("ticketsSaveCannedReply",),
+    "tickets.mailbox_new": ("ticketsSaveImapMailbox",),
+    "tickets.mailbox_save": ("ticketsSaveImapMailbox",),
+    "tickets.mailbox_fetch": ("ticketsFetchImapMailbox",),
     "tickets.view_save": ("ticketsSaveView",),
     "tickets.view_delete": ("ticketsDeleteView",),
     # network
