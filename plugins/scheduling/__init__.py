@@ -5,8 +5,9 @@ hours and skills; jobs for an account or a ticket (one action from the ticket pa
 on a technician's calendar with conflicts and off-duty times refused; completed only with
 their required tasks done; the tenant told when a visit is booked, moved and the day before
 (notifications plugin). Modules: models.py, jobs.py (the rules), events.py, views.py,
-graphql.py, mapping.py (an offline SVG map of the busiest buildings). Not yet:
-drag-to-reschedule.
+graphql.py, mapping.py (an offline SVG map of the busiest buildings). The calendar moves
+a job by drag and drop (static/calendar.js). With the inventory plugin a job carries
+equipment to install or collect, moved through that plugin's api when the job completes.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from backhaul.sdk import MenuItem, PeriodicJob, Permission, PluginMeta, hookimpl
 from . import models  # noqa: F401  (register the tables)
 
 META = PluginMeta(name="scheduling", depends_on=("notifications",),
-                  optional_depends_on=("tickets",),
+                  optional_depends_on=("tickets", "inventory"),
                   description="Field jobs: checklists, technicians, a calendar, tenant "
                               "notifications")
 

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
-from backhaul.sdk import TimelineEntry, db, permission_required
+from backhaul.sdk import TimelineEntry, db, permission_required, plugin_enabled
 from backhaul.sdk.accounts import get_account, get_account_by_number
 from backhaul.sdk.ui import Filter, form_errors, list_page
 
@@ -99,7 +99,56 @@ def job(job_id: int):
             pass
     return render_template("scheduling/job.html", job=row, account=account, when=when,
                            technicians=_choices(Technician), zone=jobs.isp_zone(),
-                           ticket_url=ticket_url)
+                           ticket_url=ticket_url, **_equipment_choices(row))
+
+
+def _equipment_choices(job: Job) -> dict:
+    """What the job page offers to install (items in stock, searchable) and to collect (what
+    the account holds), when the inventory plugin is enabled."""
+    if not plugin_enabled("inventory"):
+        return {"inventory": False}
+    from backhaul.plugins.inventory import api
+
+    search = request.args.get("stock", "")
+    on_job = {i.item_id for i in job.items}
+    stock = [(i.id, jobs.item_label(i)) for i in api.items_in_stock(search, 100)
+             if i.id not in on_job]
+    held = [(i.id, jobs.item_label(i)) for i in (
+        api.items_held_by("account", job.account_id) if job.account_id else [])
+        if i.id not in on_job]
+    return {"inventory": True, "stock_choices": stock, "held_choices": held,
+            "stock_search": search, "location_choices": api.stock_locations()}
+
+
+@bp.post("/jobs/<int:job_id>/items")
+@permission_required("scheduling.job.manage")
+def job_item_add(job_id: int):
+    row = _job(job_id)
+    form = request.form
+    try:
+        item = jobs.add_item(row, form.get("itemId"), form.get("action", ""),
+                             form.get("locationId"))
+    except ValidationError as exc:
+        _flash_errors(exc)
+        return redirect(url_for(".job", job_id=job_id))
+    db.session.commit()
+    flash(f"{item.label} will be {'installed' if item.action == 'install' else 'collected'} "
+          "when the job is completed.", "success")
+    return redirect(url_for(".job", job_id=job_id))
+
+
+@bp.post("/jobs/<int:job_id>/items/<int:job_item_id>/remove")
+@permission_required("scheduling.job.manage")
+def job_item_remove(job_id: int, job_item_id: int):
+    row = _job(job_id)
+    try:
+        jobs.remove_item(row, job_item_id)
+    except ValidationError as exc:
+        _flash_errors(exc)
+        return redirect(url_for(".job", job_id=job_id))
+    db.session.commit()
+    flash("Equipment taken off the job.", "success")
+    return redirect(url_for(".job", job_id=job_id))
 
 
 def _local(value: str) -> datetime:

@@ -39,6 +39,8 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "scheduling.job_complete": ("schedulingCompleteJob", "schedulingCancelJob"),
     "scheduling.type_new": ("schedulingSaveJobType",),
     "scheduling.technician_new": ("schedulingSaveTechnician",),
+    "scheduling.job_item_add": ("schedulingAddJobItem",),
+    "scheduling.job_item_remove": ("schedulingRemoveJobItem",),
     # tickets
     "tickets.create": ("ticketsOpenTicket",),
     "tickets.reply": ("ticketsReply", "ticketsAddNote"),
