@@ -13,12 +13,31 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
 from backhaul.sdk import MenuItem, PeriodicJob, Permission, PluginMeta, hookimpl
 
 from . import models  # noqa: F401  (register the tables)
 
+
+class Settings(Schema):
+    #: a slippy-map tile server for the map's background, e.g.
+    #: ``https://tiles.isp.example/{z}/{x}/{y}.png`` (empty: the map is drawn from the
+    #: addresses' coordinates alone and needs no network — the default)
+    map_tile_url = fields.Str(load_default="", validate=validate.Length(max=500))
+    #: shown under the map when tiles are used (most tile servers require it)
+    map_tile_attribution = fields.Str(load_default="", validate=validate.Length(max=300))
+
+    @validates("map_tile_url")
+    def _tile_url(self, value: str, **_kw) -> None:
+        from .mapping import tile_url_problem
+
+        problem = tile_url_problem(value)
+        if problem:
+            raise ValidationError(problem)
+
 META = PluginMeta(name="scheduling", depends_on=("notifications",),
-                  optional_depends_on=("tickets", "inventory"),
+                  optional_depends_on=("tickets", "inventory"), settings_schema=Settings,
                   description="Field jobs: checklists, technicians, a calendar, tenant "
                               "notifications")
 

@@ -6,12 +6,27 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
-from backhaul.sdk import TimelineEntry, db, permission_required, plugin_enabled
+from backhaul.sdk import (
+    TimelineEntry,
+    current_plugin_settings,
+    db,
+    permission_required,
+    plugin_enabled,
+)
 from backhaul.sdk.accounts import get_account, get_account_by_number
 from backhaul.sdk.ui import Filter, form_errors, list_page
 
@@ -274,8 +289,26 @@ def _cell(technician: Technician, day: date) -> dict:
 def map_page():
     from . import mapping
 
-    return render_template("scheduling/map.html", places=mapping.places(),
-                           width=mapping.WIDTH, height=mapping.HEIGHT)
+    settings = current_plugin_settings("scheduling")
+    url = settings.get("map_tile_url", "")
+    places = mapping.places()
+    tiles = []
+    if url and not mapping.tile_url_problem(url):
+        _zoom, tiles = mapping.tile_view([p for p in places if p.latitude is not None
+                                          and p.longitude is not None], url)
+    response = make_response(render_template(
+        "scheduling/map.html", places=places, width=mapping.WIDTH, height=mapping.HEIGHT,
+        tiles=tiles, attribution=settings.get("map_tile_attribution", "") if tiles else ""))
+    if tiles:  # the page's images may come from the tile server too, and only from there
+        response.headers["Content-Security-Policy"] = MAP_POLICY.format(
+            origin=mapping.tile_origin(url))
+    return response
+
+
+#: the staff UI's policy with the tile server added to img-src (the map page only)
+MAP_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+              "img-src 'self' data: {origin}; connect-src 'self'; frame-ancestors 'none'; "
+              "form-action 'self'; base-uri 'self'; object-src 'none'")
 
 
 @bp.get("/setup")
