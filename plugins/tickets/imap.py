@@ -215,16 +215,17 @@ def poll(mailbox: ImapMailbox) -> int:
 
 
 def _ingest_one(raw: bytes, rcpt: list[str], mailbox, uid, ingest, record) -> None:
+    source = f" — fetched from IMAP mailbox {mailbox.name}, UID {uid}"
     try:
         with db.session.begin_nested():
-            ingest(raw, "", rcpt)
+            mail = ingest(raw, "", rcpt)
+            mail.detail = (mail.detail + source)[:4000]
     except Exception as exc:  # noqa: BLE001  keep the raw mail, say why, go on
         log.exception("imap %s: UID %s could not be handled; kept as failed", mailbox.name,
                       uid)
         with db.session.begin_nested():
             record(raw, "", rcpt, "failed",
-                   f"IMAP {mailbox.name} UID {uid} could not be handled: "
-                   f"{type(exc).__name__}: {exc}")
+                   f"could not be handled: {type(exc).__name__}: {exc}{source}")
 
 
 def _quoted(folder: str) -> str:

@@ -78,6 +78,7 @@ def test_new_mail_opens_tickets_replies_thread_and_nothing_is_fetched_twice(
     assert one.account_id == tenant[0].id  # the sender matched the tenant's contact
     assert two.account_id is None and two.requester_email == "someone@else.example"
 
+    assert _inbound()[0].detail.endswith("fetched from IMAP mailbox Hosted support, UID 1")
     assert _poll() == 0  # nothing new: nothing fetched again
     assert len(tickets()) == 2 and len(_inbound()) == 2
 
