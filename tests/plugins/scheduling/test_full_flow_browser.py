@@ -12,7 +12,7 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tickets_helpers import make_desk, mail
+from tickets_helpers import mail, make_desk
 
 from backhaul.sdk import db
 from backhaul.sdk.testing import dovecot
