@@ -244,3 +244,37 @@ def test_setup_page_adds_a_mailbox_and_never_echoes_the_password(app, desk, staf
     assert b"hunter2-secret" not in page.data
     edit = client.get(f"/tickets/setup/mailboxes/{row.id}")
     assert edit.status_code == 200 and b"hunter2-secret" not in edit.data
+
+
+def test_a_rebuilt_folder_new_uidvalidity_is_fetched_again_without_duplicates(
+        app, tenant, mailbox, imap_server):
+    """A folder deleted and created again restarts its UIDs (a new UIDVALIDITY): its new
+    mail at UID 1 must not be skipped as "already seen", and mail that was fetched before
+    (the same Message-ID) is not added twice."""
+    from backhaul.plugins.tickets import imap
+    from backhaul.plugins.tickets.models import ImapMailbox
+
+    conn = imap_server.client("support")
+    assert conn.create("Support")[0] == "OK"
+    imap_server.append("support", mail("First", Message_ID="<r-1@example.net>").as_bytes(),
+                       "Support")
+    imap_server.append("support", mail("Second", Message_ID="<r-2@example.net>").as_bytes(),
+                       "Support")
+    imap.save_mailbox({"name": mailbox.name, "host": "127.0.0.1", "port": imap_server.port,
+                       "security": "none", "username": "support", "folder": "Support",
+                       "inboundAddressId": mailbox.inbound_address_id}, mailbox)
+    db.session.commit()
+    assert _poll() == 2
+    first_validity = db.session.get(ImapMailbox, mailbox.id).uid_validity
+
+    assert conn.delete("Support")[0] == "OK" and conn.create("Support")[0] == "OK"
+    conn.logout()
+    imap_server.append("support", mail("First", Message_ID="<r-1@example.net>").as_bytes(),
+                       "Support")  # restored from a backup
+    imap_server.append("support", mail("Third", Message_ID="<r-3@example.net>").as_bytes(),
+                       "Support")
+    assert _poll() == 2
+    box = db.session.get(ImapMailbox, mailbox.id)
+    assert box.uid_validity != first_validity and box.last_uid == 2
+    assert [t.subject for t in tickets()] == ["First", "Second", "Third"]
+    assert [m.outcome for m in _inbound()] == ["ticket", "ticket", "threaded", "ticket"]
