@@ -278,3 +278,39 @@ def test_a_rebuilt_folder_new_uidvalidity_is_fetched_again_without_duplicates(
     assert box.uid_validity != first_validity and box.last_uid == 2
     assert [t.subject for t in tickets()] == ["First", "Second", "Third"]
     assert [m.outcome for m in _inbound()] == ["ticket", "ticket", "threaded", "ticket"]
+
+
+def test_two_workers_polling_at_once_fetch_each_message_once(app, tenant, mailbox,
+                                                             imap_server):
+    """Two workers run the poll at the same moment (at-least-once job delivery, or the
+    periodic job and "Fetch now"): the mailbox row lock makes the second wait and then see
+    the first one's ``last_uid``."""
+    import threading
+
+    from backhaul.plugins.tickets.imap import poll_all
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    for n in range(5):
+        _deliver(imap_server, mail(f"Message {n}", Message_ID=f"<c-{n}@example.net>"))
+    start, counts, errors = threading.Barrier(2), [], []
+
+    def worker():
+        with app.app_context():
+            try:
+                start.wait()
+                counts.append(poll_all())
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and sorted(counts) == [0, 5]
+    db.session.rollback()
+    assert len(tickets()) == 5 and len(_inbound()) == 5
