@@ -7,7 +7,9 @@ Dovecot configuration is read or touched. :meth:`DovecotPeer.append` delivers a 
 a real IMAP client (``imaplib`` APPEND), as an MTA's local delivery would.
 
 ``with DovecotPeer({"support": "s3cret"}) as imap: imap.append("support", raw)``; stopped by
-pid on exit (SIGTERM, then kill) and its folder removed.
+pid on exit (SIGTERM, then kill) and its folder removed. With ``tls=True`` it also serves
+IMAPS on ``tls_port`` and offers STARTTLS, with a self-signed certificate for 127.0.0.1
+made by ``openssl`` (``cert_path``: trust it with ``SSL_CERT_FILE`` for the client).
 """
 from __future__ import annotations
 
@@ -42,7 +44,7 @@ log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 first_valid_uid = 0
@@ -64,7 +66,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -80,9 +83,11 @@ class DovecotPeer:
 
     host = "127.0.0.1"
 
-    def __init__(self, users: dict[str, str], port: int | None = None):
+    def __init__(self, users: dict[str, str], port: int | None = None, tls: bool = False):
         self.users = dict(users)
         self.port = port or free_port()
+        self.tls = tls
+        self.tls_port = free_port() if tls else 0
         self.root = Path(tempfile.mkdtemp(prefix="bh-dovecot-"))
         self.proc: subprocess.Popen | None = None
 
@@ -99,9 +104,19 @@ class DovecotPeer:
             uid, gid, user, group = owner.pw_uid, owner.pw_gid, "dovenull", "dovecot"
             for sub in ("mail", "home"):
                 os.chown(self.root / sub, uid, gid)
+        ssl = "ssl = no"
+        if self.tls:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                            "subjectAltName=IP:127.0.0.1", "-keyout", str(self.root / "key.pem"),
+                            "-out", str(self.cert_path)], check=True, capture_output=True,
+                           timeout=60)
+            ssl = (f"ssl = yes\nssl_cert = <{self.cert_path}\n"
+                   f"ssl_key = <{self.root / 'key.pem'}")
         path = self.root / "dovecot.conf"
         path.write_text(CONFIG.format(root=self.root, port=self.port, uid=uid, gid=gid,
-                                      user=user, group=group))
+                                      user=user, group=group, ssl=ssl,
+                                      tls_port=self.tls_port))
         return path
 
     def start(self, timeout: float = 20) -> DovecotPeer:
@@ -110,17 +125,24 @@ class DovecotPeer:
         self.proc = subprocess.Popen([binary, "-F", "-c", str(config)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
+        ports = [self.port] + ([self.tls_port] if self.tls else [])
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"dovecot exited: {self.proc.stderr.read().decode()} "
                                    f"{self.log()}")
             try:
-                with socket.create_connection((self.host, self.port), timeout=0.5):
-                    return self
+                for port in ports:
+                    with socket.create_connection((self.host, port), timeout=0.5):
+                        pass
+                return self
             except OSError:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"dovecot did not listen on {self.port}: {self.log()}")
+
+    @property
+    def cert_path(self) -> Path:
+        return self.root / "cert.pem"
 
     def log(self) -> str:
         path = self.root / "dovecot.log"

@@ -314,3 +314,34 @@ def test_two_workers_polling_at_once_fetch_each_message_once(app, tenant, mailbo
     assert not errors and sorted(counts) == [0, 5]
     db.session.rollback()
     assert len(tickets()) == 5 and len(_inbound()) == 5
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_tls_is_verified_and_works_with_a_trusted_certificate(app, desk, tenant, security,
+                                                              monkeypatch):
+    """IMAPS and STARTTLS against Dovecot with a self-signed certificate: refused while the
+    certificate is not trusted (the password is never sent over an unverified channel),
+    fetched once it is (``SSL_CERT_FILE``, read by Python's default TLS context)."""
+    from backhaul.plugins.tickets import imap
+    from backhaul.plugins.tickets.models import ImapMailbox, InboundAddress
+
+    if dovecot.missing():
+        pytest.skip(dovecot.missing())
+    with dovecot.DovecotPeer({"support": PASSWORD}, tls=True) as server:
+        server.append("support", mail("Over TLS").as_bytes())
+        support = db.session.scalar(sa.select(InboundAddress.id).where(
+            InboundAddress.address == SUPPORT))
+        row = imap.save_mailbox({
+            "name": "TLS", "host": "127.0.0.1", "security": security,
+            "port": server.tls_port if security == "ssl" else server.port,
+            "username": "support", "password": PASSWORD, "inboundAddressId": support})
+        db.session.commit()
+        assert _poll() == 0
+        error = db.session.get(ImapMailbox, row.id).last_error
+        assert "certificate verify failed" in error, error
+        assert tickets() == []
+
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.cert_path))
+        assert _poll() == 1
+        assert [t.subject for t in tickets()] == ["Over TLS"]
+        assert db.session.get(ImapMailbox, row.id).last_error == ""
