@@ -22,6 +22,8 @@ command -v softflowd >/dev/null || need_pkgs+=(softflowd)
 command -v nfcapd >/dev/null || need_pkgs+=(nfdump)
 # SNMP: Debian's net-snmp agent (run unprivileged on a high port by the poller tests)
 command -v snmpd >/dev/null || [ -x /usr/sbin/snmpd ] || need_pkgs+=(snmpd)
+# IMAP: Dovecot, run by the tickets tests in a temp folder on a loopback port
+command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] || need_pkgs+=(dovecot-imapd)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     echo "==> installing test peers: ${need_pkgs[*]}"

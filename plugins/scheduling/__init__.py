@@ -5,19 +5,39 @@ hours and skills; jobs for an account or a ticket (one action from the ticket pa
 on a technician's calendar with conflicts and off-duty times refused; completed only with
 their required tasks done; the tenant told when a visit is booked, moved and the day before
 (notifications plugin). Modules: models.py, jobs.py (the rules), events.py, views.py,
-graphql.py, mapping.py (an offline SVG map of the busiest buildings). Not yet:
-drag-to-reschedule.
+graphql.py, mapping.py (an offline SVG map of the busiest buildings). The calendar moves
+a job by drag and drop (static/calendar.js). With the inventory plugin a job carries
+equipment to install or collect, moved through that plugin's api when the job completes.
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
 from backhaul.sdk import MenuItem, PeriodicJob, Permission, PluginMeta, hookimpl
 
 from . import models  # noqa: F401  (register the tables)
 
+
+class Settings(Schema):
+    #: a slippy-map tile server for the map's background, e.g.
+    #: ``https://tiles.isp.example/{z}/{x}/{y}.png`` (empty: the map is drawn from the
+    #: addresses' coordinates alone and needs no network — the default)
+    map_tile_url = fields.Str(load_default="", validate=validate.Length(max=500))
+    #: shown under the map when tiles are used (most tile servers require it)
+    map_tile_attribution = fields.Str(load_default="", validate=validate.Length(max=300))
+
+    @validates("map_tile_url")
+    def _tile_url(self, value: str, **_kw) -> None:
+        from .mapping import tile_url_problem
+
+        problem = tile_url_problem(value)
+        if problem:
+            raise ValidationError(problem)
+
 META = PluginMeta(name="scheduling", depends_on=("notifications",),
-                  optional_depends_on=("tickets",),
+                  optional_depends_on=("tickets", "inventory"), settings_schema=Settings,
                   description="Field jobs: checklists, technicians, a calendar, tenant "
                               "notifications")
 

@@ -47,6 +47,19 @@ type SchedulingJobTask {
   id: ID! name: String! required: Boolean! done: Boolean! doneAt: DateTime doneBy: String!
 }
 
+"Equipment a job installs (to its account) or collects (into a stock location) on completion."
+type SchedulingJobItem {
+  id: ID!
+  "The inventory plugin's item."
+  itemId: ID!
+  "install or collect"
+  action: String!
+  locationId: ID
+  label: String!
+  "Moved (at the job's completion)."
+  done: Boolean!
+}
+
 type SchedulingJob {
   id: ID!
   "new, booked, done or cancelled"
@@ -60,6 +73,7 @@ type SchedulingJob {
   notes: String!
   completedAt: DateTime
   tasks: [SchedulingJobTask!]!
+  items: [SchedulingJobItem!]!
 }
 
 type SchedulingJobEdge implements Edge { cursor: String! node: SchedulingJob! }
@@ -114,6 +128,11 @@ extend type Mutation {
     @requires(permission: "scheduling.job.manage")
   schedulingCancelJob(id: ID!): SchedulingJobPayload!
     @requires(permission: "scheduling.job.manage")
+  "Equipment to install (an item in stock) or collect (held by the job's account, into locationId); moved when the job completes (inventory plugin)."
+  schedulingAddJobItem(id: ID!, itemId: ID!, action: String!, locationId: ID): SchedulingJobPayload!
+    @requires(permission: "scheduling.job.manage")
+  schedulingRemoveJobItem(id: ID!, jobItemId: ID!): SchedulingJobPayload!
+    @requires(permission: "scheduling.job.manage")
   schedulingSaveJobType(id: ID, input: SchedulingJobTypeInput!): SchedulingJobTypePayload!
     @requires(permission: "scheduling.settings.manage")
   schedulingSaveTechnician(id: ID, input: SchedulingTechnicianInput!): SchedulingTechnicianPayload!
@@ -127,6 +146,8 @@ job_type = ObjectType("SchedulingJob")
 type_type = ObjectType("SchedulingJobType")
 tech_type = ObjectType("SchedulingTechnician")
 task_type = ObjectType("SchedulingJobTask")
+item_type = ObjectType("SchedulingJobItem")
+set_aliases(item_type, "itemId", "locationId")
 set_aliases(job_type, "accountId", "ticketId", "startsAt", "endsAt", "completedAt")
 set_aliases(type_type, "durationMinutes")
 set_aliases(tech_type, "workDays")
@@ -211,6 +232,23 @@ def resolve_cancel(_obj, _info, id):  # noqa: A002
     return {"job": jobs.cancel(_get(Job, id))}
 
 
+@mutation.field("schedulingAddJobItem")
+@mutation_payload
+def resolve_add_item(_obj, _info, id, itemId, action, locationId=None):  # noqa: A002, N803
+    job = _get(Job, id)
+    jobs.add_item(job, parse_id(itemId, "itemId"), action,
+                  parse_id(locationId, "locationId") if locationId else None)
+    return {"job": job}
+
+
+@mutation.field("schedulingRemoveJobItem")
+@mutation_payload
+def resolve_remove_item(_obj, _info, id, jobItemId):  # noqa: A002, N803
+    job = _get(Job, id)
+    jobs.remove_item(job, parse_id(jobItemId, "jobItemId"))
+    return {"job": job}
+
+
 @mutation.field("schedulingSaveJobType")
 @mutation_payload
 def resolve_save_type(_obj, _info, input, id=None):  # noqa: A002
@@ -226,4 +264,4 @@ def resolve_save_tech(_obj, _info, input, id=None):  # noqa: A002
 
 def contribution() -> GraphQLContribution:
     return GraphQLContribution(SDL, (query, mutation, job_type, type_type, tech_type,
-                                     task_type, place_type))
+                                     task_type, place_type, item_type))

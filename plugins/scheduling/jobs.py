@@ -19,9 +19,10 @@ from backhaul.plugins.notifications.api import notify
 from backhaul.sdk import current_actor, db, plugin_enabled, utcnow
 from backhaul.sdk.accounts import get_account
 
-from .models import Job, JobTask, JobType, Technician
+from .models import JOB_ITEM_ACTIONS, Job, JobItem, JobTask, JobType, Technician
 
 MAX_TASKS = 50
+MAX_ITEMS = 20
 
 
 def isp_zone() -> ZoneInfo:
@@ -242,16 +243,105 @@ def set_task(job: Job, task_id, done: bool) -> JobTask:
 
 
 def complete(job: Job) -> Job:
-    """Done — only with every required task done (the open ones are named)."""
+    """Done — only with every required task done (the open ones are named). Its equipment
+    moves with it, in the same transaction: installed items to the job's account, collected
+    ones back into their stock location; one that cannot move (taken from stock meanwhile)
+    refuses the completion and names it, and nothing moves."""
     if job.status != "booked":
         raise ValidationError({"id": [f"only a booked job can be completed (this one is "
                                       f"{job.status})"]})
     open_tasks = [t.name for t in job.tasks if t.required and not t.done]
     if open_tasks:
         raise ValidationError({"tasks": ["required tasks are open: " + ", ".join(open_tasks)]})
+    _move_items(job)
     job.status, job.completed_at = "done", utcnow()
     _ticket_note(job, f"Job #{job.id} completed.")
     return job
+
+
+# ------------------------------------------------------------------------- equipment
+def _inventory():
+    if not plugin_enabled("inventory"):
+        raise ValidationError({"itemId": ["the inventory plugin is not enabled"]})
+    from backhaul.plugins.inventory import api
+
+    return api
+
+
+def item_label(item) -> str:
+    idents = " ".join(f"{k} {v}" for k, v in sorted(item.identifiers.items()))
+    return f"#{item.id} {item.manufacturer} {item.model}" + (f" · {idents}" if idents else "")
+
+
+def add_item(job: Job, item_id, action: str, location_id=None) -> JobItem:
+    """Put equipment on a job: ``install`` an item that is in stock now, or ``collect`` one
+    the job's account holds, back into ``location_id``. Checked again at completion."""
+    if job.status not in ("new", "booked"):
+        raise ValidationError({"id": [f"the job is {job.status}"]})
+    if action not in JOB_ITEM_ACTIONS:
+        raise ValidationError({"action": ["install or collect"]})
+    api = _inventory()
+    try:
+        item = api.get_item(int(item_id))
+    except (TypeError, ValueError):
+        item = None
+    if item is None:
+        raise ValidationError({"itemId": [f"there is no item {item_id}"]})
+    if any(i.item_id == item.id for i in job.items):
+        raise ValidationError({"itemId": [f"item #{item.id} is on this job already"]})
+    if len(job.items) >= MAX_ITEMS:
+        raise ValidationError({"itemId": [f"at most {MAX_ITEMS} items on a job"]})
+    location = None
+    if action == "install" and item.status != "in_stock":
+        raise ValidationError({"itemId": [f"item #{item.id} is {item.status.replace('_', ' ')}"
+                                          ", not in stock"]})
+    if action == "collect":
+        if item.holder != ("account", job.account_id):
+            raise ValidationError({"itemId": [f"item #{item.id} is not held by the job's "
+                                              "account"]})
+        known = dict(api.stock_locations())
+        try:
+            location = int(location_id)
+        except (TypeError, ValueError):
+            location = None
+        if location not in known:
+            raise ValidationError({"locationId": ["choose the stock location it goes back to"]})
+    row = JobItem(item_id=item.id, action=action, location_id=location,
+                  label=item_label(item)[:300])
+    job.items.append(row)
+    db.session.flush()
+    return row
+
+
+def remove_item(job: Job, job_item_id) -> None:
+    if job.status not in ("new", "booked"):
+        raise ValidationError({"id": [f"the job is {job.status}"]})
+    row = next((i for i in job.items if str(i.id) == str(job_item_id)), None)
+    if row is None:
+        raise ValidationError({"jobItemId": [f"job #{job.id} has no equipment {job_item_id}"]})
+    job.items.remove(row)
+    db.session.flush()
+
+
+def _move_items(job: Job) -> None:
+    if not job.items:
+        return
+    api = _inventory()
+    reference = f"job:{job.id}"
+    for row in job.items:
+        try:
+            with db.session.begin_nested():
+                if row.action == "install":
+                    api.install_item(row.item_id, "account", job.account_id,
+                                     reference=reference, note=f"installed by job #{job.id}")
+                else:
+                    api.collect_item(row.item_id, row.location_id, reference=reference,
+                                     note=f"collected by job #{job.id}")
+        except ValidationError as exc:
+            said = " ".join(str(m) for v in exc.normalized_messages().values()
+                            for m in (v if isinstance(v, list) else [v]))
+            raise ValidationError({"items": [f"{row.action} {row.label}: {said}"]}) from None
+        row.done = True
 
 
 def cancel(job: Job) -> Job:

@@ -1,6 +1,10 @@
 """The map of jobs and tickets: which buildings and units produce the most work, drawn as an
 SVG from the addresses' own coordinates — no tile server, no internet needed.
 
+With the ``map_tile_url`` setting (a slippy-map server, ``.../{z}/{x}/{y}.png``) the points
+are placed in Web Mercator instead, at the largest zoom that holds them all, over the tiles
+that cover the drawing (:func:`tile_view`).
+
 Places are buildings (or a lone address); each carries the tickets (when the tickets plugin
 is enabled and the viewer may see tickets) and jobs of the accounts living there.
 """
@@ -8,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -17,6 +22,8 @@ from backhaul.sdk.accounts import Account, Address, Building
 from .models import Job
 
 WIDTH, HEIGHT, PAD = 800, 500, 30
+TILE = 256
+MAX_ZOOM = 18
 
 
 @dataclass
@@ -90,3 +97,72 @@ def _project(points: list[Place]) -> None:
     for p in points:
         p.x = PAD + (p.longitude - min(lons)) * scale_x * k if len(points) > 1 else WIDTH / 2
         p.y = HEIGHT - PAD - (p.latitude - min(lats)) * k if len(points) > 1 else HEIGHT / 2
+
+
+# ------------------------------------------------------------------------------ tiles
+def tile_url_problem(url: str) -> str | None:
+    """Why ``url`` is not a usable tile URL template, or None ("" is fine: no tiles)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "an http(s) URL, e.g. https://tiles.example/{z}/{x}/{y}.png"
+    if any(k not in url for k in ("{z}", "{x}", "{y}")):
+        return "the URL needs {z}, {x} and {y} where the tile's zoom and numbers go"
+    rest = url.replace("{z}", "").replace("{x}", "").replace("{y}", "")
+    if any(c in rest for c in "{}\"'<> \t\r\n"):
+        return "only {z}, {x} and {y} may be placeholders; no quotes or spaces"
+    return None
+
+
+def tile_origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass(frozen=True)
+class Tile:
+    url: str
+    x: float
+    y: float
+
+
+def _world(lat: float, lon: float, zoom: int) -> tuple[float, float]:
+    """Web Mercator pixel coordinates at ``zoom`` (256-pixel tiles)."""
+    scale = TILE * 2 ** zoom
+    lat = max(min(lat, 85.0511), -85.0511)
+    siny = math.sin(math.radians(lat))
+    return ((lon + 180.0) / 360.0 * scale,
+            (0.5 - math.log((1 + siny) / (1 - siny)) / (4 * math.pi)) * scale)
+
+
+def tile_view(points: list[Place], url: str) -> tuple[int, list[Tile]]:
+    """Place ``points`` (x, y) in Web Mercator at the largest zoom that fits them in the
+    drawing, centred; return the zoom and the tiles covering the drawing."""
+    if not points:
+        return 0, []
+    zoom = MAX_ZOOM if len(points) == 1 else 0
+    for z in range(MAX_ZOOM, -1, -1):
+        xs, ys = zip(*(_world(p.latitude, p.longitude, z) for p in points), strict=True)
+        if max(xs) - min(xs) <= WIDTH - 2 * PAD and max(ys) - min(ys) <= HEIGHT - 2 * PAD:
+            zoom = z
+            break
+    if len(points) == 1:
+        zoom = 16
+    coords = [_world(p.latitude, p.longitude, zoom) for p in points]
+    xs, ys = zip(*coords, strict=True)
+    left = (max(xs) + min(xs)) / 2 - WIDTH / 2
+    top = (max(ys) + min(ys)) / 2 - HEIGHT / 2
+    for p, (wx, wy) in zip(points, coords, strict=True):
+        p.x, p.y = wx - left, wy - top
+    count = 2 ** zoom
+    tiles = []
+    rows = range(max(0, math.floor(top / TILE)),
+                 min(count, math.floor((top + HEIGHT) / TILE) + 1))
+    for ty in rows:
+        for tx in range(math.floor(left / TILE), math.floor((left + WIDTH) / TILE) + 1):
+            wrapped = tx % count
+            address = (url.replace("{z}", str(zoom)).replace("{x}", str(wrapped))
+                       .replace("{y}", str(ty)))
+            tiles.append(Tile(address, tx * TILE - left, ty * TILE - top))
+    return zoom, tiles

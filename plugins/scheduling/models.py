@@ -65,6 +65,8 @@ class Job(TimestampMixin, db.Model):
     technician: Mapped[Technician | None] = relationship()
     tasks: Mapped[list[JobTask]] = relationship(order_by="JobTask.id",
                                                 cascade="all, delete-orphan")
+    items: Mapped[list[JobItem]] = relationship(order_by="JobItem.id",
+                                                cascade="all, delete-orphan")
 
     __table_args__ = (
         sa.CheckConstraint("status IN ('new', 'booked', 'done', 'cancelled')", name="status"),
@@ -82,3 +84,31 @@ class JobTask(db.Model):
     done: Mapped[bool] = mapped_column(default=False)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     done_by: Mapped[str] = mapped_column(sa.String(300), default="")
+
+
+JOB_ITEM_ACTIONS = ("install", "collect")
+
+
+class JobItem(db.Model):
+    """Equipment a job installs (from stock to the job's account) or collects (from the
+    account back into a stock location), through the inventory plugin's api when the job is
+    completed. ``item_id`` is the inventory plugin's item (no foreign key: optional plugin);
+    ``label`` what it was when picked ("Acme LTE Router 5 · serial LTE-0001")."""
+
+    __tablename__ = "scheduling_job_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("scheduling_job.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(index=True)
+    #: install or collect
+    action: Mapped[str] = mapped_column(sa.String(16))
+    #: collect: the stock location the item goes back to
+    location_id: Mapped[int | None] = mapped_column()
+    label: Mapped[str] = mapped_column(sa.String(300), default="")
+    done: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (
+        sa.UniqueConstraint("job_id", "item_id", name="uq_scheduling_job_item_job_id_item_id"),
+        sa.CheckConstraint("action IN ('install', 'collect')", name="action"),
+    )

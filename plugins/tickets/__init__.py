@@ -2,7 +2,8 @@
 
 Modules: models.py (tables), desk.py (open, change, reply, note), mailin.py (one inbound
 mail -> a ticket, a message, or a kept row saying why not), listener.py (the SMTP listener:
-``backhaul mail-in``, ``backhaul serve tickets.mail_in``), canned.py (canned replies in the
+``backhaul mail-in``, ``backhaul serve tickets.mail_in``), imap.py (mailboxes hosted
+elsewhere, fetched by UID by the periodic job ``tickets.imap_poll``), canned.py (canned replies in the
 notifications plugin's bounded sandbox), config.py (groups, categories, inbound addresses),
 views.py, graphql.py, demo.py. Replies leave through the notifications plugin's e-mail
 channel (its ``api.send_email``), so they are in its delivery log and retried like any
@@ -10,9 +11,11 @@ message.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from marshmallow import Schema, fields, validate
 
-from backhaul.sdk import AccountPanel, MenuItem, Permission, PluginMeta, hookimpl
+from backhaul.sdk import AccountPanel, MenuItem, PeriodicJob, Permission, PluginMeta, hookimpl
 
 from . import hookspecs, models  # noqa: F401  (models: register the tables)
 
@@ -40,6 +43,10 @@ class Settings(Schema):
                              validate=validate.OneOf(("contacts", "all", "none")))
     #: the last lines of the acknowledgement
     signature = fields.Str(load_default="", validate=validate.Length(max=2000))
+    #: IMAP mailboxes: messages fetched per mailbox and poll (the rest wait for the next)
+    imap_batch = fields.Int(load_default=50, validate=validate.Range(1, 1000))
+    #: IMAP mailboxes: seconds before an unresponsive server counts as down
+    imap_timeout_seconds = fields.Int(load_default=30, validate=validate.Range(1, 300))
 
 
 META = PluginMeta(name="tickets", depends_on=("notifications",), settings_schema=Settings,
@@ -104,6 +111,13 @@ def cli_commands():
     from .listener import mail_in_command
 
     return [mail_in_command]
+
+
+@hookimpl
+def periodic_jobs():
+    from .imap import poll_all
+
+    return [PeriodicJob("tickets.imap_poll", poll_all, timedelta(minutes=1))]
 
 
 @hookimpl

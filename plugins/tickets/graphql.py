@@ -18,11 +18,12 @@ from backhaul.sdk.graphql import (
     set_aliases,
 )
 
-from . import canned, config, desk, mailin, saved
+from . import canned, config, desk, imap, mailin, saved
 from .models import (
     CannedReply,
     Category,
     Group,
+    ImapMailbox,
     InboundAddress,
     InboundMail,
     SavedView,
@@ -194,6 +195,36 @@ input TicketsUpdateInput {
 input TicketsInboundAddressInput { address: String! name: String groupId: ID! categoryId: ID }
 input TicketsCannedReplyInput { name: String! body: String! groupId: ID }
 
+"A mailbox fetched over IMAP by UID (read-only); its mail counts as sent to inboundAddress."
+type TicketsImapMailbox {
+  id: ID!
+  name: String!
+  host: String!
+  port: Int!
+  "ssl, starttls or none"
+  security: String!
+  username: String!
+  "Whether a password is stored (it is never shown)."
+  hasPassword: Boolean!
+  folder: String!
+  inboundAddress: TicketsInboundAddress!
+  enabled: Boolean!
+  "The highest UID handled so far."
+  lastUid: Float!
+  fetched: Int!
+  lastPolledAt: DateTime
+  "Why the last poll failed (empty when it worked)."
+  lastError: String!
+}
+"The password is sealed at rest; leave it out to keep the stored one."
+input TicketsImapMailboxInput {
+  name: String! host: String! port: Int security: String username: String!
+  password: String folder: String inboundAddressId: ID! enabled: Boolean
+}
+type TicketsImapMailboxPayload implements MutationPayload {
+  ok: Boolean! errors: [FieldError!]! imapMailbox: TicketsImapMailbox
+}
+
 type TicketsTicketPayload implements MutationPayload {
   ok: Boolean! errors: [FieldError!]! ticket: TicketsTicket
 }
@@ -228,6 +259,7 @@ extend type Query {
   ticketsCategories: [TicketsCategory!]! @requires(permission: "tickets.ticket.view")
   ticketsInboundAddresses: [TicketsInboundAddress!]! @requires(permission: "tickets.ticket.view")
   ticketsCannedReplies: [TicketsCannedReply!]! @requires(permission: "tickets.ticket.view")
+  ticketsImapMailboxes: [TicketsImapMailbox!]! @requires(permission: "tickets.settings.manage")
   "The variables canned replies may use."
   ticketsCannedReplyVariables: [TicketsVariable!]! @requires(permission: "tickets.ticket.view")
   "Render a saved canned reply (cannedReplyId) or an unsaved text (body) for a ticket."
@@ -271,6 +303,12 @@ extend type Mutation {
   "Create or change a canned reply; the text is checked (unknown variables, bounds)."
   ticketsSaveCannedReply(id: ID, input: TicketsCannedReplyInput!): TicketsCannedReplyPayload!
     @requires(permission: "tickets.settings.manage")
+  "Create (no id) or change an IMAP mailbox; the password is sealed at rest."
+  ticketsSaveImapMailbox(id: ID, input: TicketsImapMailboxInput!): TicketsImapMailboxPayload!
+    @requires(permission: "tickets.settings.manage")
+  "Fetch the mailbox's new mail now (a background job; the periodic poll does it each minute)."
+  ticketsFetchImapMailbox(id: ID!): TicketsImapMailboxPayload!
+    @requires(permission: "tickets.settings.manage")
 }
 '''
 
@@ -284,6 +322,10 @@ address_type = ObjectType("TicketsInboundAddress")
 canned_type = ObjectType("TicketsCannedReply")
 variable_type = ObjectType("TicketsVariable")
 view_type = ObjectType("TicketsSavedView")
+mailbox_type = ObjectType("TicketsImapMailbox")
+set_aliases(mailbox_type, inboundAddress="inbound_address", lastUid="last_uid",
+            lastPolledAt="last_polled_at", lastError="last_error")
+mailbox_type.set_field("hasPassword", lambda m, _i: bool(m.secrets))
 view_type.set_field("shared", lambda v, _i: v.owner_id is None)
 
 set_aliases(ticket_type, assigneeId="assignee_id", accountId="account_id",
@@ -480,7 +522,25 @@ def resolve_save_canned(_obj, _info, input, id=None):  # noqa: A002
     return {"cannedReply": canned.save(_ids(input, "groupId"), row)}
 
 
+query.set_field("ticketsImapMailboxes", lambda *_: _all(ImapMailbox, ImapMailbox.name))
+
+
+@mutation.field("ticketsSaveImapMailbox")
+@mutation_payload
+def resolve_save_mailbox(_obj, _info, input, id=None):  # noqa: A002
+    row = _get(ImapMailbox, id, "id") if id else None
+    return {"imapMailbox": imap.save_mailbox(_ids(input, "inboundAddressId"), row)}
+
+
+@mutation.field("ticketsFetchImapMailbox")
+@mutation_payload
+def resolve_fetch_mailbox(_obj, _info, id):  # noqa: A002
+    row = _get(ImapMailbox, id, "id")
+    imap.request_fetch(row)
+    return {"imapMailbox": row}
+
+
 def contribution() -> GraphQLContribution:
     return GraphQLContribution(SDL, (query, mutation, ticket_type, message_type,
                                      attachment_type, inbound_type, address_type, canned_type,
-                                     variable_type, view_type))
+                                     variable_type, view_type, mailbox_type))

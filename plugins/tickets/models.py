@@ -192,3 +192,40 @@ class SavedView(TimestampMixin, db.Model):
     #: who saved it (a shared view may be removed by them or by a desk manager)
     created_by: Mapped[int | None] = mapped_column()
     filters: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+
+class ImapMailbox(TimestampMixin, db.Model):
+    """A mailbox fetched over IMAP (a hosted ``support@`` the ISP cannot point at the SMTP
+    listener): what arrives in its folder counts as received on ``inbound_address``.
+
+    Fetching is by UID, read-only (nothing is flagged or deleted on the server): ``last_uid``
+    is the highest UID handled, committed together with the tickets it made, so nothing is
+    fetched twice or skipped; a new ``uid_validity`` (the folder was rebuilt) starts again
+    from the first UID (Message-IDs already on tickets are not added twice)."""
+
+    __tablename__ = "tickets_imap_mailbox"
+    __audit_secret__ = ("secrets",)
+    __audit_exclude__ = ("last_uid", "uid_validity", "last_polled_at", "last_error",
+                         "fetched")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    host: Mapped[str] = mapped_column(sa.String(255))
+    port: Mapped[int] = mapped_column(default=993)
+    #: ``ssl`` (IMAPS, 993), ``starttls`` (143) or ``none`` (a loopback or trusted network)
+    security: Mapped[str] = mapped_column(sa.String(16), default="ssl")
+    username: Mapped[str] = mapped_column(sa.String(254))
+    #: ``encrypt_json({"password": ...})``: a copy of the database alone reveals nothing
+    secrets: Mapped[str] = mapped_column(sa.Text, default="")
+    folder: Mapped[str] = mapped_column(sa.String(200), default="INBOX")
+    inbound_address_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("tickets_inbound_address.id", name="fk_tickets_imap_mailbox_address"))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    uid_validity: Mapped[int | None] = mapped_column(sa.BigInteger)
+    last_uid: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    #: messages handled so far (all polls)
+    fetched: Mapped[int] = mapped_column(default=0)
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+
+    inbound_address: Mapped[InboundAddress] = relationship()

@@ -22,7 +22,7 @@ from backhaul.sdk import db, may, permission_required
 from backhaul.sdk.accounts import get_account_by_number
 from backhaul.sdk.ui import Filter, form_errors, list_page
 
-from . import canned, config, desk, mailin, saved
+from . import canned, config, desk, imap, mailin, saved
 from .models import (
     OPEN_STATUSES,
     PRIORITIES,
@@ -30,6 +30,7 @@ from .models import (
     CannedReply,
     Category,
     Group,
+    ImapMailbox,
     InboundAddress,
     InboundMail,
     SavedView,
@@ -314,7 +315,11 @@ def _setup_page(errors: dict, values: dict, status: int = 200):
         addresses=db.session.scalars(sa.select(InboundAddress).order_by(
             InboundAddress.address)).all(),
         canned_replies=db.session.scalars(sa.select(CannedReply).order_by(
-            CannedReply.name)).all(), variables=canned.VARIABLES), status
+            CannedReply.name)).all(), variables=canned.VARIABLES,
+        mailboxes=db.session.scalars(sa.select(ImapMailbox).order_by(ImapMailbox.name)).all(),
+        address_choices=[(a.id, a.address) for a in db.session.scalars(
+            sa.select(InboundAddress).order_by(InboundAddress.address))],
+        security_choices=MAILBOX_SECURITY), status
 
 
 def _setup_action(form_name: str, work, done: str):
@@ -380,6 +385,70 @@ def canned_save(canned_id: int):
                                variables=canned.VARIABLES), 422
     db.session.commit()
     flash(f"Canned reply {row.name} saved.", "success")
+    return redirect(url_for(".setup"))
+
+
+# ------------------------------------------------------------------ IMAP mailboxes
+MAILBOX_SECURITY = [("ssl", "TLS (IMAPS, port 993)"), ("starttls", "STARTTLS (port 143)"),
+                    ("none", "None (loopback or a trusted network only)")]
+MAILBOX_FIELDS = ("name", "host", "port", "security", "username", "password", "folder",
+                  "inboundAddressId")
+
+
+def _mailbox_form() -> dict:
+    data = {k: request.form.get(k, "") for k in MAILBOX_FIELDS}
+    data["enabled"] = bool(request.form.get("enabled"))
+    return data
+
+
+@bp.post("/setup/mailboxes")
+@permission_required("tickets.settings.manage")
+def mailbox_new():
+    data = _mailbox_form()
+    data["enabled"] = True
+    return _setup_action("mailbox", lambda: imap.save_mailbox(data),
+                         "IMAP mailbox added: its mail is fetched every minute.")
+
+
+def _mailbox_page(row, values, errors, status=200):
+    return render_template("tickets/mailbox.html", row=row, values=values, errors=errors,
+                           address_choices=[(a.id, a.address) for a in db.session.scalars(
+                               sa.select(InboundAddress).order_by(InboundAddress.address))],
+                           security_choices=MAILBOX_SECURITY), status
+
+
+@bp.get("/setup/mailboxes/<int:mailbox_id>")
+@permission_required("tickets.settings.manage")
+def mailbox_edit(mailbox_id: int):
+    row = db.session.get(ImapMailbox, mailbox_id) or abort(404)
+    values = {"name": row.name, "host": row.host, "port": row.port, "security": row.security,
+              "username": row.username, "folder": row.folder, "enabled": row.enabled,
+              "inboundAddressId": row.inbound_address_id}
+    return _mailbox_page(row, values, {})
+
+
+@bp.post("/setup/mailboxes/<int:mailbox_id>")
+@permission_required("tickets.settings.manage")
+def mailbox_save(mailbox_id: int):
+    row = db.session.get(ImapMailbox, mailbox_id) or abort(404)
+    data = _mailbox_form()
+    try:
+        imap.save_mailbox(data, row)
+    except ValidationError as exc:
+        db.session.rollback()
+        return _mailbox_page(row, {**data, "password": ""}, form_errors(exc), 422)
+    db.session.commit()
+    flash(f"IMAP mailbox {row.name} saved.", "success")
+    return redirect(url_for(".setup"))
+
+
+@bp.post("/setup/mailboxes/<int:mailbox_id>/fetch")
+@permission_required("tickets.settings.manage")
+def mailbox_fetch(mailbox_id: int):
+    row = db.session.get(ImapMailbox, mailbox_id) or abort(404)
+    imap.request_fetch(row)
+    db.session.commit()
+    flash(f"Fetching {row.name}'s new mail in the background: see Inbound mail.", "success")
     return redirect(url_for(".setup"))
 
 

@@ -39,6 +39,8 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "scheduling.job_complete": ("schedulingCompleteJob", "schedulingCancelJob"),
     "scheduling.type_new": ("schedulingSaveJobType",),
     "scheduling.technician_new": ("schedulingSaveTechnician",),
+    "scheduling.job_item_add": ("schedulingAddJobItem",),
+    "scheduling.job_item_remove": ("schedulingRemoveJobItem",),
     # tickets
     "tickets.create": ("ticketsOpenTicket",),
     "tickets.reply": ("ticketsReply", "ticketsAddNote"),
@@ -49,6 +51,9 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "tickets.address_new": ("ticketsSaveInboundAddress",),
     "tickets.canned_new": ("ticketsSaveCannedReply",),
     "tickets.canned_save": ("ticketsSaveCannedReply",),
+    "tickets.mailbox_new": ("ticketsSaveImapMailbox",),
+    "tickets.mailbox_save": ("ticketsSaveImapMailbox",),
+    "tickets.mailbox_fetch": ("ticketsFetchImapMailbox",),
     "tickets.view_save": ("ticketsSaveView",),
     "tickets.view_delete": ("ticketsDeleteView",),
     # network

@@ -10,6 +10,10 @@ from notif_helpers import SmtpServer, smtp_settings
 from backhaul.sdk.testing import free_port
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "no_tiles: the map test's app has no tile server set")
+
+
 @pytest.fixture
 def app(make_app):
     application = make_app(plugins=["notifications", "tickets", "scheduling"],

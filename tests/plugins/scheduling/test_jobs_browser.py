@@ -34,7 +34,7 @@ def test_ticket_to_job_to_calendar_to_done(app, make_live_server, page, staff_us
     page.get_by_label("Technician").select_option(label="Alex Fielder")
     page.get_by_label("Starts").fill(f"{monday.isoformat()}T09:00")
     page.get_by_role("button", name="Book").click()
-    expect(page.locator(".flash").first).to_contain_text("booked with Alex Fielder")
+    expect(page.locator(".flash").first).to_contain_text(f"booked for {monday:%a %d %b} 09:00 with Alex Fielder")
     expect(page.locator("#job-status")).to_have_text("booked")
 
     page.goto(live.url(f"/scheduling/calendar?date={monday.isoformat()}&view=week"))

@@ -106,7 +106,7 @@ def test_pages_and_the_account_timeline(app, staff_user, login, csrf_token, fiel
     job_id = int(made.headers["Location"].rstrip("/").rsplit("/", 1)[1])
     refused = client.post(f"/scheduling/jobs/{job_id}/book", data={
         **form, "technicianId": str(alex.id), "startsAt": "not a time"}, follow_redirects=True)
-    assert "startsAt: a date and time" in refused.get_data(as_text=True)
+    assert "Time: a date and time" in refused.get_data(as_text=True)
     bad = client.post("/scheduling/setup/technicians", data={**form, "name": "Q",
                                                              "workDays": "9"})
     assert bad.status_code == 422 and "ISO weekdays" in bad.get_data(as_text=True)
@@ -121,3 +121,24 @@ def test_pages_and_the_account_timeline(app, staff_user, login, csrf_token, fiel
     login(other, staff_user(["accounts.account.view"]))
     assert f"Job #{job_id}" not in other.get(f"/accounts/{ticket.account_id}").get_data(
         as_text=True)
+
+
+def test_a_drop_returns_only_to_a_calendar_page_of_this_site(app, staff_user, login,
+                                                              csrf_token, field, ticket):
+    from backhaul.plugins.scheduling import jobs
+
+    install, alex, _ = field
+    client = app.test_client()
+    login(client, staff_user(PERMS))
+    job = jobs.create_job({"typeId": install.id, "ticketId": ticket.id})
+    db.session.commit()
+    form = {"csrf_token": csrf_token(client), "technicianId": str(alex.id),
+            "startsAt": next_monday(9)[:16]}
+    for hostile in ("https://evil.example/scheduling/calendar", "//evil.example/x",
+                    "/scheduling/calendar/../../evil", "/accounts/1"):
+        refused = client.post(f"/scheduling/jobs/{job.id}/book",
+                              data={**form, "startsAt": "x", "next": hostile})
+        assert refused.headers["Location"].endswith(f"/scheduling/jobs/{job.id}"), hostile
+    moved = client.post(f"/scheduling/jobs/{job.id}/book", data={
+        **form, "next": "/scheduling/calendar?view=week"})
+    assert moved.headers["Location"].endswith("/scheduling/calendar?view=week")

@@ -20,12 +20,16 @@ NOTIFICATION_SETTINGS = {"retry_base_seconds": 0, "public_url": "http://bh.test"
 def pytest_configure(config):
     config.addinivalue_line("markers", "tickets_settings(**settings): tickets plugin "
                                        "settings for the `app` fixture of this test")
+    config.addinivalue_line("markers", "with_redis: the app sends jobs to Redis (a real RQ "
+                                       "worker runs them)")
 
 
 @pytest.fixture
 def app(make_app, request):
     marker = request.node.get_closest_marker("tickets_settings")
-    application = make_app(plugins=["notifications", "tickets"], plugin_settings={
+    config = ({"redis_url": request.getfixturevalue("redis_url")}
+              if request.node.get_closest_marker("with_redis") else {})
+    application = make_app(plugins=["notifications", "tickets"], **config, plugin_settings={
         "notifications": NOTIFICATION_SETTINGS, "tickets": dict(marker.kwargs if marker else {})})
     with application.app_context():
         yield application
