@@ -22,6 +22,8 @@ command -v softflowd >/dev/null || need_pkgs+=(softflowd)
 command -v nfcapd >/dev/null || need_pkgs+=(nfdump)
 # SNMP: Debian's net-snmp agent (run unprivileged on a high port by the poller tests)
 command -v snmpd >/dev/null || [ -x /usr/sbin/snmpd ] || need_pkgs+=(snmpd)
+# net-snmp's snmpget/snmpbulkget: the poller benchmark's yardstick
+command -v snmpbulkget >/dev/null || need_pkgs+=(snmp)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     echo "==> installing test peers: ${need_pkgs[*]}"
