@@ -29,6 +29,13 @@ type PollerTemplate {
   lossWarning: Float! rttWarning: Float!
   snmpEnabled: Boolean! snmpCommunity: String! snmpPort: Int! snmpTimeout: Float!
   oids: [PollerOid!]!
+  "Walk ifXTable/ifTable: per-interface in/out bit/s (metrics if.<name>.in/out)."
+  snmpInterfaces: Boolean!
+  "2c or 3 (USM authPriv)."
+  snmpVersion: String!
+  v3User: String! v3Auth: String! v3Priv: String!
+  "Whether both v3 keys are stored (they are never shown back)."
+  v3KeysSet: Boolean!
   appliedTo: [PollerApplied!]!
 }
 
@@ -47,6 +54,16 @@ input PollerTemplateInput {
   lossWarning: Float rttWarning: Float
   snmpEnabled: Boolean snmpCommunity: String snmpPort: Int snmpTimeout: Float
   oids: [PollerOidInput!]
+  snmpInterfaces: Boolean
+  "2c or 3; v3 needs v3User and both keys (8-128 characters; omitted keys are kept)."
+  snmpVersion: String
+  v3User: String
+  "SHA, SHA-224, SHA-256, SHA-384 or SHA-512."
+  v3Auth: String
+  v3AuthKey: String
+  "AES-128, AES-192 or AES-256."
+  v3Priv: String
+  v3PrivKey: String
 }
 
 type PollerTemplatePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! template: PollerTemplate }
@@ -76,7 +93,10 @@ CAMEL = {"icmpEnabled": "icmp_enabled", "icmpCount": "icmp_count",
          "icmpInterval": "icmp_interval", "icmpTimeout": "icmp_timeout",
          "lossWarning": "loss_warning", "rttWarning": "rtt_warning",
          "snmpEnabled": "snmp_enabled", "snmpCommunity": "snmp_community",
-         "snmpPort": "snmp_port", "snmpTimeout": "snmp_timeout"}
+         "snmpPort": "snmp_port", "snmpTimeout": "snmp_timeout",
+         "snmpInterfaces": "snmp_interfaces", "snmpVersion": "snmp_version",
+         "v3User": "v3_user", "v3Auth": "v3_auth", "v3Priv": "v3_priv",
+         "v3AuthKey": "v3_auth_key", "v3PrivKey": "v3_priv_key"}
 query = QueryType()
 mutation = MutationType()
 template_type = ObjectType("PollerTemplate")
@@ -84,7 +104,21 @@ state_type = ObjectType("PollerState")
 applied_type = ObjectType("PollerApplied")
 oid_type = ObjectType("PollerOid")
 for _name, _attr in CAMEL.items():
-    template_type.set_alias(_name, _attr)
+    if not _name.endswith("Key"):
+        template_type.set_alias(_name, _attr)
+
+
+@template_type.field("v3KeysSet")
+def resolve_v3_keys_set(obj: Template, _i):
+    if not obj.v3_secrets:
+        return False
+    from backhaul.sdk.instances import SecretsUnreadable, decrypt_json
+
+    try:
+        keys = decrypt_json(obj.v3_secrets)
+    except SecretsUnreadable:
+        return False
+    return bool(keys.get("auth_key") and keys.get("priv_key"))
 state_type.set_alias("changedAt", "changed_at")
 state_type.set_alias("polledAt", "polled_at")
 state_type.set_alias("rttMs", "rtt_ms")

@@ -16,7 +16,15 @@ from datetime import UTC, datetime
 
 from backhaul.sdk import Service, Shard, current_plugin_settings, db
 
-from .snmp_icmp import icmp, snmp_get
+from .snmp_icmp import (
+    SnmpResult,
+    icmp,
+    snmp_get,
+    snmp_get_v3,
+    snmp_interfaces,
+    snmp_walk,
+    snmp_walk_v3,
+)
 from .store import PollResult, prune, write_batch
 from .targets import Target, load_targets
 
@@ -32,16 +40,41 @@ async def poll_target(target: Target) -> PollResult:
             jobs["icmp"] = icmp(target.host, tpl.icmp_count, tpl.icmp_interval,
                                 tpl.icmp_timeout)
         if tpl.snmp_enabled and "snmp" not in jobs:
-            oids = {o["name"]: o["oid"] for t in target.templates if t.snmp_enabled
-                    for o in t.oids}
-            jobs["snmp"] = snmp_get(target.host, tpl.snmp_port, tpl.snmp_community, oids,
-                                    tpl.snmp_timeout)
+            jobs["snmp"] = _snmp(target, tpl)
     answers = await asyncio.gather(*jobs.values(), return_exceptions=True)
     for kind, answer in zip(jobs, answers, strict=True):
         if isinstance(answer, BaseException):
             result.errors.append(f"{kind}: {type(answer).__name__}: {answer}")
         else:
             setattr(result, kind, answer)
+    return result
+
+
+async def _snmp(target: Target, tpl) -> SnmpResult:
+    """The first SNMP template's agent settings (version, credentials) for every SNMP
+    template's OIDs, and the interface table when any template asks for it."""
+    oids = {o["name"]: o["oid"] for t in target.templates if t.snmp_enabled for o in t.oids}
+    if tpl.version == "3":
+        result = await snmp_get_v3(target.host, tpl.snmp_port, tpl.usm or ("",) * 5, oids,
+                                   tpl.snmp_timeout)
+
+        async def walk(base):
+            return await snmp_walk_v3(target.host, tpl.snmp_port, tpl.usm or ("",) * 5,
+                                      base, tpl.snmp_timeout)
+    else:
+        result = await snmp_get(target.host, tpl.snmp_port, tpl.snmp_community, oids,
+                                tpl.snmp_timeout)
+
+        async def walk(base):
+            return await snmp_walk(target.host, tpl.snmp_port, tpl.snmp_community, base,
+                                   tpl.snmp_timeout)
+    unreachable = result.error.startswith(("No SNMP response", "SNMPv3"))
+    if any(t.interfaces for t in target.templates if t.snmp_enabled) and not unreachable:
+        values, error = await snmp_interfaces(walk)
+        result.values.update(values)
+        if error:
+            result.error = "; ".join(filter(None, [result.error, f"interfaces: {error}"]))
+        result.interfaces = True
     return result
 
 

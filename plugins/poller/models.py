@@ -35,6 +35,15 @@ class Template(db.Model):
     snmp_port: Mapped[int] = mapped_column(default=161)
     snmp_timeout: Mapped[float] = mapped_column(sa.Float, default=1.0)
     oids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: walk ifXTable/ifTable: per-interface in/out bit/s (64-bit HC counters when present)
+    snmp_interfaces: Mapped[bool] = mapped_column(default=False)
+    #: "2c" (community) or "3" (USM authPriv: user, SHA-2 auth, AES privacy)
+    snmp_version: Mapped[str] = mapped_column(sa.String(4), default="2c")
+    v3_user: Mapped[str] = mapped_column(sa.String(64), default="")
+    v3_auth: Mapped[str] = mapped_column(sa.String(16), default="SHA-256")
+    v3_priv: Mapped[str] = mapped_column(sa.String(16), default="AES-128")
+    #: {"auth_key", "priv_key"} encrypted with the instance's secrets keys; never shown back
+    v3_secrets: Mapped[str] = mapped_column(sa.Text, default="")
 
 
 class Applied(db.Model):

@@ -40,15 +40,20 @@ def template_form(template_id: int | None = None):
     row = db.session.get(Template, template_id) if template_id else None
     if template_id and row is None:
         abort(404)
+    from .snmp_icmp import AUTH, PRIV
+
     return render_template("poller/template.html", template=row,
-                           defaults=service.DEFAULTS,
+                           defaults=service.DEFAULTS, auths=AUTH, privs=PRIV,
                            oids_json=json.dumps(row.oids if row else [], indent=1))
 
 
 def _form_values(form) -> dict:
-    values = {k: form.get(k) or None for k in ("name", *service.NUMBERS, "snmp_community")}
-    values["icmp_enabled"] = bool(form.get("icmp_enabled"))
-    values["snmp_enabled"] = bool(form.get("snmp_enabled"))
+    values = {k: form.get(k) or None for k in ("name", *service.NUMBERS, "snmp_community",
+                                               "snmp_version", "v3_auth", "v3_priv",
+                                               "v3_auth_key", "v3_priv_key")}
+    values["v3_user"] = form.get("v3_user", "")
+    for flag in ("icmp_enabled", "snmp_enabled", "snmp_interfaces"):
+        values[flag] = bool(form.get(flag))
     try:
         values["oids"] = json.loads(form.get("oids") or "[]")
     except ValueError:
