@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from marshmallow import Schema, fields, validate
 
-from backhaul.sdk import MenuItem, PeriodicJob, Permission, PluginMeta, hookimpl
+from backhaul.sdk import AccountPanel, MenuItem, PeriodicJob, Permission, PluginMeta, hookimpl
 
 from . import hookspecs, models  # noqa: F401  (register the tables)
 
@@ -71,6 +71,21 @@ def register_blueprints(app):
     from .views import bp
 
     return [bp]
+
+
+@hookimpl(optionalhook=True)
+def notification_event_types():  # published by the notifications plugin, when enabled
+    from .affected import event_types
+
+    return event_types()
+
+
+@hookimpl
+def account_panels():
+    from .views import render_account_panel
+
+    return [AccountPanel("poller.outages", "Outages", render_account_panel,
+                         permission="poller.view", order=40)]
 
 
 @hookimpl

@@ -11,7 +11,7 @@ from backhaul.sdk.graphql import (
     parse_id,
 )
 
-from . import service
+from . import affected, service
 from .models import Applied, Template
 
 SDL = '''
@@ -44,6 +44,12 @@ type PollerState { target: String! name: String! state: String! reason: String!
   changedAt: DateTime polledAt: DateTime loss: Float rttMs: Float levels: JSON! }
 
 type PollerSample { at: DateTime! value: Float text: String }
+
+"An account whose services run through a device that is down."
+type PollerAffected { target: String! accountId: ID! subscriptionIds: [ID!]!
+  since: DateTime! notifiedAt: DateTime }
+
+type PollerNoticePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! notified: Int }
 
 input PollerOidInput { name: String! oid: String! type: String = "gauge" unit: String
   warning: Float critical: Float hysteresis: Float }
@@ -79,7 +85,15 @@ extend type Query {
     @requires(permission: "poller.view")
 }
 
+extend type Query {
+  "Accounts affected by down devices (a target's, or an account's); at most 1000."
+  pollerAffected(target: String, accountId: ID, first: Int = 200): [PollerAffected!]!
+    @requires(permission: "poller.view")
+}
+
 extend type Mutation {
+  "Queue the outage notice (notifications plugin) to the accounts affected by a down target, once per outage."
+  pollerSendOutageNotice(target: String!): PollerNoticePayload! @requires(permission: "poller.manage")
   pollerCreateTemplate(input: PollerTemplateInput!): PollerTemplatePayload! @requires(permission: "poller.manage")
   pollerUpdateTemplate(id: ID!, input: PollerTemplateInput!): PollerTemplatePayload! @requires(permission: "poller.manage")
   pollerDeleteTemplate(id: ID!): PollerDeletePayload! @requires(permission: "poller.manage")
@@ -123,6 +137,22 @@ state_type.set_alias("changedAt", "changed_at")
 state_type.set_alias("polledAt", "polled_at")
 state_type.set_alias("rttMs", "rtt_ms")
 applied_type.set_alias("templateId", "template_id")
+affected_type = ObjectType("PollerAffected")
+affected_type.set_alias("accountId", "account_id")
+affected_type.set_alias("subscriptionIds", "subscriptions")
+affected_type.set_alias("notifiedAt", "notified_at")
+
+
+@query.field("pollerAffected")
+def resolve_affected(_o, _i, target=None, accountId=None, first=200):  # noqa: N803
+    account = parse_id(accountId, "accountId") if accountId is not None else None
+    return affected.listing(target, account, first)
+
+
+@mutation.field("pollerSendOutageNotice")
+@mutation_payload
+def resolve_notice(_o, _i, target):
+    return {"notified": affected.send_notice(target)}
 
 
 @oid_type.field("unit")
@@ -197,4 +227,4 @@ def resolve_unapply(_o, _i, id):  # noqa: A002
 
 def contribution() -> GraphQLContribution:
     return GraphQLContribution(SDL, (query, mutation, template_type, state_type,
-                                     applied_type, oid_type))
+                                     applied_type, oid_type, affected_type))

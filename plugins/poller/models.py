@@ -96,3 +96,20 @@ class Sample(db.Model):
     at: Mapped[datetime] = mapped_column(TS)
     value: Mapped[float | None] = mapped_column(sa.Float)
     text: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+class Affected(db.Model):
+    """An account whose data services run through a device that is down (one row per
+    device and account, from the poll that saw it go down until the one that saw it back)."""
+
+    __tablename__ = "poller_affected"
+    __table_args__ = (sa.UniqueConstraint("target", "account_id", name="uq_poller_affected"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(sa.String(40))
+    account_id: Mapped[int] = mapped_column(index=True)
+    #: the subscription ids routed through the device
+    subscriptions: Mapped[list] = mapped_column(sa.JSON, default=list)
+    since: Mapped[datetime] = mapped_column(TS)
+    #: when the outage notice went to the account's contacts (once per outage)
+    notified_at: Mapped[datetime | None] = mapped_column(TS)

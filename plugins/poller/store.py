@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from backhaul.sdk import call_hook, current_plugin_settings, db, plugin_enabled
 
-from . import logic
+from . import affected, logic
 from .models import Sample, TargetState
 from .snmp_icmp import IcmpResult, SnmpResult
 from .targets import Target
@@ -112,6 +112,10 @@ def _one(result: PollResult, samples: list[dict]):
     if state == old:
         return None
     row.state, row.changed_at = state, at
+    if state == "down":
+        affected.mark(target.key, at)
+    elif old == "down":
+        affected.clear(target.key)
     _announce(target, old, state, row.reason, at)
     return target.key, old, state
 

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from backhaul.sdk import db, permission_required
 from backhaul.sdk.graphql import FieldErrors
 
-from . import service
+from . import affected, service
 from .charts import svg_chart
 from .models import Applied, TargetState, Template
 
@@ -132,4 +132,25 @@ def target(target: str):
         samples = [s for s in service.history(row.target, metric, hours) if s.value is not None]
         charts.append((metric, svg_chart([(s.at.timestamp(), s.value) for s in samples],
                                          metric)))
-    return render_template("poller/target.html", state=row, charts=charts, hours=hours)
+    return render_template("poller/target.html", state=row, charts=charts, hours=hours,
+                           affected=affected.listing(target=row.target))
+
+
+@bp.post("/targets/<target>/notice")
+@permission_required("poller.manage")
+def outage_notice(target: str):
+    try:
+        sent = affected.send_notice(target)
+        db.session.commit()
+        flash(f"Outage notice queued for {sent} account(s).", "success")
+    except FieldErrors as exc:
+        db.session.rollback()
+        flash(_message(exc), "error")
+    return redirect(url_for(".target", target=target[:40]))
+
+
+def render_account_panel(account) -> str:
+    rows = affected.listing(account_id=account.id, limit=20)
+    names = {s.target: s.name for s in db.session.scalars(sa.select(TargetState).where(
+        TargetState.target.in_({r.target for r in rows})))} if rows else {}
+    return render_template("poller/_account_panel.html", rows=rows, names=names)

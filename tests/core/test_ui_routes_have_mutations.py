@@ -63,6 +63,7 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "poller.template_delete": ("pollerDeleteTemplate",),
     "poller.apply": ("pollerApplyTemplate",),
     "poller.unapply": ("pollerUnapplyTemplate",),
+    "poller.outage_notice": ("pollerSendOutageNotice",),
     "usage.set_source": ("usageSetSource",),
     "network.service_credentials": ("networkSetCredentials",),
     "network.service_reveal": ("networkRevealPassword",),
