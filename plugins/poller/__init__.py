@@ -31,6 +31,13 @@ class Settings(Schema):
     retention_days = fields.Int(load_default=30, validate=validate.Range(1, 3650))
     flush_seconds = fields.Float(load_default=1.0, validate=validate.Range(0.05, 60))
     reload_seconds = fields.Float(load_default=30.0, validate=validate.Range(1, 3600))
+    #: where results wait while the database is unreachable ("": <instance>/poller-spool)
+    spool_dir = fields.Str(load_default="", validate=validate.Length(max=500))
+    spool_max_mb = fields.Int(load_default=512, validate=validate.Range(1, 100_000))
+    #: samples kept at full resolution; then 5-minute averages until ``five_minute_days``,
+    #: then hourly averages until ``retention_days``
+    raw_hours = fields.Int(load_default=48, validate=validate.Range(1, 24 * 365))
+    five_minute_days = fields.Int(load_default=14, validate=validate.Range(1, 3650))
 
 
 META = PluginMeta(name="poller", depends_on=("network",),
@@ -54,9 +61,10 @@ def long_running_services():
 
 @hookimpl
 def periodic_jobs(context):
-    from .jobs import prune_samples
+    from .jobs import downsample_samples, prune_samples
 
-    return [PeriodicJob("poller.prune_samples", prune_samples, timedelta(hours=6))]
+    return [PeriodicJob("poller.prune_samples", prune_samples, timedelta(hours=6)),
+            PeriodicJob("poller.downsample", downsample_samples, timedelta(minutes=15))]
 
 
 @hookimpl

@@ -96,6 +96,8 @@ class Sample(db.Model):
     at: Mapped[datetime] = mapped_column(TS)
     value: Mapped[float | None] = mapped_column(sa.Float)
     text: Mapped[str | None] = mapped_column(sa.String(255))
+    #: 0: as polled; 300 / 3600: the average of the 5-minute / hour starting at ``at``
+    resolution: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Affected(db.Model):
