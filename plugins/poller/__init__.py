@@ -61,10 +61,11 @@ def long_running_services():
 
 @hookimpl
 def periodic_jobs(context):
-    from .jobs import downsample_samples, prune_samples
+    from .jobs import discover_hosts, downsample_samples, prune_samples
 
     return [PeriodicJob("poller.prune_samples", prune_samples, timedelta(hours=6)),
-            PeriodicJob("poller.downsample", downsample_samples, timedelta(minutes=15))]
+            PeriodicJob("poller.downsample", downsample_samples, timedelta(minutes=15)),
+            PeriodicJob("poller.discover", discover_hosts, timedelta(minutes=30))]
 
 
 @hookimpl

@@ -11,7 +11,7 @@ from backhaul.sdk.graphql import (
     parse_id,
 )
 
-from . import affected, service
+from . import affected, discovery, service
 from .models import Applied, Template
 
 SDL = '''
@@ -48,6 +48,11 @@ type PollerSample { at: DateTime! value: Float text: String }
 "An account whose services run through a device that is down."
 type PollerAffected { target: String! accountId: ID! subscriptionIds: [ID!]!
   since: DateTime! notifiedAt: DateTime }
+
+"A host that answered ICMP on a scanned subnet; polled as host:<address> by the subnet's templates."
+type PollerHost { address: String! subnet: String! firstSeen: DateTime! lastSeen: DateTime! rttMs: Float }
+
+type PollerDiscoverPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! hosts: [PollerHost!] }
 
 type PollerNoticePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! notified: Int }
 
@@ -89,15 +94,19 @@ extend type Query {
   "Accounts affected by down devices (a target's, or an account's); at most 1000."
   pollerAffected(target: String, accountId: ID, first: Int = 200): [PollerAffected!]!
     @requires(permission: "poller.view")
+  "Hosts found by discovery (optionally of one subnet); at most 5000."
+  pollerHosts(subnet: String, first: Int = 200): [PollerHost!]! @requires(permission: "poller.view")
 }
 
 extend type Mutation {
+  "Ping every address of an IPv4 subnet (at most a /24) now and record the hosts that answer."
+  pollerDiscover(subnet: String!): PollerDiscoverPayload! @requires(permission: "poller.manage")
   "Queue the outage notice (notifications plugin) to the accounts affected by a down target, once per outage."
   pollerSendOutageNotice(target: String!): PollerNoticePayload! @requires(permission: "poller.manage")
   pollerCreateTemplate(input: PollerTemplateInput!): PollerTemplatePayload! @requires(permission: "poller.manage")
   pollerUpdateTemplate(id: ID!, input: PollerTemplateInput!): PollerTemplatePayload! @requires(permission: "poller.manage")
   pollerDeleteTemplate(id: ID!): PollerDeletePayload! @requires(permission: "poller.manage")
-  "Apply a template: kind role (value: the role), device (the device id) or model (\\"Manufacturer Model\\")."
+  "Apply a template: kind role (value: the role), device (the device id), model (\\"Manufacturer Model\\") or subnet (a CIDR: its discovered hosts)."
   pollerApplyTemplate(templateId: ID!, kind: String!, value: String!): PollerAppliedPayload! @requires(permission: "poller.manage")
   pollerUnapplyTemplate(id: ID!): PollerDeletePayload! @requires(permission: "poller.manage")
 }
@@ -147,6 +156,23 @@ affected_type.set_alias("notifiedAt", "notified_at")
 def resolve_affected(_o, _i, target=None, accountId=None, first=200):  # noqa: N803
     account = parse_id(accountId, "accountId") if accountId is not None else None
     return affected.listing(target, account, first)
+
+
+host_type = ObjectType("PollerHost")
+host_type.set_alias("firstSeen", "first_seen")
+host_type.set_alias("lastSeen", "last_seen")
+host_type.set_alias("rttMs", "rtt_ms")
+
+
+@query.field("pollerHosts")
+def resolve_hosts(_o, _i, subnet=None, first=200):
+    return discovery.hosts(first, subnet[:50] if subnet else None)
+
+
+@mutation.field("pollerDiscover")
+@mutation_payload
+def resolve_discover(_o, _i, subnet):
+    return {"hosts": discovery.scan(subnet[:50])}
 
 
 @mutation.field("pollerSendOutageNotice")
@@ -227,4 +253,4 @@ def resolve_unapply(_o, _i, id):  # noqa: A002
 
 def contribution() -> GraphQLContribution:
     return GraphQLContribution(SDL, (query, mutation, template_type, state_type,
-                                     applied_type, oid_type, affected_type))
+                                     applied_type, oid_type, affected_type, host_type))

@@ -21,3 +21,11 @@ def downsample_samples() -> dict:
     settings = _settings()
     return downsample(utcnow(), settings.get("raw_hours", 48),
                       settings.get("five_minute_days", 14))
+
+
+def discover_hosts() -> int:
+    """Scan the subnets templates are applied to; new hosts are polled from the next
+    target reload."""
+    from .discovery import scan_applied
+
+    return scan_applied()

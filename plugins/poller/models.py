@@ -115,3 +115,16 @@ class Affected(db.Model):
     since: Mapped[datetime] = mapped_column(TS)
     #: when the outage notice went to the account's contacts (once per outage)
     notified_at: Mapped[datetime | None] = mapped_column(TS)
+
+
+class Host(db.Model):
+    """A host that answered ICMP on a scanned subnet (discovery); polled as
+    ``host:<address>`` by the templates applied to the subnet."""
+
+    __tablename__ = "poller_host"
+
+    address: Mapped[str] = mapped_column(sa.String(45), primary_key=True)
+    subnet: Mapped[str] = mapped_column(sa.String(50))
+    first_seen: Mapped[datetime] = mapped_column(TS)
+    last_seen: Mapped[datetime] = mapped_column(TS)
+    rtt_ms: Mapped[float | None] = mapped_column(sa.Float)

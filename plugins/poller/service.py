@@ -14,7 +14,7 @@ from .models import Applied, Sample, TargetState, Template
 OID_RE = re.compile(r"^\.?[0-2](\.\d{1,10}){1,127}$")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 TYPES = ("gauge", "counter", "string")
-KINDS = ("role", "device", "model")
+KINDS = ("role", "device", "model", "subnet")
 MAX_OIDS = 100
 NUMBERS = {"interval": (10, 86_400), "icmp_count": (1, 20), "icmp_interval": (0.05, 5.0),
            "icmp_timeout": (0.1, 10.0), "loss_warning": (0, 100), "rtt_warning": (0, 60_000),
@@ -146,8 +146,12 @@ def apply_template(template_id: int, kind: str, value: str) -> Applied:
     if kind not in KINDS:
         raise FieldErrors({"kind": [f"one of {', '.join(KINDS)}"]})
     value = str(value or "").strip()
+    if kind == "subnet":
+        from .discovery import parse_subnet
+
+        value = str(parse_subnet(value, "value"))
     if not 1 <= len(value) <= 200 or (kind == "device" and not value.isdigit()):
-        raise FieldErrors({"value": ["a role, a device id or 'Manufacturer Model'"]})
+        raise FieldErrors({"value": ["a role, a device id, 'Manufacturer Model' or a subnet"]})
     row = db.session.scalar(sa.select(Applied).where(
         Applied.template_id == template_id, Applied.kind == kind, Applied.value == value))
     if row is None:

@@ -92,4 +92,27 @@ def load_targets() -> list[Target]:
                 found.append(Target(f"item:{item.id}", f"{item.manufacturer} {item.model} "
                                     f"#{item.id}", item.management_address, None,
                                     tuple(chosen)))
+    found += _discovered(by, {t.host for t in found})
     return found
+
+
+def _discovered(by: dict, taken: set[str]) -> list[Target]:
+    """Hosts found on subnets a template is applied to (not already a device's address)."""
+    import ipaddress
+
+    from .models import Host
+
+    subnets = [(ipaddress.ip_network(v), tpls) for (k, v), tpls in by.items()
+               if k == "subnet"]
+    if not subnets:
+        return []
+    out = []
+    for host in db.session.scalars(sa.select(Host).order_by(Host.address)):
+        if host.address in taken:
+            continue
+        address = ipaddress.ip_address(host.address)
+        chosen = [t for net, tpls in subnets if address in net for t in tpls]
+        if chosen:
+            out.append(Target(f"host:{host.address}", host.address, host.address,
+                              host.subnet, tuple({t.id: t for t in chosen}.values())))
+    return out

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from backhaul.sdk import db, permission_required
 from backhaul.sdk.graphql import FieldErrors
 
-from . import affected, service
+from . import affected, discovery, service
 from .charts import svg_chart
 from .models import Applied, TargetState, Template
 
@@ -30,7 +30,21 @@ def index():
     templates = db.session.scalars(sa.select(Template).order_by(Template.name)).all()
     applied = db.session.scalars(sa.select(Applied).order_by(Applied.id)).all()
     return render_template("poller/index.html", states=service.states(),
-                           templates=templates, applied=applied, kinds=service.KINDS)
+                           templates=templates, applied=applied, kinds=service.KINDS,
+                           hosts=discovery.hosts(500))
+
+
+@bp.post("/discover")
+@permission_required("poller.manage")
+def discover():
+    try:
+        found = discovery.scan(request.form.get("subnet", "")[:50])
+        db.session.commit()
+        flash(f"{len(found)} host(s) answered.", "success")
+    except FieldErrors as exc:
+        db.session.rollback()
+        flash(f"Not scanned: {_message(exc)}", "error")
+    return redirect(url_for(".index"))
 
 
 @bp.get("/templates/new")
