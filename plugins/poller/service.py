@@ -187,3 +187,9 @@ def history(target: str, metric: str, hours: float = 24, limit: int = 2000) -> l
 def metrics_of(target: str) -> list[str]:
     return list(db.session.scalars(sa.select(Sample.metric).where(
         Sample.target == target).distinct().order_by(Sample.metric)))
+
+
+def units() -> dict[str, str]:
+    """{OID name: unit} over every template (for chart axes)."""
+    return {o["name"]: o.get("unit") or "" for t in db.session.scalars(sa.select(Template))
+            for o in t.oids or ()}

@@ -12,10 +12,11 @@ from backhaul.sdk import db, permission_required
 from backhaul.sdk.graphql import FieldErrors
 
 from . import affected, discovery, service
-from .charts import svg_chart
+from .charts import svg_chart, unit_of
 from .models import Applied, TargetState, Template
 
-bp = Blueprint("poller", __name__, url_prefix="/poller", template_folder="templates")
+bp = Blueprint("poller", __name__, url_prefix="/poller", template_folder="templates",
+               static_folder="static", static_url_path="/static")
 
 
 def _message(exc: FieldErrors) -> str:
@@ -141,13 +142,23 @@ def target(target: str):
     if row is None:
         abort(404)
     hours = min(max(request.args.get("hours", 24, type=float) or 24, 0.1), 24 * 90)
+    units = service.units()
     charts = []
     for metric in service.metrics_of(row.target)[:30]:
         samples = [s for s in service.history(row.target, metric, hours) if s.value is not None]
         charts.append((metric, svg_chart([(s.at.timestamp(), s.value) for s in samples],
-                                         metric)))
+                                         metric, units.get(metric) or unit_of(metric))))
+    rows = affected.listing(target=row.target)
     return render_template("poller/target.html", state=row, charts=charts, hours=hours,
-                           affected=affected.listing(target=row.target))
+                           affected=rows, accounts=_accounts({r.account_id for r in rows}))
+
+
+def _accounts(ids: set[int]) -> dict:
+    from backhaul.sdk.accounts import Account
+
+    if not ids:
+        return {}
+    return {a.id: a for a in db.session.scalars(sa.select(Account).where(Account.id.in_(ids)))}
 
 
 @bp.post("/targets/<target>/notice")
