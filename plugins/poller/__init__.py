@@ -1,13 +1,16 @@
 """Poller: ICMP and SNMP monitoring of network devices and inventory items.
 
-Templates say what to poll (ICMP count/interval/timeout; SNMP v2c OIDs with gauge, counter
-→ rate or string values and warning/critical thresholds with hysteresis) and apply to
-device roles, single devices or inventory models. ``backhaul serve poller.loop [--shard
+Templates say what to poll (ICMP count/interval/timeout; SNMP v2c or v3 authPriv OIDs with
+gauge, counter → rate or string values and warning/critical thresholds with hysteresis;
+the interface table) and apply to device roles, single devices, inventory models or
+subnets (their discovered hosts). ``backhaul serve poller.loop [--shard
 I/N]`` polls; a state change (up, warning, down, flapping) calls ``device_state_changed``
 and e-mails the on-call address.
 
 Modules: logic.py (rates, levels, state, flaps — no Flask), snmp_icmp.py (the probes),
-targets.py (what to poll), loop.py (the service), store.py (writing results), graphql.py,
+snmp_wire.py (v2c BER and socket), targets.py (what to poll), loop.py (the service),
+store.py (writing results), spool.py (results on disk while the database is away),
+downsample.py, affected.py (accounts behind a down device), discovery.py, graphql.py,
 views.py, charts.py.
 """
 from __future__ import annotations
