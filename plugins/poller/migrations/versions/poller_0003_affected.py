@@ -23,9 +23,9 @@ def upgrade() -> None:
         sa.Column("since", sa.DateTime(timezone=True), nullable=False),
         sa.Column("notified_at", sa.DateTime(timezone=True), nullable=True),
         sa.UniqueConstraint("target", "account_id", name="uq_poller_affected"))
-    op.create_index("ix_poller_affected_account", "poller_affected", ["account_id"])
+    op.create_index("ix_poller_affected_account_id", "poller_affected", ["account_id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_poller_affected_account", "poller_affected")
+    op.drop_index("ix_poller_affected_account_id", "poller_affected")
     op.drop_table("poller_affected")
