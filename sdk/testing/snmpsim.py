@@ -72,7 +72,11 @@ class AgentFarm:
         self.log = open(self.folder / "snmpsim.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(self.command(), env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT)
-        self._wait_ready(timeout)
+        try:
+            self._wait_ready(timeout)
+        except BaseException:  # never leave a simulator running behind a failed start
+            self.stop()
+            raise
         return self
 
     def _wait_ready(self, timeout: float) -> None:
