@@ -21,6 +21,7 @@ HERE = Path(__file__).parent
 IN_PROCESS = ("jobs_dispatch", "graphql_list", "routeros_reconcile", "network_desired",
               "network_restore", "radius_auth", "usage_collector", "junos_reconcile")
 IN_PROCESS += ("imap_fetch",)
+IN_PROCESS += ("poller_snmp",)
 #: a script with its own command line, writing its own section of RESULTS.md
 BILLING_ARGS = {"small": ["--sizes", "2000", "--naive-sample", "500"], "full": []}
 BENCHMARKS = (*IN_PROCESS, "billing_run")

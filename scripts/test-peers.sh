@@ -24,6 +24,8 @@ command -v nfcapd >/dev/null || need_pkgs+=(nfdump)
 command -v snmpd >/dev/null || [ -x /usr/sbin/snmpd ] || need_pkgs+=(snmpd)
 # IMAP: Dovecot, run by the tickets tests in a temp folder on a loopback port
 command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] || need_pkgs+=(dovecot-imapd)
+# net-snmp's snmpget/snmpbulkget: the poller benchmark's yardstick
+command -v snmpbulkget >/dev/null || need_pkgs+=(snmp)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     echo "==> installing test peers: ${need_pkgs[*]}"

@@ -134,3 +134,13 @@ def devices_for_polling() -> list[PollTarget]:
     rows = db.session.execute(sa.select(Device, Site.name).outerjoin(
         Site, Site.id == Device.site_id).where(Device.host != "").order_by(Device.id))
     return [PollTarget(d.id, d.name, d.host, d.role, d.site_id, site) for d, site in rows]
+
+
+def accounts_on_device(device_id: int) -> list[tuple[int, int]]:
+    """(account id, subscription id) of every data service routed to ``device_id`` through
+    its credential: the services that lose their link when the device is down (the
+    poller's "accounts affected")."""
+    return [tuple(r) for r in db.session.execute(
+        sa.select(Credential.account_id, Credential.subscription_id).where(
+            Credential.device_id == device_id).order_by(Credential.account_id,
+                                                        Credential.subscription_id))]

@@ -1,13 +1,16 @@
 """Poller: ICMP and SNMP monitoring of network devices and inventory items.
 
-Templates say what to poll (ICMP count/interval/timeout; SNMP v2c OIDs with gauge, counter
-→ rate or string values and warning/critical thresholds with hysteresis) and apply to
-device roles, single devices or inventory models. ``backhaul serve poller.loop [--shard
+Templates say what to poll (ICMP count/interval/timeout; SNMP v2c or v3 authPriv OIDs with
+gauge, counter → rate or string values and warning/critical thresholds with hysteresis;
+the interface table) and apply to device roles, single devices, inventory models or
+subnets (their discovered hosts). ``backhaul serve poller.loop [--shard
 I/N]`` polls; a state change (up, warning, down, flapping) calls ``device_state_changed``
 and e-mails the on-call address.
 
 Modules: logic.py (rates, levels, state, flaps — no Flask), snmp_icmp.py (the probes),
-targets.py (what to poll), loop.py (the service), store.py (writing results), graphql.py,
+snmp_wire.py (v2c BER and socket), targets.py (what to poll), loop.py (the service),
+store.py (writing results), spool.py (results on disk while the database is away),
+downsample.py, affected.py (accounts behind a down device), discovery.py, graphql.py,
 views.py, charts.py.
 """
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import timedelta
 
 from marshmallow import Schema, fields, validate
 
-from backhaul.sdk import MenuItem, PeriodicJob, Permission, PluginMeta, hookimpl
+from backhaul.sdk import AccountPanel, MenuItem, PeriodicJob, Permission, PluginMeta, hookimpl
 
 from . import hookspecs, models  # noqa: F401  (register the tables)
 
@@ -31,6 +34,13 @@ class Settings(Schema):
     retention_days = fields.Int(load_default=30, validate=validate.Range(1, 3650))
     flush_seconds = fields.Float(load_default=1.0, validate=validate.Range(0.05, 60))
     reload_seconds = fields.Float(load_default=30.0, validate=validate.Range(1, 3600))
+    #: where results wait while the database is unreachable ("": <instance>/poller-spool)
+    spool_dir = fields.Str(load_default="", validate=validate.Length(max=500))
+    spool_max_mb = fields.Int(load_default=512, validate=validate.Range(1, 100_000))
+    #: samples kept at full resolution; then 5-minute averages until ``five_minute_days``,
+    #: then hourly averages until ``retention_days``
+    raw_hours = fields.Int(load_default=48, validate=validate.Range(1, 24 * 365))
+    five_minute_days = fields.Int(load_default=14, validate=validate.Range(1, 3650))
 
 
 META = PluginMeta(name="poller", depends_on=("network",),
@@ -54,9 +64,11 @@ def long_running_services():
 
 @hookimpl
 def periodic_jobs(context):
-    from .jobs import prune_samples
+    from .jobs import discover_hosts, downsample_samples, prune_samples
 
-    return [PeriodicJob("poller.prune_samples", prune_samples, timedelta(hours=6))]
+    return [PeriodicJob("poller.prune_samples", prune_samples, timedelta(hours=6)),
+            PeriodicJob("poller.downsample", downsample_samples, timedelta(minutes=15)),
+            PeriodicJob("poller.discover", discover_hosts, timedelta(minutes=30))]
 
 
 @hookimpl
@@ -71,6 +83,21 @@ def register_blueprints(app):
     from .views import bp
 
     return [bp]
+
+
+@hookimpl(optionalhook=True)
+def notification_event_types():  # published by the notifications plugin, when enabled
+    from .affected import event_types
+
+    return event_types()
+
+
+@hookimpl
+def account_panels():
+    from .views import render_account_panel
+
+    return [AccountPanel("poller.outages", "Outages", render_account_panel,
+                         permission="poller.view", order=40)]
 
 
 @hookimpl

@@ -11,7 +11,7 @@ from backhaul.sdk.graphql import (
     parse_id,
 )
 
-from . import service
+from . import affected, discovery, service
 from .models import Applied, Template
 
 SDL = '''
@@ -29,6 +29,13 @@ type PollerTemplate {
   lossWarning: Float! rttWarning: Float!
   snmpEnabled: Boolean! snmpCommunity: String! snmpPort: Int! snmpTimeout: Float!
   oids: [PollerOid!]!
+  "Walk ifXTable/ifTable: per-interface in/out bit/s (metrics if.<name>.in/out)."
+  snmpInterfaces: Boolean!
+  "2c or 3 (USM authPriv)."
+  snmpVersion: String!
+  v3User: String! v3Auth: String! v3Priv: String!
+  "Whether both v3 keys are stored (they are never shown back)."
+  v3KeysSet: Boolean!
   appliedTo: [PollerApplied!]!
 }
 
@@ -37,6 +44,17 @@ type PollerState { target: String! name: String! state: String! reason: String!
   changedAt: DateTime polledAt: DateTime loss: Float rttMs: Float levels: JSON! }
 
 type PollerSample { at: DateTime! value: Float text: String }
+
+"An account whose services run through a device that is down."
+type PollerAffected { target: String! accountId: ID! subscriptionIds: [ID!]!
+  since: DateTime! notifiedAt: DateTime }
+
+"A host that answered ICMP on a scanned subnet; polled as host:<address> by the subnet's templates."
+type PollerHost { address: String! subnet: String! firstSeen: DateTime! lastSeen: DateTime! rttMs: Float }
+
+type PollerDiscoverPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! hosts: [PollerHost!] }
+
+type PollerNoticePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! notified: Int }
 
 input PollerOidInput { name: String! oid: String! type: String = "gauge" unit: String
   warning: Float critical: Float hysteresis: Float }
@@ -47,6 +65,16 @@ input PollerTemplateInput {
   lossWarning: Float rttWarning: Float
   snmpEnabled: Boolean snmpCommunity: String snmpPort: Int snmpTimeout: Float
   oids: [PollerOidInput!]
+  snmpInterfaces: Boolean
+  "2c or 3; v3 needs v3User and both keys (8-128 characters; omitted keys are kept)."
+  snmpVersion: String
+  v3User: String
+  "SHA, SHA-224, SHA-256, SHA-384 or SHA-512."
+  v3Auth: String
+  v3AuthKey: String
+  "AES-128, AES-192 or AES-256."
+  v3Priv: String
+  v3PrivKey: String
 }
 
 type PollerTemplatePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! template: PollerTemplate }
@@ -62,11 +90,23 @@ extend type Query {
     @requires(permission: "poller.view")
 }
 
+extend type Query {
+  "Accounts affected by down devices (a target's, or an account's); at most 1000."
+  pollerAffected(target: String, accountId: ID, first: Int = 200): [PollerAffected!]!
+    @requires(permission: "poller.view")
+  "Hosts found by discovery (optionally of one subnet); at most 5000."
+  pollerHosts(subnet: String, first: Int = 200): [PollerHost!]! @requires(permission: "poller.view")
+}
+
 extend type Mutation {
+  "Ping every address of an IPv4 subnet (at most a /24) now and record the hosts that answer."
+  pollerDiscover(subnet: String!): PollerDiscoverPayload! @requires(permission: "poller.manage")
+  "Queue the outage notice (notifications plugin) to the accounts affected by a down target, once per outage."
+  pollerSendOutageNotice(target: String!): PollerNoticePayload! @requires(permission: "poller.manage")
   pollerCreateTemplate(input: PollerTemplateInput!): PollerTemplatePayload! @requires(permission: "poller.manage")
   pollerUpdateTemplate(id: ID!, input: PollerTemplateInput!): PollerTemplatePayload! @requires(permission: "poller.manage")
   pollerDeleteTemplate(id: ID!): PollerDeletePayload! @requires(permission: "poller.manage")
-  "Apply a template: kind role (value: the role), device (the device id) or model (\\"Manufacturer Model\\")."
+  "Apply a template: kind role (value: the role), device (the device id), model (\\"Manufacturer Model\\") or subnet (a CIDR: its discovered hosts)."
   pollerApplyTemplate(templateId: ID!, kind: String!, value: String!): PollerAppliedPayload! @requires(permission: "poller.manage")
   pollerUnapplyTemplate(id: ID!): PollerDeletePayload! @requires(permission: "poller.manage")
 }
@@ -76,7 +116,10 @@ CAMEL = {"icmpEnabled": "icmp_enabled", "icmpCount": "icmp_count",
          "icmpInterval": "icmp_interval", "icmpTimeout": "icmp_timeout",
          "lossWarning": "loss_warning", "rttWarning": "rtt_warning",
          "snmpEnabled": "snmp_enabled", "snmpCommunity": "snmp_community",
-         "snmpPort": "snmp_port", "snmpTimeout": "snmp_timeout"}
+         "snmpPort": "snmp_port", "snmpTimeout": "snmp_timeout",
+         "snmpInterfaces": "snmp_interfaces", "snmpVersion": "snmp_version",
+         "v3User": "v3_user", "v3Auth": "v3_auth", "v3Priv": "v3_priv",
+         "v3AuthKey": "v3_auth_key", "v3PrivKey": "v3_priv_key"}
 query = QueryType()
 mutation = MutationType()
 template_type = ObjectType("PollerTemplate")
@@ -84,11 +127,58 @@ state_type = ObjectType("PollerState")
 applied_type = ObjectType("PollerApplied")
 oid_type = ObjectType("PollerOid")
 for _name, _attr in CAMEL.items():
-    template_type.set_alias(_name, _attr)
+    if not _name.endswith("Key"):
+        template_type.set_alias(_name, _attr)
+
+
+@template_type.field("v3KeysSet")
+def resolve_v3_keys_set(obj: Template, _i):
+    if not obj.v3_secrets:
+        return False
+    from backhaul.sdk.instances import SecretsUnreadable, decrypt_json
+
+    try:
+        keys = decrypt_json(obj.v3_secrets)
+    except SecretsUnreadable:
+        return False
+    return bool(keys.get("auth_key") and keys.get("priv_key"))
 state_type.set_alias("changedAt", "changed_at")
 state_type.set_alias("polledAt", "polled_at")
 state_type.set_alias("rttMs", "rtt_ms")
 applied_type.set_alias("templateId", "template_id")
+affected_type = ObjectType("PollerAffected")
+affected_type.set_alias("accountId", "account_id")
+affected_type.set_alias("subscriptionIds", "subscriptions")
+affected_type.set_alias("notifiedAt", "notified_at")
+
+
+@query.field("pollerAffected")
+def resolve_affected(_o, _i, target=None, accountId=None, first=200):  # noqa: N803
+    account = parse_id(accountId, "accountId") if accountId is not None else None
+    return affected.listing(target, account, first)
+
+
+host_type = ObjectType("PollerHost")
+host_type.set_alias("firstSeen", "first_seen")
+host_type.set_alias("lastSeen", "last_seen")
+host_type.set_alias("rttMs", "rtt_ms")
+
+
+@query.field("pollerHosts")
+def resolve_hosts(_o, _i, subnet=None, first=200):
+    return discovery.hosts(first, subnet[:50] if subnet else None)
+
+
+@mutation.field("pollerDiscover")
+@mutation_payload
+def resolve_discover(_o, _i, subnet):
+    return {"hosts": discovery.scan(subnet[:50])}
+
+
+@mutation.field("pollerSendOutageNotice")
+@mutation_payload
+def resolve_notice(_o, _i, target):
+    return {"notified": affected.send_notice(target)}
 
 
 @oid_type.field("unit")
@@ -163,4 +253,4 @@ def resolve_unapply(_o, _i, id):  # noqa: A002
 
 def contribution() -> GraphQLContribution:
     return GraphQLContribution(SDL, (query, mutation, template_type, state_type,
-                                     applied_type, oid_type))
+                                     applied_type, oid_type, affected_type, host_type))

@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from datetime import UTC, datetime
 
 from backhaul.sdk import Service, Shard, current_plugin_settings, db
 
-from .snmp_icmp import icmp, snmp_get
+from .snmp_icmp import (
+    SnmpResult,
+    icmp,
+    snmp_get,
+    snmp_get_v3,
+    snmp_interfaces,
+    snmp_walk,
+    snmp_walk_v3,
+)
+from .spool import Spool
 from .store import PollResult, prune, write_batch
 from .targets import Target, load_targets
 
@@ -32,10 +42,7 @@ async def poll_target(target: Target) -> PollResult:
             jobs["icmp"] = icmp(target.host, tpl.icmp_count, tpl.icmp_interval,
                                 tpl.icmp_timeout)
         if tpl.snmp_enabled and "snmp" not in jobs:
-            oids = {o["name"]: o["oid"] for t in target.templates if t.snmp_enabled
-                    for o in t.oids}
-            jobs["snmp"] = snmp_get(target.host, tpl.snmp_port, tpl.snmp_community, oids,
-                                    tpl.snmp_timeout)
+            jobs["snmp"] = _snmp(target, tpl)
     answers = await asyncio.gather(*jobs.values(), return_exceptions=True)
     for kind, answer in zip(jobs, answers, strict=True):
         if isinstance(answer, BaseException):
@@ -45,11 +52,49 @@ async def poll_target(target: Target) -> PollResult:
     return result
 
 
+async def _snmp(target: Target, tpl) -> SnmpResult:
+    """The first SNMP template's agent settings (version, credentials) for every SNMP
+    template's OIDs, and the interface table when any template asks for it."""
+    oids = {o["name"]: o["oid"] for t in target.templates if t.snmp_enabled for o in t.oids}
+    if tpl.version == "3":
+        result = await snmp_get_v3(target.host, tpl.snmp_port, tpl.usm or ("",) * 5, oids,
+                                   tpl.snmp_timeout)
+
+        async def walk(base):
+            return await snmp_walk_v3(target.host, tpl.snmp_port, tpl.usm or ("",) * 5,
+                                      base, tpl.snmp_timeout)
+    else:
+        result = await snmp_get(target.host, tpl.snmp_port, tpl.snmp_community, oids,
+                                tpl.snmp_timeout)
+
+        async def walk(base):
+            return await snmp_walk(target.host, tpl.snmp_port, tpl.snmp_community, base,
+                                   tpl.snmp_timeout)
+    unreachable = result.error.startswith(("No SNMP response", "SNMPv3"))
+    if any(t.interfaces for t in target.templates if t.snmp_enabled) and not unreachable:
+        values, error = await snmp_interfaces(walk)
+        result.values.update(values)
+        if error:
+            result.error = "; ".join(filter(None, [result.error, f"interfaces: {error}"]))
+        result.interfaces = True
+    return result
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (a dead connection: the session starts afresh)
+        db.session.remove()
+
+
 class PollLoop:
     """The scheduling core, separate from the service for tests: ``tick()`` starts every
     due target that is not in flight; finished results wait in ``done`` for ``flush()``."""
 
-    def __init__(self, concurrency: int = 50, poll=poll_target):
+    def __init__(self, concurrency: int = 50, poll=poll_target, spool: Spool | None = None):
+        self.spool = spool
+        #: the current targets by key (what spooled results are written against)
+        self.targets: dict[str, Target] = {}
         self.semaphore = asyncio.Semaphore(concurrency)
         self.poll = poll
         self.in_flight: set[str] = set()
@@ -87,12 +132,37 @@ class PollLoop:
             self.in_flight.discard(target.key)
 
     def flush(self) -> int:
+        """Write the finished results in one transaction. With a ``spool``, a batch that
+        cannot be written goes to disk and waits there, and new batches queue behind it
+        until the database takes them again (in poll order)."""
         batch, self.done = self.done, []
+        if self.spool is None:
+            return self._write_kept(batch)
+        if batch and len(self.spool):
+            self.spool.put(batch)
+            batch = []
+        written = 0
+        try:
+            if len(self.spool):
+                written += self.spool.drain(write_batch, self.targets)
+            if batch:
+                write_batch(batch)
+                written += len(batch)
+        except Exception as exc:  # noqa: BLE001  (the database is away: keep on disk)
+            _rollback()
+            if batch:
+                self.spool.put(batch)
+            log.warning("poll results not written (%s: %s); %d batch(es) spooled on disk",
+                        type(exc).__name__, str(exc)[:200], len(self.spool))
+        self.written += written
+        return written
+
+    def _write_kept(self, batch: list[PollResult]) -> int:
         if batch:
             try:
                 write_batch(batch)
             except Exception:
-                db.session.rollback()
+                _rollback()
                 log.exception("writing %d poll results failed; kept for the next flush",
                               len(batch))
                 self.done = batch + self.done
@@ -103,6 +173,14 @@ class PollLoop:
     async def drain(self) -> None:
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+
+def _spool(settings: dict) -> Spool:
+    from flask import current_app
+
+    folder = settings.get("spool_dir") or os.path.join(current_app.instance_path,
+                                                       "poller-spool")
+    return Spool(folder, int(settings.get("spool_max_mb", 512)) * 2**20)
 
 
 class PollerService(Service):
@@ -118,27 +196,42 @@ class PollerService(Service):
 
     async def _main(self, stop: threading.Event, shard: Shard) -> None:
         settings = current_plugin_settings("poller") or {}
-        self.loop = PollLoop(settings.get("concurrency", 50))
+        self.loop = PollLoop(settings.get("concurrency", 50), spool=_spool(settings))
         targets: list[Target] = []
         loaded = pruned = 0.0
         while not stop.is_set():
             now = time.monotonic()
             if now - loaded > settings.get("reload_seconds", 30):
-                targets = [t for t in load_targets() if shard.owns(t.key)]
-                db.session.commit()
-                self.targets, loaded = len(targets), now
+                targets, loaded = self._reload(shard, targets), now
             if now - pruned > 3600:
-                prune(datetime.now(UTC), settings.get("retention_days", 30))
-                pruned = now
+                try:
+                    prune(datetime.now(UTC), settings.get("retention_days", 30))
+                    pruned = now
+                except Exception:  # noqa: BLE001  (database away: try again later)
+                    _rollback()
             self.loop.tick(targets, now)
             await asyncio.sleep(settings.get("flush_seconds", 1.0))
             self.loop.flush()
         await self.loop.drain()
         self.loop.flush()
 
+    def _reload(self, shard: Shard, targets: list[Target]) -> list[Target]:
+        """This shard's targets; the last known ones while the database is away."""
+        try:
+            targets = [t for t in load_targets() if shard.owns(t.key)]
+            db.session.commit()
+        except Exception as exc:  # noqa: BLE001
+            _rollback()
+            log.warning("targets not reloaded (%s); polling the last known %d",
+                        type(exc).__name__, len(targets))
+        self.targets = len(targets)
+        self.loop.targets = {t.key: t for t in targets}
+        return targets
+
     def health(self) -> dict:
         loop = self.loop
         if loop is None:
             return {}
         return {"targets": self.targets, "polls": loop.polls, "written": loop.written,
+                "spooled_batches": len(loop.spool) if loop.spool else 0,
                 "in_flight": len(loop.in_flight), "skipped_overlaps": loop.skipped}

@@ -35,6 +35,15 @@ class Template(db.Model):
     snmp_port: Mapped[int] = mapped_column(default=161)
     snmp_timeout: Mapped[float] = mapped_column(sa.Float, default=1.0)
     oids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: walk ifXTable/ifTable: per-interface in/out bit/s (64-bit HC counters when present)
+    snmp_interfaces: Mapped[bool] = mapped_column(default=False)
+    #: "2c" (community) or "3" (USM authPriv: user, SHA-2 auth, AES privacy)
+    snmp_version: Mapped[str] = mapped_column(sa.String(4), default="2c")
+    v3_user: Mapped[str] = mapped_column(sa.String(64), default="")
+    v3_auth: Mapped[str] = mapped_column(sa.String(16), default="SHA-256")
+    v3_priv: Mapped[str] = mapped_column(sa.String(16), default="AES-128")
+    #: {"auth_key", "priv_key"} encrypted with the instance's secrets keys; never shown back
+    v3_secrets: Mapped[str] = mapped_column(sa.Text, default="")
 
 
 class Applied(db.Model):
@@ -87,3 +96,35 @@ class Sample(db.Model):
     at: Mapped[datetime] = mapped_column(TS)
     value: Mapped[float | None] = mapped_column(sa.Float)
     text: Mapped[str | None] = mapped_column(sa.String(255))
+    #: 0: as polled; 300 / 3600: the average of the 5-minute / hour starting at ``at``
+    resolution: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class Affected(db.Model):
+    """An account whose data services run through a device that is down (one row per
+    device and account, from the poll that saw it go down until the one that saw it back)."""
+
+    __tablename__ = "poller_affected"
+    __table_args__ = (sa.UniqueConstraint("target", "account_id", name="uq_poller_affected"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(sa.String(40))
+    account_id: Mapped[int] = mapped_column(index=True)
+    #: the subscription ids routed through the device
+    subscriptions: Mapped[list] = mapped_column(sa.JSON, default=list)
+    since: Mapped[datetime] = mapped_column(TS)
+    #: when the outage notice went to the account's contacts (once per outage)
+    notified_at: Mapped[datetime | None] = mapped_column(TS)
+
+
+class Host(db.Model):
+    """A host that answered ICMP on a scanned subnet (discovery); polled as
+    ``host:<address>`` by the templates applied to the subnet."""
+
+    __tablename__ = "poller_host"
+
+    address: Mapped[str] = mapped_column(sa.String(45), primary_key=True)
+    subnet: Mapped[str] = mapped_column(sa.String(50))
+    first_seen: Mapped[datetime] = mapped_column(TS)
+    last_seen: Mapped[datetime] = mapped_column(TS)
+    rtt_ms: Mapped[float | None] = mapped_column(sa.Float)

@@ -14,7 +14,7 @@ from .models import Applied, Sample, TargetState, Template
 OID_RE = re.compile(r"^\.?[0-2](\.\d{1,10}){1,127}$")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 TYPES = ("gauge", "counter", "string")
-KINDS = ("role", "device", "model")
+KINDS = ("role", "device", "model", "subnet")
 MAX_OIDS = 100
 NUMBERS = {"interval": (10, 86_400), "icmp_count": (1, 20), "icmp_interval": (0.05, 5.0),
            "icmp_timeout": (0.1, 10.0), "loss_warning": (0, 100), "rtt_warning": (0, 60_000),
@@ -22,7 +22,9 @@ NUMBERS = {"interval": (10, 86_400), "icmp_count": (1, 20), "icmp_interval": (0.
 DEFAULTS = {"interval": 60, "icmp_enabled": True, "icmp_count": 3, "icmp_interval": 0.2,
             "icmp_timeout": 1.0, "loss_warning": 20.0, "rtt_warning": 200.0,
             "snmp_enabled": False, "snmp_community": "public", "snmp_port": 161,
-            "snmp_timeout": 1.0, "oids": []}
+            "snmp_timeout": 1.0, "oids": [], "snmp_interfaces": False, "snmp_version": "2c",
+            "v3_user": "", "v3_auth": "SHA-256", "v3_priv": "AES-128", "v3_secrets": ""}
+VERSIONS = ("2c", "3")
 
 
 def _number(value, low, high, field):
@@ -42,7 +44,7 @@ def clean_oids(oids) -> list[dict]:
     for i, raw in enumerate(oids):
         name, oid = str(raw.get("name") or ""), str(raw.get("oid") or "").strip()
         kind = raw.get("type") or "gauge"
-        if not NAME_RE.match(name) or name in names or name.startswith("icmp."):
+        if not NAME_RE.match(name) or name in names or name.startswith(("icmp.", "if.")):
             raise FieldErrors({f"oids.{i}.name": ["a unique name: letters, digits, _ . -"]})
         if not OID_RE.match(oid):
             raise FieldErrors({f"oids.{i}.oid": ["a numeric OID such as 1.3.6.1.2.1.1.3.0"]})
@@ -87,9 +89,46 @@ def save_template(values: dict, template_id: int | None = None) -> Template:
         row.snmp_community = community
     if values.get("oids") is not None:
         row.oids = clean_oids(values["oids"])
+    if values.get("snmp_interfaces") is not None:
+        row.snmp_interfaces = bool(values["snmp_interfaces"])
+    _save_v3(row, values)
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def _save_v3(row: Template, values: dict) -> None:
+    """SNMP version and v3 credentials; keys are sealed at rest and kept when not given."""
+    from backhaul.sdk.instances import decrypt_json, encrypt_json
+
+    from .snmp_icmp import AUTH, PRIV
+
+    if values.get("snmp_version") is not None:
+        if str(values["snmp_version"]) not in VERSIONS:
+            raise FieldErrors({"snmp_version": ["2c or 3"]})
+        row.snmp_version = str(values["snmp_version"])
+    if values.get("v3_user") is not None:
+        if len(str(values["v3_user"])) > 64:
+            raise FieldErrors({"v3_user": ["at most 64 characters"]})
+        row.v3_user = str(values["v3_user"]).strip()
+    for key, allowed in (("v3_auth", AUTH), ("v3_priv", PRIV)):
+        if values.get(key) not in (None, ""):
+            if values[key] not in allowed:
+                raise FieldErrors({key: [f"one of {', '.join(allowed)}"]})
+            setattr(row, key, values[key])
+    keys = decrypt_json(row.v3_secrets) if row.v3_secrets else {}
+    for field in ("auth_key", "priv_key"):
+        given = values.get(f"v3_{field}")
+        if given not in (None, ""):
+            if not 8 <= len(str(given)) <= 128:
+                raise FieldErrors({f"v3_{field}": ["8-128 characters"]})
+            keys[field] = str(given)
+    if row.snmp_version == "3":
+        missing = [f for f in ("v3_user", "v3_auth_key", "v3_priv_key")
+                   if not (row.v3_user if f == "v3_user" else keys.get(f[3:]))]
+        if missing:
+            raise FieldErrors({f: ["needed for SNMPv3 authPriv"] for f in missing})
+    row.v3_secrets = encrypt_json(keys) if keys else ""
 
 
 def delete_template(template_id: int) -> None:
@@ -107,8 +146,12 @@ def apply_template(template_id: int, kind: str, value: str) -> Applied:
     if kind not in KINDS:
         raise FieldErrors({"kind": [f"one of {', '.join(KINDS)}"]})
     value = str(value or "").strip()
+    if kind == "subnet":
+        from .discovery import parse_subnet
+
+        value = str(parse_subnet(value, "value"))
     if not 1 <= len(value) <= 200 or (kind == "device" and not value.isdigit()):
-        raise FieldErrors({"value": ["a role, a device id or 'Manufacturer Model'"]})
+        raise FieldErrors({"value": ["a role, a device id, 'Manufacturer Model' or a subnet"]})
     row = db.session.scalar(sa.select(Applied).where(
         Applied.template_id == template_id, Applied.kind == kind, Applied.value == value))
     if row is None:
@@ -144,3 +187,9 @@ def history(target: str, metric: str, hours: float = 24, limit: int = 2000) -> l
 def metrics_of(target: str) -> list[str]:
     return list(db.session.scalars(sa.select(Sample.metric).where(
         Sample.target == target).distinct().order_by(Sample.metric)))
+
+
+def units() -> dict[str, str]:
+    """{OID name: unit} over every template (for chart axes)."""
+    return {o["name"]: o.get("unit") or "" for t in db.session.scalars(sa.select(Template))
+            for o in t.oids or ()}

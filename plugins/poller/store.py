@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from backhaul.sdk import call_hook, current_plugin_settings, db, plugin_enabled
 
-from . import logic
+from . import affected, logic
 from .models import Sample, TargetState
 from .snmp_icmp import IcmpResult, SnmpResult
 from .targets import Target
@@ -64,7 +64,7 @@ def _one(result: PollResult, samples: list[dict]):
     row.loss, row.rtt_ms = loss, rtt
     levels, counters = dict(row.levels or {}), dict(row.counters or {})
     values = result.snmp.values if result.snmp else {}
-    for spec in (o for t in target.templates if t.snmp_enabled for o in t.oids):
+    for spec in _specs(target, result.snmp):
         name = spec["name"]
         if name not in values:
             continue
@@ -79,6 +79,8 @@ def _one(result: PollResult, samples: list[dict]):
             if before is not None:
                 value = logic.counter_rate(int(before[0]), int(raw), now - before[1],
                                            bits or 32)
+                if value is not None:
+                    value *= spec.get("scale", 1)
         else:
             value = float(raw) if isinstance(raw, int | float) else None
         if value is None:
@@ -90,7 +92,8 @@ def _one(result: PollResult, samples: list[dict]):
     row.levels, row.counters = levels, counters
     tpl = target.templates[0]
     reachable = result.snmp is None or not result.snmp.error.startswith(
-        ("No SNMP response", "RequestTimedOut")) and bool(values or not result.snmp.error)
+        ("No SNMP response", "RequestTimedOut", "SNMPv3")) and bool(
+        values or not result.snmp.error)
     raw_state, reason = logic.raw_state(loss, rtt, levels, loss_warning=tpl.loss_warning,
                                         rtt_warning=tpl.rtt_warning, reachable=reachable)
     errors = [e for e in result.errors + ([result.snmp.error] if result.snmp else []) if e]
@@ -109,8 +112,22 @@ def _one(result: PollResult, samples: list[dict]):
     if state == old:
         return None
     row.state, row.changed_at = state, at
+    if state == "down":
+        affected.mark(target.key, at)
+    elif old == "down":
+        affected.clear(target.key)
     _announce(target, old, state, row.reason, at)
     return target.key, old, state
+
+
+def _specs(target: Target, snmp: SnmpResult | None):
+    """The template OIDs, then one counter per walked interface direction (octets turned
+    into bit/s)."""
+    yield from (o for t in target.templates if t.snmp_enabled for o in t.oids)
+    if snmp is not None and snmp.interfaces:
+        for name in sorted(snmp.values):
+            if name.startswith("if."):
+                yield {"name": name, "type": "counter", "unit": "bit/s", "scale": 8}
 
 
 def _announce(target: Target, old: str, new: str, reason: str, at: datetime) -> None:

@@ -29,13 +29,28 @@ class TemplateSpec:
     snmp_port: int
     snmp_timeout: float
     oids: tuple = ()
+    interfaces: bool = False
+    version: str = "2c"
+    #: SNMPv3: (user, auth protocol, auth key, priv protocol, priv key); keys decrypted
+    usm: tuple | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, row: Template) -> TemplateSpec:
+        usm = None
+        if row.snmp_version == "3":
+            from backhaul.sdk.instances import SecretsUnreadable, decrypt_json
+
+            try:
+                keys = decrypt_json(row.v3_secrets) if row.v3_secrets else {}
+            except SecretsUnreadable:
+                keys = {}
+            usm = (row.v3_user, row.v3_auth, keys.get("auth_key", ""), row.v3_priv,
+                   keys.get("priv_key", ""))
         return cls(row.id, row.name, row.interval, row.icmp_enabled, row.icmp_count,
                    row.icmp_interval, row.icmp_timeout, row.loss_warning, row.rtt_warning,
                    row.snmp_enabled, row.snmp_community, row.snmp_port, row.snmp_timeout,
-                   tuple(dict(o) for o in row.oids or ()))
+                   tuple(dict(o) for o in row.oids or ()), bool(row.snmp_interfaces),
+                   row.snmp_version or "2c", usm)
 
 
 @dataclass(frozen=True)
@@ -77,4 +92,27 @@ def load_targets() -> list[Target]:
                 found.append(Target(f"item:{item.id}", f"{item.manufacturer} {item.model} "
                                     f"#{item.id}", item.management_address, None,
                                     tuple(chosen)))
+    found += _discovered(by, {t.host for t in found})
     return found
+
+
+def _discovered(by: dict, taken: set[str]) -> list[Target]:
+    """Hosts found on subnets a template is applied to (not already a device's address)."""
+    import ipaddress
+
+    from .models import Host
+
+    subnets = [(ipaddress.ip_network(v), tpls) for (k, v), tpls in by.items()
+               if k == "subnet"]
+    if not subnets:
+        return []
+    out = []
+    for host in db.session.scalars(sa.select(Host).order_by(Host.address)):
+        if host.address in taken:
+            continue
+        address = ipaddress.ip_address(host.address)
+        chosen = [t for net, tpls in subnets if address in net for t in tpls]
+        if chosen:
+            out.append(Target(f"host:{host.address}", host.address, host.address,
+                              host.subnet, tuple({t.id: t for t in chosen}.values())))
+    return out

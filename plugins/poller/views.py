@@ -11,11 +11,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from backhaul.sdk import db, permission_required
 from backhaul.sdk.graphql import FieldErrors
 
-from . import service
-from .charts import svg_chart
+from . import affected, discovery, service
+from .charts import svg_chart, unit_of
 from .models import Applied, TargetState, Template
 
-bp = Blueprint("poller", __name__, url_prefix="/poller", template_folder="templates")
+bp = Blueprint("poller", __name__, url_prefix="/poller", template_folder="templates",
+               static_folder="static", static_url_path="/static")
 
 
 def _message(exc: FieldErrors) -> str:
@@ -30,7 +31,21 @@ def index():
     templates = db.session.scalars(sa.select(Template).order_by(Template.name)).all()
     applied = db.session.scalars(sa.select(Applied).order_by(Applied.id)).all()
     return render_template("poller/index.html", states=service.states(),
-                           templates=templates, applied=applied, kinds=service.KINDS)
+                           templates=templates, applied=applied, kinds=service.KINDS,
+                           hosts=discovery.hosts(500))
+
+
+@bp.post("/discover")
+@permission_required("poller.manage")
+def discover():
+    try:
+        found = discovery.scan(request.form.get("subnet", "")[:50])
+        db.session.commit()
+        flash(f"{len(found)} host(s) answered.", "success")
+    except FieldErrors as exc:
+        db.session.rollback()
+        flash(f"Not scanned: {_message(exc)}", "error")
+    return redirect(url_for(".index"))
 
 
 @bp.get("/templates/new")
@@ -40,15 +55,20 @@ def template_form(template_id: int | None = None):
     row = db.session.get(Template, template_id) if template_id else None
     if template_id and row is None:
         abort(404)
+    from .snmp_icmp import AUTH, PRIV
+
     return render_template("poller/template.html", template=row,
-                           defaults=service.DEFAULTS,
+                           defaults=service.DEFAULTS, auths=AUTH, privs=PRIV,
                            oids_json=json.dumps(row.oids if row else [], indent=1))
 
 
 def _form_values(form) -> dict:
-    values = {k: form.get(k) or None for k in ("name", *service.NUMBERS, "snmp_community")}
-    values["icmp_enabled"] = bool(form.get("icmp_enabled"))
-    values["snmp_enabled"] = bool(form.get("snmp_enabled"))
+    values = {k: form.get(k) or None for k in ("name", *service.NUMBERS, "snmp_community",
+                                               "snmp_version", "v3_auth", "v3_priv",
+                                               "v3_auth_key", "v3_priv_key")}
+    values["v3_user"] = form.get("v3_user", "")
+    for flag in ("icmp_enabled", "snmp_enabled", "snmp_interfaces"):
+        values[flag] = bool(form.get(flag))
     try:
         values["oids"] = json.loads(form.get("oids") or "[]")
     except ValueError:
@@ -122,9 +142,40 @@ def target(target: str):
     if row is None:
         abort(404)
     hours = min(max(request.args.get("hours", 24, type=float) or 24, 0.1), 24 * 90)
+    units = service.units()
     charts = []
     for metric in service.metrics_of(row.target)[:30]:
         samples = [s for s in service.history(row.target, metric, hours) if s.value is not None]
         charts.append((metric, svg_chart([(s.at.timestamp(), s.value) for s in samples],
-                                         metric)))
-    return render_template("poller/target.html", state=row, charts=charts, hours=hours)
+                                         metric, units.get(metric) or unit_of(metric))))
+    rows = affected.listing(target=row.target)
+    return render_template("poller/target.html", state=row, charts=charts, hours=hours,
+                           affected=rows, accounts=_accounts({r.account_id for r in rows}))
+
+
+def _accounts(ids: set[int]) -> dict:
+    from backhaul.sdk.accounts import Account
+
+    if not ids:
+        return {}
+    return {a.id: a for a in db.session.scalars(sa.select(Account).where(Account.id.in_(ids)))}
+
+
+@bp.post("/targets/<target>/notice")
+@permission_required("poller.manage")
+def outage_notice(target: str):
+    try:
+        sent = affected.send_notice(target)
+        db.session.commit()
+        flash(f"Outage notice queued for {sent} account(s).", "success")
+    except FieldErrors as exc:
+        db.session.rollback()
+        flash(_message(exc), "error")
+    return redirect(url_for(".target", target=target[:40]))
+
+
+def render_account_panel(account) -> str:
+    rows = affected.listing(account_id=account.id, limit=20)
+    names = {s.target: s.name for s in db.session.scalars(sa.select(TargetState).where(
+        TargetState.target.in_({r.target for r in rows})))} if rows else {}
+    return render_template("poller/_account_panel.html", rows=rows, names=names)

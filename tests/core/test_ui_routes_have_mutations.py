@@ -68,6 +68,8 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "poller.template_delete": ("pollerDeleteTemplate",),
     "poller.apply": ("pollerApplyTemplate",),
     "poller.unapply": ("pollerUnapplyTemplate",),
+    "poller.outage_notice": ("pollerSendOutageNotice",),
+    "poller.discover": ("pollerDiscover",),
     "usage.set_source": ("usageSetSource",),
     "network.service_credentials": ("networkSetCredentials",),
     "network.service_reveal": ("networkRevealPassword",),

@@ -65,6 +65,8 @@ class Snmpd:
     script's OIDs under 1.3.6.1.4.1.99999 (.1 a gauge, .2 a Counter32, .3 a Counter64)."""
 
     BASE = ".1.3.6.1.4.1.99999"
+    #: an SNMPv3 authPriv user (SHA-512, AES-256)
+    V3_USER, V3_AUTH, V3_PRIV = "bhpoller", "auth-key-1234", "priv-key-5678"
 
     def __init__(self, folder, port):
         self.folder, self.port = folder, port
@@ -82,7 +84,9 @@ esac
 """)
         script.chmod(0o755)
         (folder / "snmpd.conf").write_text(
-            f"rocommunity public 127.0.0.1\npass {self.BASE} /bin/sh {script}\n")
+            f"rocommunity public 127.0.0.1\npass {self.BASE} /bin/sh {script}\n"
+            f'createUser {self.V3_USER} SHA-512 "{self.V3_AUTH}" AES-256 "{self.V3_PRIV}"\n'
+            f"rouser {self.V3_USER} priv\n")
 
     def set(self, name, value):
         (self.folder / name).write_text(f"{value}\n")

@@ -40,3 +40,30 @@ def test_templates_states_history(app, staff_user, api_token):
     history = _gql(app, viewer, """query($t: String!) { pollerHistory(target: $t,
         metric: "icmp.rtt") { at value } }""", {"t": f"device:{device.id}"})
     assert len(history["data"]["pollerHistory"]) == 1
+
+
+def test_v3_keys_are_write_only(app, staff_user, api_token):
+    manager = api_token(staff_user(["poller.view", "poller.manage"]), "full")
+    query = """mutation($input: PollerTemplateInput!) { pollerCreateTemplate(input: $input) {
+      ok errors { field messages } template { id snmpVersion v3User v3Auth v3Priv v3KeysSet
+      snmpInterfaces } } }"""
+    short = _gql(app, manager, query, {"input": {
+        "name": "v3", "snmpVersion": "3", "v3User": "noc", "v3AuthKey": "short",
+        "v3PrivKey": "long-enough-1"}})["data"]["pollerCreateTemplate"]
+    assert short["ok"] is False
+    assert [e["field"] for e in short["errors"]] == ["v3AuthKey"]
+    made = _gql(app, manager, query, {"input": {
+        "name": "v3", "snmpVersion": "3", "v3User": "noc", "v3Auth": "SHA-384",
+        "v3AuthKey": "auth-secret-1", "v3Priv": "AES-192", "v3PrivKey": "priv-secret-1",
+        "snmpInterfaces": True}})["data"]["pollerCreateTemplate"]
+    assert made["ok"], made
+    assert made["template"] == {"id": made["template"]["id"], "snmpVersion": "3",
+                                "v3User": "noc", "v3Auth": "SHA-384", "v3Priv": "AES-192",
+                                "v3KeysSet": True, "snmpInterfaces": True}
+    listed = app.test_client().post("/graphql", json={"query": "{ pollerTemplates { name } }"},
+                                    headers={"Authorization": f"Bearer {manager}"})
+    assert "auth-secret-1" not in listed.get_data(as_text=True)
+    bad = _gql(app, manager, query, {"input": {"name": "x", "snmpVersion": "3", "v3User": "n",
+                                               "v3AuthKey": "12345678", "v3PrivKey": "12345678",
+                                               "v3Priv": "DES"}})
+    assert bad["data"]["pollerCreateTemplate"]["errors"][0]["field"] == "v3Priv"
