@@ -96,3 +96,86 @@ def record_payment_outcome(gateway: str, key: str, status: PaymentStatus | str, 
 __all__ = ["ContributedLine", "PaymentOutcome", "Period", "ServiceInfo", "SubscriptionInfo",
            "get_service", "get_subscription", "list_services", "record_payment_outcome",
            "service_type_parameters", "subscriptions"]
+
+
+# ----------------------------------------------------------------- a customer's own account
+# For the customer portal (and any self-service plugin): every function answers only about
+# the account the caller authenticated; an invoice id of another account is ``None``.
+from .customer import (  # noqa: E402
+    AccountBilling,
+    InvoiceInfo,
+    InvoiceLineInfo,
+    PaymentMethodInfo,
+    TransactionInfo,
+)
+
+
+def customer_billing(account_id: int) -> AccountBilling:
+    """Balance, amount due, credit, standing (current / overdue / delinquent) and auto-pay."""
+    from .customer import account_billing
+
+    return account_billing(account_id)
+
+
+def customer_invoices(account_id: int, *, open_only: bool = False,
+                      limit: int = 50) -> list[InvoiceInfo]:
+    """The account's invoices and credit notes (never drafts), newest first; ``open_only``:
+    the unpaid invoices, oldest due first. At most 200."""
+    from .customer import invoices
+
+    return invoices(account_id, open_only=open_only, limit=limit)
+
+
+def customer_invoice(account_id: int, invoice_id: int) -> InvoiceInfo | None:
+    """One invoice of the account with its lines; ``None`` when it is not the account's."""
+    from .customer import invoice
+
+    return invoice(account_id, invoice_id)
+
+
+def customer_invoice_pdf(account_id: int, invoice_id: int) -> tuple[str, bytes] | None:
+    """``(file name, PDF)`` of one invoice of the account (billing's own rendering, as
+    e-mailed); ``None`` when it is not the account's."""
+    from .customer import invoice_pdf
+
+    return invoice_pdf(account_id, invoice_id)
+
+
+def customer_transactions(account_id: int, limit: int = 50) -> list[TransactionInfo]:
+    """The account's ledger rows, newest first (at most 200)."""
+    from .customer import transactions
+
+    return transactions(account_id, limit)
+
+
+def customer_payment_methods(account_id: int) -> list[PaymentMethodInfo]:
+    """The account's stored payment methods (gateway tokens, never card data), default
+    first."""
+    from .customer import payment_methods
+
+    return payment_methods(account_id)
+
+
+def save_payment_method(account_id: int, gateway: str, method_ref: str,
+                        label: str = "") -> PaymentMethodInfo:
+    """Store a gateway's payment-method token as the account's default (replacing the
+    previous default, which stays on record as not default). Flushes; the caller commits.
+    Raises ``ValidationError`` for a gateway that is not enabled or an empty reference."""
+    from .autopay import add_payment_method
+
+    row = add_payment_method(account_id, gateway, method_ref, label[:100], make_default=True)
+    return PaymentMethodInfo(row.id, row.gateway, row.label, row.is_default, row.method_ref)
+
+
+def set_customer_autopay(account_id: int, on: bool) -> AccountBilling:
+    """Turn auto-pay on or off for the account (its own override of the default). Flushes;
+    the caller commits and decides who may (the portal honours the ISP's lock)."""
+    from .customer import set_autopay
+
+    return set_autopay(account_id, on)
+
+
+__all__ += ["AccountBilling", "InvoiceInfo", "InvoiceLineInfo", "PaymentMethodInfo",
+            "TransactionInfo", "customer_billing", "customer_invoice", "customer_invoice_pdf",
+            "customer_invoices", "customer_payment_methods", "customer_transactions",
+            "save_payment_method", "set_customer_autopay"]
