@@ -11,7 +11,16 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from backhaul.sdk import Money, current_actor, db, may, permission_required, registered
+from backhaul.sdk import (
+    Money,
+    csrf_exempt,
+    current_actor,
+    db,
+    may,
+    permission_required,
+    public,
+    registered,
+)
 from backhaul.sdk.ui import Filter, form_errors, list_page, safe_next
 
 from . import accounts as billing_accounts
@@ -164,6 +173,16 @@ def make_blueprint() -> Blueprint:
             flash(_refused(exc), "error")
         return redirect(safe_next(request.form.get("next")) or url_for(
             "billing.account", account_id=account_id))  # never off-site (issue 11 #11)
+
+    @bp.post("/gateways/<key>/webhook")
+    @public  # authenticated by the gateway's signature check (parse_webhook)
+    @csrf_exempt
+    def gateway_webhook(key: str):
+        from .gateway_events import MAX_BODY, receive_webhook
+
+        request.max_content_length = MAX_BODY  # read no more than an event can be
+        status, text = receive_webhook(key, dict(request.headers), request.get_data())
+        return Response(text, status=status, mimetype="text/plain")
 
     @bp.get("/runs")
     @permission_required("billing.run.view")

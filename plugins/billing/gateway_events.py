@@ -1,0 +1,206 @@
+"""Processor events and gateway refunds: the webhook route's logic, kept out of Flask.
+
+``POST /billing/gateways/<key>/webhook`` hands the raw request to the gateway's
+``parse_webhook`` (which verifies the signature and says what the event means, as a
+``WebhookEvent``); :func:`apply_event` then acts **once per event id** (a
+``billing_gateway_event`` row written in the same transaction as the effects) and
+**convergently**: every event states the payment's whole state (paid amount, total refunded,
+total disputed), so events applied in any order, late or twice, leave the same ledger:
+
+* ``processing`` -> the attempt is pending (nothing in the ledger);
+* ``failed`` -> the attempt is declined (dunning, as for a direct answer);
+* ``succeeded`` -> the payment is recorded (once, keyed) through ``record_payment_outcome``;
+* ``refunded`` -> the payment is recorded if it was not yet, then its refunded total is
+  raised to the event's (never lowered: an older event is a no-op);
+* ``disputed`` -> the payment is recorded if it was not yet, then reversed (chargeback).
+
+:func:`refund_payment` is the staff road (payment page, GraphQL): the gateway refunds, the
+ledger records it under the same lock the webhook takes, so the refund's own webhook later
+finds it recorded.
+"""
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from backhaul.sdk import Money, PaymentStatus, WebhookEvent, WebhookOutcome, db, registered
+
+from . import ledger
+from .errors import ValidationError, invalid
+from .models import Allocation, GatewayEvent, Invoice, Payment, PaymentAttempt
+
+log = logging.getLogger("backhaul.billing.gateway_events")
+#: a webhook body larger than this is refused before the gateway sees it
+MAX_BODY = 256 * 1024
+
+
+def receive_webhook(gateway_key: str, headers: dict, body: bytes) -> tuple[int, str]:
+    """The route's work: ``(HTTP status, short text)``. A bad signature is a 400 and
+    changes nothing; a gateway that raises is contained (500, logged, nothing changed)."""
+    gateway = registered("payment_gateways").get(gateway_key)
+    if gateway is None:
+        return 404, f"no payment gateway '{gateway_key}' is enabled"
+    if len(body) > MAX_BODY:
+        return 413, "body too large"
+    try:
+        event = gateway.parse_webhook(headers, body)
+    except Exception:
+        log.exception("gateway %s failed to parse a webhook", gateway_key)
+        return 500, "the gateway could not read this event"
+    if event is None:
+        return 400, "signature verification failed"
+    try:
+        return 200, apply_event(gateway_key, event)
+    except ValidationError as exc:  # a contradiction: refuse, change nothing, say why
+        db.session.rollback()
+        return 422, f"refused: {exc.normalized_messages()}"
+
+
+def apply_event(gateway: str, event: WebhookEvent) -> str:
+    """Act on ``event`` once; returns what was done (``"duplicate"`` for a repeat)."""
+    if _seen(gateway, event.id):
+        return "duplicate"
+    row = GatewayEvent(gateway=gateway, event_id=event.id[:200], type=event.type[:100],
+                       key=(event.key or "")[:200])
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent delivery of the same event won
+        db.session.rollback()
+        return "duplicate"
+    row_id = row.id
+    try:
+        result = _act(gateway, event)[:300]
+    except Exception:  # record_payment_outcome may have committed the row: forget it
+        db.session.rollback()
+        db.session.execute(sa.delete(GatewayEvent).where(GatewayEvent.id == row_id))
+        db.session.commit()
+        raise
+    db.session.execute(sa.update(GatewayEvent).where(GatewayEvent.id == row_id)
+                       .values(result=result))
+    db.session.commit()  # the event row and whatever _act left uncommitted
+    return result
+
+
+def _seen(gateway: str, event_id: str) -> bool:
+    return db.session.scalar(sa.select(GatewayEvent.id).where(
+        GatewayEvent.gateway == gateway, GatewayEvent.event_id == event_id)) is not None
+
+
+def _act(gateway: str, event: WebhookEvent) -> str:
+    from .api import record_payment_outcome
+
+    if event.outcome is None or not event.key:
+        return "ignored"
+    kw = {"reference": event.reference, "message": event.message}
+    if event.outcome == WebhookOutcome.PROCESSING:
+        return record_payment_outcome(gateway, event.key, PaymentStatus.PENDING, **kw).status
+    if event.outcome == WebhookOutcome.FAILED:
+        return record_payment_outcome(gateway, event.key, PaymentStatus.ERROR, **kw).status
+    outcome = record_payment_outcome(
+        gateway, event.key, PaymentStatus.PROCESSED, account_id=event.account_id,
+        amount=event.amount, method="card", invoice_id=event.invoice_id, **kw)
+    if outcome.payment_id is None:
+        return outcome.status
+    payment = db.session.get(Payment, outcome.payment_id, with_for_update=True)
+    if event.outcome == WebhookOutcome.REFUNDED and event.refunded is not None:
+        return sync_refunded(payment, event.refunded, reason=f"({gateway} {event.id})")
+    if event.outcome == WebhookOutcome.DISPUTED and event.disputed and event.disputed.amount:
+        if payment.status == "reversed":
+            return "already reversed"
+        ledger.reverse_payment(payment, f"dispute at {gateway} ({event.id})")
+        return "reversed (dispute)"
+    return "processed"
+
+
+def sync_refunded(payment: Payment, total: Money, reason: str = "") -> str:
+    """Raise ``payment``'s refunded total to ``total`` (the processor's cumulative figure);
+    a lower or equal total changes nothing. Money already applied to invoices is taken back
+    from the newest invoice first (it is open again). The caller holds the row lock."""
+    if total.currency != payment.currency:
+        raise invalid("amount", f"the payment is in {payment.currency}")
+    delta = min(total.amount, payment.amount) - payment.refunded_amount
+    if delta <= 0:
+        return "refund already recorded"
+    if payment.status != "completed":
+        return "payment reversed; refund not applied"
+    left = dict(ledger.unallocated_payments(payment.account_id)).get(payment.id, 0)
+    if delta > left:
+        _take_back(payment, delta - left)
+    ledger.refund(payment, Money(delta, payment.currency), reason)
+    return f"refunded {Money(delta, payment.currency)}"
+
+
+def _take_back(payment: Payment, amount: int) -> None:
+    per_invoice = dict(db.session.execute(
+        sa.select(Allocation.invoice_id, sa.func.sum(Allocation.amount))
+        .where(Allocation.payment_id == payment.id).group_by(Allocation.invoice_id)).all())
+    for invoice_id in sorted(per_invoice, reverse=True):
+        take = min(amount, int(per_invoice[invoice_id]))
+        if take <= 0:
+            continue
+        invoice = db.session.get(Invoice, invoice_id, with_for_update=True)
+        db.session.add(Allocation(invoice_id=invoice_id, payment_id=payment.id, amount=-take))
+        invoice.paid_amount -= take
+        invoice.status = ledger.status_for(invoice.total_amount, invoice.paid_amount)
+        amount -= take
+        if amount == 0:
+            break
+    db.session.flush()
+
+
+def gateway_of(payment: Payment) -> tuple[str, str] | None:
+    """``(gateway key, processor reference)`` of a payment a gateway took, else ``None``."""
+    attempt = db.session.scalar(sa.select(PaymentAttempt).where(
+        PaymentAttempt.payment_id == payment.id))
+    if attempt is not None and attempt.reference:
+        return attempt.gateway, attempt.reference
+    if payment.recorded_by.startswith("gateway:") and payment.reference:
+        return payment.recorded_by.removeprefix("gateway:"), payment.reference
+    return None
+
+
+def refund_payment(payment_id: int, amount: Money | str, *, key: str) -> str:
+    """Refund (part of) a card payment through its gateway and record it; idempotent by
+    ``key`` (a double-click refunds once). Raises ``ValidationError`` naming the field."""
+    from .catalogue import money
+
+    payment = db.session.get(Payment, payment_id, with_for_update=True)
+    if payment is None:
+        raise invalid("payment_id", f"there is no payment {payment_id}")
+    if not key or len(key) > 150:
+        raise invalid("key", "give a refund key of 1-150 characters")
+    if _seen_refund(key):
+        db.session.rollback()
+        return "duplicate"
+    found = gateway_of(payment)
+    gateway = registered("payment_gateways").get(found[0]) if found else None
+    if gateway is None or not gateway.capabilities.refunds:
+        raise invalid("payment_id", "this payment was not taken by a gateway that refunds: "
+                                    "record a manual refund instead")
+    value = money(amount, payment.currency, "amount")
+    left = payment.amount - payment.refunded_amount
+    if value.currency != payment.currency or not 0 < value.amount <= left:
+        raise invalid("amount", f"give an amount between 0 and {Money(left, payment.currency)}")
+    if value.amount < left and not gateway.capabilities.partial_refunds:
+        raise invalid("amount", f"{gateway.label} refunds only the whole remaining amount")
+    result = gateway.refund(value, found[1], idempotency_key=f"refund:{key}")
+    if result.status not in (PaymentStatus.PROCESSED, PaymentStatus.PENDING):
+        db.session.rollback()
+        raise invalid("amount", f"the gateway refused the refund: {result.message}")
+    db.session.add(GatewayEvent(gateway=found[0], event_id=f"refund:{key}", type="refund",
+                                key=key, result=result.reference or ""))
+    done = sync_refunded(payment, Money(payment.refunded_amount + value.amount,
+                                        payment.currency), reason=f"({found[0]} refund)")
+    db.session.commit()
+    return done
+
+
+def _seen_refund(key: str) -> bool:
+    return db.session.scalar(sa.select(GatewayEvent.id).where(
+        GatewayEvent.event_id == f"refund:{key}")) is not None
+
+
+__all__ = ["apply_event", "gateway_of", "receive_webhook", "refund_payment", "sync_refunded"]
