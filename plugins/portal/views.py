@@ -35,6 +35,14 @@ bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templa
                static_folder="static", static_url_path="/static")
 
 
+@bp.before_app_request
+def _fresh_viewer():
+    # ``g`` lives on the app context, which a test client (or a CLI) may share across
+    # requests: every request looks its customer up anew.
+    g.pop("portal_viewer", None)
+    g.pop("portal_session", None)
+
+
 @bp.app_context_processor
 def _portal_globals():
     if not request.path.startswith("/portal"):
