@@ -476,3 +476,48 @@ GRAPHQL = {
     'Query.tstWidgets': 'tst.widget.view',
     'Query.viewer': '@public',
 }
+
+# ----------------------------------------------------------------------- portal (issue 19)
+# Customer pages are "@public" to the staff sign-in layer: they need a *portal* session
+# instead (the portal's own cookie; a staff session opens none of them), tested in
+# tests/plugins/portal/test_portal_signin.py.
+ROUTES.update({
+    'GET portal.brand_css': '@public',
+    'GET portal.logo': '@public',
+    'GET portal.login': '@public',
+    'POST portal.login': '@public',
+    'POST portal.logout': '@public',
+    'GET portal.forgot': '@public',
+    'POST portal.forgot': '@public',
+    'GET portal.set_password': '@public',
+    'POST portal.set_password': '@public',
+    'GET portal.home': '@public',
+    'GET portal.invoices': '@public',
+    'GET portal.invoice': '@public',
+    'GET portal.invoice_pdf': '@public',
+    'GET portal.transactions': '@public',
+    'POST portal.autopay': '@public',
+    'GET portal.pay': '@public',
+    'POST portal.pay': '@public',
+    'GET portal.payment': '@public',
+    'GET portal.card': '@public',
+    'POST portal.card': '@public',
+    'GET portal_staff.branding_page': 'portal.settings.manage',
+    'POST portal_staff.branding_page': 'portal.settings.manage',
+    'POST portal_staff.contact_link': 'portal.access.manage',
+})
+STATE_CHANGING_WITHOUT_PERMISSION.update({
+    "POST portal.login": "a customer signing in to the portal",
+    "POST portal.logout": "a customer's own portal session",
+    "POST portal.forgot": "a customer asking for a set-password link (same answer for all)",
+    "POST portal.set_password": "an e-mailed single-use set-password link",
+    "POST portal.autopay": "a customer's own auto-pay, behind their portal session",
+    "POST portal.pay": "a customer paying their own account, behind their portal session",
+    "POST portal.card": "a customer's own card, behind their portal session",
+})
+GRAPHQL.update({
+    'Query.portalBranding': 'portal.settings.manage',
+    'Query.portalContacts': 'portal.access.manage',
+    'Mutation.portalUpdateBranding': 'portal.settings.manage',
+    'Mutation.portalSendPasswordLink': 'portal.access.manage',
+})

@@ -165,6 +165,24 @@ KNOWN_GAPS: dict[str, str] = {
 }
 
 
+# portal (issue 19): the staff pages map to mutations; the customer's own pages act on the
+# signed-in customer's account only, through a portal session (never staff GraphQL)
+MAPPED.update({
+    "portal_staff.branding_page": ("portalUpdateBranding",),
+    "portal_staff.contact_link": ("portalSendPasswordLink",),
+})
+EXEMPT.update({
+    "portal.login": "a customer signing in to the portal (its own session)",
+    "portal.logout": "ends the customer's own portal session",
+    "portal.forgot": "a customer asking for a set-password link",
+    "portal.set_password": "a customer using their e-mailed set-password link",
+    "portal.autopay": "the customer's own auto-pay in their portal session (staff: "
+                      "billingUpdateAccountSettings)",
+    "portal.pay": "the customer paying with their own card in their portal session",
+    "portal.card": "the customer saving their own card in their portal session",
+})
+
+
 @pytest.fixture
 def app(make_app):
     application = make_app()
