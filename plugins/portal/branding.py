@@ -33,18 +33,25 @@ class BrandingSchema(Schema):
     support_url = fields.Str(load_default="", validate=validate.Length(max=300))
     autopay_locked = fields.Bool(load_default=False)
 
-    @staticmethod
-    def _checks(data: dict) -> dict:
-        errors = {}
-        email = data.get("support_email", "").strip()
-        if email and (("@" not in email) or any(c.isspace() for c in email)):
-            errors["support_email"] = ["Use an e-mail address like help@isp.example."]
-        url = data.get("support_url", "").strip()
-        if url and not url.startswith(("https://", "http://")):
-            errors["support_url"] = ["Use a web address starting with https://."]
-        if errors:
-            raise ValidationError(errors)
-        return data
+
+
+def _checks(data: dict) -> dict[str, list[str]]:
+    errors = {}
+    email = str(data.get("support_email") or "").strip()
+    if email and (("@" not in email) or any(c.isspace() for c in email)):
+        errors["support_email"] = ["Use an e-mail address like help@isp.example."]
+    url = str(data.get("support_url") or "").strip()
+    if url and not url.startswith(("https://", "http://")):
+        errors["support_url"] = ["Use a web address starting with https://."]
+    return errors
+
+
+def _logo_problem(logo_bytes: bytes) -> str | None:
+    if len(logo_bytes) > MAX_LOGO_BYTES:
+        return f"The logo is over {MAX_LOGO_BYTES // 1024} KB: use a smaller image."
+    if sniff(logo_bytes) is None:
+        return "Use a PNG, JPEG, GIF or WebP image (SVG is not accepted)."
+    return None
 
 
 @dataclass(frozen=True)
@@ -94,17 +101,19 @@ def sniff(data: bytes) -> str | None:
 
 def save(data: dict, *, logo_bytes: bytes | None = None, remove_logo: bool = False,
          actor: str = "") -> Branding:
-    """Validate and store (flushes). Raises ``ValidationError`` naming the field."""
-    loaded = BrandingSchema._checks(BrandingSchema().load(data))
-    mime = None
-    if logo_bytes:
-        if len(logo_bytes) > MAX_LOGO_BYTES:
-            raise ValidationError({"logo": [f"The logo is over {MAX_LOGO_BYTES // 1024} KB: "
-                                            "use a smaller image."]})
-        mime = sniff(logo_bytes)
-        if mime is None:
-            raise ValidationError({"logo": ["Use a PNG, JPEG, GIF or WebP image (SVG is not "
-                                             "accepted)."]})
+    """Validate and store (flushes). Raises ``ValidationError`` naming every bad field."""
+    errors: dict[str, list[str]] = {}
+    try:
+        loaded = BrandingSchema().load(data)
+    except ValidationError as exc:
+        errors.update(exc.messages)
+    errors.update(_checks(data))
+    problem = _logo_problem(logo_bytes) if logo_bytes else None
+    if problem:
+        errors["logo"] = [problem]
+    if errors:
+        raise ValidationError(errors)
+    mime = sniff(logo_bytes) if logo_bytes else None
     row = _row() or Branding(id=1, **DEFAULTS)
     for key, value in loaded.items():
         setattr(row, key, value.strip() if isinstance(value, str) else value)

@@ -27,8 +27,9 @@ def pytest_configure(config):
 
 @pytest.fixture
 def portal_app(make_app):
-    def factory(plugins=PLUGINS, **portal_settings):
-        return make_app(plugins=list(plugins), plugin_settings={
+    def factory(plugins=PLUGINS, extra_plugins=(), **portal_settings):
+        return make_app(plugins=list(plugins), extra_plugins=list(extra_plugins),
+                        plugin_settings={
             "notifications": NOTIFICATION_SETTINGS, "billing": BILLING_SETTINGS,
             "portal": portal_settings})
     return factory
