@@ -374,7 +374,7 @@ class StripeSimulator:
                                  exp_year=_int(card, "exp_year") or 2034)
 
     def get_payment_method(self, p: dict, ident: str) -> dict:
-        return self._get(ident, "payment_method")
+        return self._method(ident, "payment_method")
 
     def attach_payment_method(self, p: dict, ident: str) -> dict:
         pm = self._method(ident, "payment_method")
