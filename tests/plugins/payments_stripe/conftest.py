@@ -44,3 +44,33 @@ def stripe_app(make_app, stripe_settings):
                       name="Stripe (test)", settings=stripe_settings)
         db.session.commit()
         yield app
+
+
+@pytest.fixture
+def billed(stripe_app):
+    """``billed(n)`` -> ``[(account_id, invoice), ...]``: n accounts, each with one finalized
+    invoice of 55.00 USD (one billing run for March 2026)."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from backhaul.plugins.billing import catalogue, run
+    from backhaul.plugins.billing import subscriptions as subs
+    from backhaul.plugins.billing.models import Invoice
+    from backhaul.sdk import db
+    from backhaul.sdk.accounts import create_account
+
+    def factory(n: int = 1):
+        service = catalogue.create_service("Fiber plan", "recurring", "55.00", currency="USD")
+        ids = []
+        for i in range(n):
+            account = create_account(name=f"Tenant {i}")
+            subs.subscribe(account.id, service=service, start_date=date(2026, 3, 1))
+            ids.append(account.id)
+        db.session.commit()
+        run.run_billing(date(2026, 3, 1))
+        invoices = {inv.account_id: inv for inv in db.session.scalars(
+            sa.select(Invoice).where(Invoice.account_id.in_(ids)))}
+        return [(account_id, invoices[account_id]) for account_id in ids]
+
+    return factory
