@@ -163,10 +163,12 @@ class WebhookEvent:
     ``id`` is the processor's event id (each is acted on once). ``outcome`` None means "not
     about money" (acknowledged, ignored). ``key`` identifies the payment to billing: the
     ``idempotency_key`` Backhaul passed in ``metadata`` when it started the payment, else the
-    processor's id of the payment. Each event states the payment's *whole* state as the
-    processor sees it, so that events applied in any order converge: ``amount`` paid,
-    ``refunded`` in total so far, ``disputed`` in total so far. ``account_id`` and
-    ``invoice_id`` come from the payment's metadata when Backhaul set them.
+    processor's id of the payment. ``amount`` is what the payment took, so that a refund or
+    a dispute arriving before the success event still records the payment first (events
+    converge in any order). A refund names itself: ``refund_id`` (each refund is recorded
+    once) and ``refunded`` (that refund's amount); a dispute gives ``disputed``.
+    ``account_id`` and ``invoice_id`` come from the payment's metadata when Backhaul set
+    them.
     """
 
     id: str
@@ -175,6 +177,7 @@ class WebhookEvent:
     key: str = ""
     reference: str | None = None
     amount: Money | None = None
+    refund_id: str = ""
     refunded: Money | None = None
     disputed: Money | None = None
     account_id: int | None = None
@@ -265,9 +268,10 @@ class PaymentGateway(Extension):
 
     # -- optional verbs (see ``capabilities``) ------------------------------------------
     def start_setup(self, customer: Customer, *, idempotency_key: str,
-                    return_url: str = "") -> Checkout:
-        """Begin saving a payment method for ``customer`` (Stripe: a SetupIntent). The page
-        completes it in the browser (``client_secret``) and calls :meth:`finish_setup`."""
+                    return_url: str = "", method_ref: str = "") -> Checkout:
+        """Begin saving a payment method for ``customer`` (Stripe: a SetupIntent). With
+        ``method_ref`` it is confirmed at once (and may need the customer: ``redirect_url``);
+        without, the browser completes it (``client_secret``). Then :meth:`finish_setup`."""
         raise NotImplementedError
 
     def finish_setup(self, reference: str, method_ref: str = "") -> SavedMethod | None:

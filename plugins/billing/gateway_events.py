@@ -4,19 +4,22 @@
 ``parse_webhook`` (which verifies the signature and says what the event means, as a
 ``WebhookEvent``); :func:`apply_event` then acts **once per event id** (a
 ``billing_gateway_event`` row written in the same transaction as the effects) and
-**convergently**: every event states the payment's whole state (paid amount, total refunded,
-total disputed), so events applied in any order, late or twice, leave the same ledger:
+**convergently**: every event carries what the payment took, and each refund is its own
+keyed ledger row, so events applied in any order, late or twice, leave the same ledger:
 
 * ``processing`` -> the attempt is pending (nothing in the ledger);
 * ``failed`` -> the attempt is declined (dunning, as for a direct answer);
 * ``succeeded`` -> the payment is recorded (once, keyed) through ``record_payment_outcome``;
-* ``refunded`` -> the payment is recorded if it was not yet, then its refunded total is
-  raised to the event's (never lowered: an older event is a no-op);
+* ``refunded`` -> the payment is recorded if it was not yet, then that refund (by the
+  processor's refund id, once);
 * ``disputed`` -> the payment is recorded if it was not yet, then reversed (chargeback).
 
-:func:`refund_payment` is the staff road (payment page, GraphQL): the gateway refunds, the
-ledger records it under the same lock the webhook takes, so the refund's own webhook later
-finds it recorded.
+After a refund or a reversal, credit the account still holds is applied to its open
+invoices, so the invoices end the same whichever payment's event came first.
+
+:func:`refund_payment` is the staff road (payment page, GraphQL): the gateway refunds and the
+ledger records it under the processor's refund id, so the refund's own webhook later finds
+it recorded.
 """
 from __future__ import annotations
 
@@ -29,7 +32,14 @@ from backhaul.sdk import Money, PaymentStatus, WebhookEvent, WebhookOutcome, db,
 
 from . import ledger
 from .errors import ValidationError, invalid
-from .models import Allocation, GatewayEvent, Invoice, Payment, PaymentAttempt
+from .models import (
+    Allocation,
+    GatewayEvent,
+    Invoice,
+    Payment,
+    PaymentAttempt,
+    Transaction,
+)
 
 log = logging.getLogger("backhaul.billing.gateway_events")
 #: a webhook body larger than this is refused before the gateway sees it
@@ -106,31 +116,39 @@ def _act(gateway: str, event: WebhookEvent) -> str:
         return outcome.status
     payment = db.session.get(Payment, outcome.payment_id, with_for_update=True)
     if event.outcome == WebhookOutcome.REFUNDED and event.refunded is not None:
-        return sync_refunded(payment, event.refunded, reason=f"({gateway} {event.id})")
-    if event.outcome == WebhookOutcome.DISPUTED and event.disputed and event.disputed.amount:
+        done = record_refund(payment, event.refunded, f"{gateway}:{event.refund_id or event.id}")
+    elif event.outcome == WebhookOutcome.DISPUTED and event.disputed and event.disputed.amount:
         if payment.status == "reversed":
             return "already reversed"
         ledger.reverse_payment(payment, f"dispute at {gateway} ({event.id})")
-        return "reversed (dispute)"
-    return "processed"
+        done = "reversed (dispute)"
+    else:
+        return "processed"
+    ledger.apply_credit(payment.account_id)
+    return done
 
 
-def sync_refunded(payment: Payment, total: Money, reason: str = "") -> str:
-    """Raise ``payment``'s refunded total to ``total`` (the processor's cumulative figure);
-    a lower or equal total changes nothing. Money already applied to invoices is taken back
-    from the newest invoice first (it is open again). The caller holds the row lock."""
-    if total.currency != payment.currency:
-        raise invalid("amount", f"the payment is in {payment.currency}")
-    delta = min(total.amount, payment.amount) - payment.refunded_amount
-    if delta <= 0:
+def record_refund(payment: Payment, amount: Money, refund_key: str) -> str:
+    """Record one refund of ``payment`` (the processor's refund ``refund_key``), once. Money
+    already applied to invoices is taken back from the newest invoice first (it is open
+    again). The caller holds the payment's row lock."""
+    key = f"refund:{refund_key}"[:200]
+    if db.session.scalar(sa.select(Transaction.id).where(Transaction.key == key)):
         return "refund already recorded"
+    if amount.currency != payment.currency:
+        raise invalid("amount", f"the payment is in {payment.currency}")
     if payment.status != "completed":
         return "payment reversed; refund not applied"
+    value = min(amount.amount, payment.amount - payment.refunded_amount)
+    if value <= 0:
+        return "nothing left to refund"
     left = dict(ledger.unallocated_payments(payment.account_id)).get(payment.id, 0)
-    if delta > left:
-        _take_back(payment, delta - left)
-    ledger.refund(payment, Money(delta, payment.currency), reason)
-    return f"refunded {Money(delta, payment.currency)}"
+    if value > left:
+        _take_back(payment, value - left)
+    row = ledger.refund(payment, Money(value, payment.currency), f"({refund_key})")
+    row.key = key
+    db.session.flush()
+    return f"refunded {Money(value, payment.currency)}"
 
 
 def _take_back(payment: Payment, amount: int) -> None:
@@ -164,7 +182,8 @@ def gateway_of(payment: Payment) -> tuple[str, str] | None:
 
 def refund_payment(payment_id: int, amount: Money | str, *, key: str) -> str:
     """Refund (part of) a card payment through its gateway and record it; idempotent by
-    ``key`` (a double-click refunds once). Raises ``ValidationError`` naming the field."""
+    ``key`` (a double-click refunds once; the gateway gets ``refund:<key>`` as its own
+    idempotency key). Raises ``ValidationError`` naming the field. The caller commits."""
     from .catalogue import money
 
     payment = db.session.get(Payment, payment_id, with_for_update=True)
@@ -173,7 +192,6 @@ def refund_payment(payment_id: int, amount: Money | str, *, key: str) -> str:
     if not key or len(key) > 150:
         raise invalid("key", "give a refund key of 1-150 characters")
     if _seen_refund(key):
-        db.session.rollback()
         return "duplicate"
     found = gateway_of(payment)
     gateway = registered("payment_gateways").get(found[0]) if found else None
@@ -188,13 +206,11 @@ def refund_payment(payment_id: int, amount: Money | str, *, key: str) -> str:
         raise invalid("amount", f"{gateway.label} refunds only the whole remaining amount")
     result = gateway.refund(value, found[1], idempotency_key=f"refund:{key}")
     if result.status not in (PaymentStatus.PROCESSED, PaymentStatus.PENDING):
-        db.session.rollback()
         raise invalid("amount", f"the gateway refused the refund: {result.message}")
     db.session.add(GatewayEvent(gateway=found[0], event_id=f"refund:{key}", type="refund",
                                 key=key, result=result.reference or ""))
-    done = sync_refunded(payment, Money(payment.refunded_amount + value.amount,
-                                        payment.currency), reason=f"({found[0]} refund)")
-    db.session.commit()
+    done = record_refund(payment, value, f"{found[0]}:{result.reference or key}")
+    ledger.apply_credit(payment.account_id)
     return done
 
 
@@ -203,4 +219,4 @@ def _seen_refund(key: str) -> bool:
         GatewayEvent.event_id == f"refund:{key}")) is not None
 
 
-__all__ = ["apply_event", "gateway_of", "receive_webhook", "refund_payment", "sync_refunded"]
+__all__ = ["apply_event", "gateway_of", "receive_webhook", "record_refund", "refund_payment"]

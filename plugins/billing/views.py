@@ -5,6 +5,7 @@ domain refuses (``ValidationError``) is rolled back and shown again with the mes
 """
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import sqlalchemy as sa
@@ -173,6 +174,41 @@ def make_blueprint() -> Blueprint:
             flash(_refused(exc), "error")
         return redirect(safe_next(request.form.get("next")) or url_for(
             "billing.account", account_id=account_id))  # never off-site (issue 11 #11)
+
+    @bp.get("/payments/<int:payment_id>")
+    @permission_required("billing.invoice.view")
+    def payment_page(payment_id: int):
+        from . import gateway_events
+
+        payment = db.get_or_404(Payment, payment_id)
+        found = gateway_events.gateway_of(payment)
+        gateway = registered("payment_gateways").get(found[0]) if found else None
+        refunds = db.session.scalars(sa.select(Transaction).where(
+            Transaction.payment_id == payment.id, Transaction.kind == "refund")
+            .order_by(Transaction.id)).all()
+
+        return render_template("billing/payment.html", payment=payment, gateway=gateway,
+                               reference=found[1] if found else "", refunds=refunds,
+                               refund_key=uuid.uuid4().hex,
+                               left=payment.amount - payment.refunded_amount,
+                               left_decimal=Money(payment.amount - payment.refunded_amount,
+                                                  payment.currency).to_decimal())
+
+    @bp.post("/payments/<int:payment_id>/refund")
+    @permission_required("billing.payment.reverse")
+    def payment_refund(payment_id: int):
+        from .gateway_events import refund_payment
+
+        db.get_or_404(Payment, payment_id)
+        try:
+            done = refund_payment(payment_id, request.form.get("amount", ""),
+                                  key=request.form.get("key", ""))
+            db.session.commit()
+            flash("That refund was made already." if done == "duplicate" else
+                  f"Refund made: {done}.", "success")
+        except ValidationError as exc:
+            flash(_refused(exc), "error")
+        return redirect(url_for("billing.payment_page", payment_id=payment_id))
 
     @bp.post("/gateways/<key>/webhook")
     @public  # authenticated by the gateway's signature check (parse_webhook)

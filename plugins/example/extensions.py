@@ -223,7 +223,7 @@ class FakeGateway(PaymentGateway):
         return Checkout(result.status, result.reference, method_ref=method_ref)
 
     def start_setup(self, customer: Customer, *, idempotency_key: str,
-                    return_url: str = "") -> Checkout:
+                    return_url: str = "", method_ref: str = "") -> Checkout:
         reference = f"fake_setup_{customer.account_id}_{idempotency_key}"
         self.setups[reference] = idempotency_key
         return Checkout(PaymentStatus.PENDING, reference, client_secret=f"{reference}_secret")
@@ -253,6 +253,7 @@ class FakeGateway(PaymentGateway):
             outcome=WebhookOutcome(data["outcome"]) if data.get("outcome") else None,
             key=str(data.get("key", "")), reference=data.get("reference"),
             amount=Money(int(amount), data["currency"]) if amount is not None else None,
+            refund_id=str(data.get("refund_id", "")),
             refunded=Money(int(data["refunded"]), data["currency"])
             if data.get("refunded") is not None else None,
             account_id=data.get("account_id"), invoice_id=data.get("invoice_id"))

@@ -246,6 +246,11 @@ ROUTES = {
     'POST notifications_public.unsubscribe_view': '@public',
     'POST probe.edit': 'probe.thing.edit',
     'POST probe.open_route': '@login',
+    'GET billing.payment_page': 'billing.invoice.view',
+    'POST billing.payment_refund': 'billing.payment.reverse',
+    'POST billing.gateway_webhook': '@public',
+    'GET payments_stripe.account_page': 'payments_stripe.account.manage',
+    'POST payments_stripe.account_page': 'payments_stripe.account.manage',
 }
 
 #: state-changing routes that need no permission, each for a reason (reviewed)
@@ -264,6 +269,8 @@ STATE_CHANGING_WITHOUT_PERMISSION = {
     "POST graphql.execute_query": "GraphQL: each field checks its own permission",
     "POST notifications_public.unsubscribe_view": "a signed unsubscribe link, for contacts",
     "POST probe.open_route": "the test probe's deliberately open route",
+    "POST billing.gateway_webhook": "a payment processor's event, authenticated by its "
+                                    "signature (the gateway's parse_webhook)",
 }
 
 GRAPHQL = {
@@ -475,6 +482,9 @@ GRAPHQL = {
     'Query.tstRefuse': 'tst.widget.view',
     'Query.tstWidgets': 'tst.widget.view',
     'Query.viewer': '@public',
+    'Mutation.billingRefundPayment': 'billing.payment.reverse',
+    'Query.stripeAccount': 'payments_stripe.account.manage',
+    'Mutation.stripeSaveAccount': 'payments_stripe.account.manage',
 }
 
 # ----------------------------------------------------------------------- portal (issue 19)

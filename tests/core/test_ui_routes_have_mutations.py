@@ -139,6 +139,8 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "notifications.new_notice": ("notificationsDraftNotice",),
     "notifications.send_notice": ("notificationsSendNotice",),
     "notifications.test_channel": ("notificationsTestChannel",),
+    "billing.payment_refund": ("billingRefundPayment",),
+    "payments_stripe.account_page": ("stripeSaveAccount",),
 }
 
 #: endpoint -> why it has (and must have) no mutation

@@ -1,6 +1,6 @@
 """Billing's gateway webhook route (``POST /billing/gateways/<key>/webhook``), driven with the
 example plugin's signed test gateway: a bad signature changes nothing, a signed event is
-acted on once, a refund event converges on the processor's cumulative figure."""
+acted on once, each refund is recorded once, by its own id."""
 from __future__ import annotations
 
 import json
@@ -62,10 +62,14 @@ def test_signed_payment_recorded_once_then_refund_converges(app, db, make_accoun
     assert _post(app, {"id": "evt_a", **paid}).get_data(as_text=True) == "duplicate"
     assert _post(app, {"id": "evt_b", **paid}).status_code == 200  # same payment, new event
     assert accounts.balance(jane.id).amount == -5000
-    refund = {"type": "charge.refunded", "outcome": "refunded", "key": "pi_9",
+    refund = {"type": "refund.created", "outcome": "refunded", "key": "pi_9",
               "reference": "pi_9", "amount": 5000, "account_id": jane.id}
-    assert _post(app, {"id": "evt_r2", **refund, "refunded": 2000}).status_code == 200
-    assert _post(app, {"id": "evt_r1", **refund, "refunded": 1500}).status_code == 200  # older
+    assert _post(app, {"id": "evt_r2", **refund, "refund_id": "re_2", "refunded": 500}
+                 ).status_code == 200
+    assert _post(app, {"id": "evt_r1", **refund, "refund_id": "re_1", "refunded": 1500}
+                 ).status_code == 200
+    again = _post(app, {"id": "evt_r1b", **refund, "refund_id": "re_1", "refunded": 1500})
+    assert again.get_data(as_text=True) == "refund already recorded"
     payment = db.session.scalar(sa.select(Payment))
     assert (payment.amount, payment.refunded_amount) == (5000, 2000)
     assert accounts.balance(jane.id).amount == -3000
