@@ -267,6 +267,17 @@ class PaymentGateway(Extension):
         return None
 
     # -- optional verbs (see ``capabilities``) ------------------------------------------
+    def card_form(self) -> dict | None:
+        """Where a page's own script turns typed card details into a payment method *in the
+        browser*, so that card data never reaches Backhaul (what Stripe.js does):
+        ``{"url": the processor's endpoint to POST the card to, "publishable_key": the key
+        to send as ``Authorization: Bearer``, "format": "stripe"}`` (form-encoded
+        ``type=card&card[number]=...&card[exp_month]=...&card[exp_year]=...&card[cvc]=...``,
+        answering JSON with the method's ``id``, or ``error.message``). The page then passes
+        that id as ``method_ref``. ``None`` (the default): the gateway has no such step.
+        Reads the gateway's settings; must not call the processor."""
+        return None
+
     def start_setup(self, customer: Customer, *, idempotency_key: str,
                     return_url: str = "", method_ref: str = "") -> Checkout:
         """Begin saving a payment method for ``customer`` (Stripe: a SetupIntent). With

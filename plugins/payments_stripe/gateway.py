@@ -183,6 +183,13 @@ class StripeGateway(PaymentGateway):
         return _result_of(done[0] if done else intents[0])
 
     # -- on-session: checkout and saving a card --------------------------------------------
+    def card_form(self) -> dict | None:
+        """Stripe's payment-method endpoint and the publishable key, for a page that
+        creates the card's payment method in the browser (card data never reaches us)."""
+        s = self.settings()
+        return {"url": f"{(s.get('api_base') or STRIPE_API).rstrip('/')}/v1/payment_methods",
+                "publishable_key": s["publishable_key"], "format": "stripe"}
+
     def start_checkout(self, amount: Money, customer: Customer, *, idempotency_key: str,
                        method_ref: str = "", save_method: bool = False,
                        return_url: str = "", description: str = "",

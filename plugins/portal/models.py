@@ -90,6 +90,8 @@ class PortalPayment(TimestampMixin, db.Model):
     #: processed, error, undefined (no answer: being checked)
     status: Mapped[str] = mapped_column(sa.String(16), default="started")
     message: Mapped[str] = mapped_column(sa.String(500), default="")
+    #: where the customer confirms with their bank (3-D Secure), while pending
+    action_url: Mapped[str] = mapped_column(sa.String(1000), default="")
 
 
 class Branding(db.Model):

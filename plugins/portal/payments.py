@@ -45,6 +45,20 @@ def _configured(gateway) -> bool:
     return True
 
 
+def card_form(gateways: dict) -> tuple[str, dict | None]:
+    """The gateway a new card is entered for and its browser card form (``None``: the
+    gateway takes a payment-method reference typed or pasted in, e.g. a test double).
+    Prefers a gateway with a card form."""
+    for key, gateway in gateways.items():
+        try:
+            form = gateway.card_form()
+        except (LookupError, KeyError):
+            form = None
+        if form and str(form.get("url", "")).startswith(("https://", "http://")):
+            return key, form
+    return next(iter(gateways), ""), None
+
+
 def gateways(capability: str = "checkout") -> dict:
     """Enabled gateways that can do ``capability`` and have an account configured."""
     return {key: gw for key, gw in registered("payment_gateways").items()
@@ -117,6 +131,8 @@ def start(viewer: PortalViewer, gateway_key: str, *, invoice_id: int | None,
         db.session.commit()
         return row, None
     apply(row, checkout.status, checkout.reference, checkout.message)
+    if row.status == "pending" and checkout.redirect_url.startswith(("https://", "http://")):
+        row.action_url = checkout.redirect_url[:1000]
     if save_method and row.status == "processed" and checkout.method_ref:
         billing.save_payment_method(viewer.account_id, gateway_key, checkout.method_ref,
                                     "Card")
@@ -193,5 +209,5 @@ def save_card(viewer: PortalViewer, gateway_key: str, method_ref: str,
     return saved, ""
 
 
-__all__ = ["MAX_PER_HOUR", "amount_for", "apply", "gateways", "get", "refresh", "save_card",
+__all__ = ["MAX_PER_HOUR", "amount_for", "apply", "card_form", "gateways", "get", "refresh", "save_card",
            "start"]

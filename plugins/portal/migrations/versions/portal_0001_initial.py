@@ -84,6 +84,7 @@ def upgrade() -> None:
         sa.Column("reference", sa.String(200), nullable=True),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("message", sa.String(500), nullable=False),
+        sa.Column("action_url", sa.String(1000), nullable=False),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
         sa.ForeignKeyConstraint(["account_id"], ["core_account.id"],
