@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from marshmallow import ValidationError
 
 from backhaul.plugins.billing import api as billing
@@ -146,17 +147,34 @@ def apply(row: PortalPayment, status: PaymentStatus | str, reference: str | None
     status = PaymentStatus(status)
     if row.status == "processed":
         return
+    if status is PaymentStatus.PROCESSED:
+        _record(row, reference or row.reference)
     row.reference = reference or row.reference
     row.message = (message or "")[:500]
     row.status = {PaymentStatus.PROCESSED: "processed", PaymentStatus.PENDING: "pending",
                   PaymentStatus.ERROR: "error", PaymentStatus.CANCELED: "error",
                   PaymentStatus.UNDEFINED: "undefined"}[status]
-    if status is PaymentStatus.PROCESSED:
-        billing.record_payment_outcome(
-            row.gateway, row.key, PaymentStatus.PROCESSED, reference=row.reference,
-            account_id=row.account_id, amount=Money(row.amount, row.currency),
-            method="card", invoice_id=row.invoice_id)
+    if row.status != "pending":
+        row.action_url = ""
     db.session.flush()
+
+
+def _record(row: PortalPayment, reference: str | None) -> None:
+    """Into billing's ledger under the payment's key. The processor's webhook may record the
+    same payment at the same moment (the same key: one of the two inserts loses): then the
+    second try finds it recorded and changes nothing."""
+    for attempt in (1, 2):
+        try:
+            billing.record_payment_outcome(
+                row.gateway, row.key, PaymentStatus.PROCESSED, reference=reference,
+                account_id=row.account_id, amount=Money(row.amount, row.currency),
+                method="card", invoice_id=row.invoice_id)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            db.session.rollback()
+            log.info("payment %s was being recorded by its webhook at the same time", row.key)
 
 
 def refresh(row: PortalPayment) -> PortalPayment:
