@@ -8,7 +8,7 @@ dataclasses; no ORM object leaks out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -69,6 +69,11 @@ class InvoiceInfo:
     amount_due: Money
     overdue: bool
     lines: tuple[InvoiceLineInfo, ...] = ()
+
+    @property
+    def period_last_day(self) -> date | None:
+        """The last day the invoice's period covers (``period_end`` is exclusive)."""
+        return self.period_end - timedelta(days=1) if self.period_end else None
 
 
 @dataclass(frozen=True)

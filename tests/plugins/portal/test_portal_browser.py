@@ -193,3 +193,33 @@ def test_a_declined_test_card_is_explained_and_changes_no_money(stripe_portal, s
         page.get_by_label("Card number").fill("4242")
         page.locator("#pay-submit").click()
         expect(page.locator("#card-error")).to_contain_text("card number")
+
+
+def test_save_a_card_at_stripe_and_turn_auto_pay_on(stripe_portal, sim, page):
+    from backhaul.plugins.billing.models import BillingAccount, PaymentMethod
+
+    app, live, tenant = stripe_portal
+    with app.app_context():
+        _sign_in(page, live)
+        page.get_by_role("link", name="Card & auto-pay").click()
+        page.get_by_label("Card number").fill("5555 5555 5555 4444")
+        page.get_by_label("Expiry (MM/YY)").fill("10/33")
+        page.get_by_label("Security code").fill("321")
+        page.locator("#card-submit").click()
+        expect(page.get_by_role("status").first).to_contain_text("Mastercard ending 4444")
+        page.locator("#autopay-on").click()
+        expect(page.get_by_role("status").first).to_contain_text("Automatic payment is on")
+        shot(page, "12-autopay-on")
+        db.session.remove()
+        [method] = db.session.scalars(sa.select(PaymentMethod).where(
+            PaymentMethod.account_id == tenant.account.id)).all()
+        assert method.gateway == "stripe" and method.method_ref.startswith("pm_")
+        assert method.label == "Mastercard ending 4444"
+        assert db.session.get(BillingAccount, tenant.account.id).autopay is True
+        # the saved card is offered for the overdue invoice, and pays it off-page
+        page.goto(live.url(f"/portal/pay?invoice={tenant.invoice_id}"))
+        expect(page.get_by_label("Mastercard ending 4444 (saved)")).to_be_checked()
+        page.locator("#pay-submit").click()
+        expect(page.locator("#payment-result")).to_have_attribute("data-status", "processed")
+        invoice, payments, status = _state(tenant)
+        assert invoice.status == "paid" and status == "active" and len(payments) == 1
