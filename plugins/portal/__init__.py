@@ -39,6 +39,7 @@ class Settings(Schema):
 
 
 META = PluginMeta(name="portal", depends_on=("billing", "notifications"),
+                  optional_depends_on=("usage",),
                   settings_schema=Settings, hookspecs=hookspecs,
                   description="Customer portal: sign-in, invoices, payments, auto-pay, "
                               "branding")
@@ -79,6 +80,18 @@ def graphql_schema():
     from .graphql import contribution
 
     return contribution()
+
+
+@hookimpl
+def portal_panels(viewer):
+    """The portal's own panel of the usage plugin's figures (when it is enabled)."""
+    from backhaul.sdk import plugin_enabled
+
+    if not plugin_enabled("usage"):
+        return []
+    from .usage_panel import panels
+
+    return panels(viewer)
 
 
 @hookimpl

@@ -148,3 +148,36 @@ def test_panels_from_other_plugins_show_and_a_broken_one_is_contained(
         assert 'id="panel-probe-usage"' in text
         assert [(v.account_id, v.contact_id) for v in seen] == [
             (tenant.account.id, tenant.contact.id)]
+
+
+def test_usage_panel_from_the_usage_plugins_api(portal_app):
+    from datetime import UTC, datetime, timedelta
+
+    from portal_helpers import make_tenant, portal_sign_in
+
+    from backhaul.plugins.billing import catalogue, subscriptions
+    from backhaul.plugins.usage import rollup
+
+    app = portal_app(plugins=["notifications", "billing", "network", "usage", "portal"])
+    with app.app_context():
+        tenant = make_tenant(delinquent=False)
+        service = catalogue.create_service("Fibre 300", "data", "60.00", currency="USD",
+                                           params={"download_mbps": 300, "upload_mbps": 50,
+                                                   "allowance_gb": 200})
+        sub = subscriptions.subscribe(tenant.account.id, service=service,
+                                      start_date=datetime.now(UTC).date() - timedelta(days=40))
+        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        rollup.add([rollup.Delta(sub.id, now, 150 * 10**9, 10 * 10**9, "radius")])
+        db.session.commit()
+        client = app.test_client()
+        portal_sign_in(client)
+        page = client.get("/portal/").get_data(as_text=True)
+        assert "Your data usage this month" in page
+        assert "160.00 GB of 200.00 GB" in page  # 150 down + 10 up, independent arithmetic
+        assert 'value="80.0"' in page and "80% of your monthly allowance" in page
+        # another account's usage never shows
+        other = make_tenant("Olga Other", "olga@example.net", delinquent=False)
+        other_client = app.test_client()
+        portal_sign_in(other_client, "olga@example.net")
+        assert "Your data usage" not in other_client.get("/portal/").get_data(as_text=True)
+        assert other.account.id != tenant.account.id
