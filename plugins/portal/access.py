@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import current_app, g, redirect, request, url_for
 
 from backhaul.sdk import current_plugin_settings, db, public
+from backhaul.sdk.runtime import acting_as
 
 from . import sessions
 from .api import PortalViewer
@@ -65,7 +66,9 @@ def customer_required(view):
         if viewer is None:
             target = request.full_path.rstrip("?") if request.method == "GET" else None
             return redirect(url_for("portal.login", next=target))
-        return no_store(current_app.make_response(view(viewer, *args, **kwargs)))
+        with acting_as("contact", str(viewer.contact_id), viewer.email):
+            answer = view(viewer, *args, **kwargs)
+        return no_store(current_app.make_response(answer))
 
     wrapper.portal_customer = True
     return public(wrapper)

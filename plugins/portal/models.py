@@ -26,6 +26,8 @@ CONTACT_FK = "core_contact.id"
 
 class Login(TimestampMixin, db.Model):
     __tablename__ = "portal_login"
+    __audit_secret__ = ("password_hash",)
+    __audit_exclude__ = ("last_login_at",)
 
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey(CONTACT_FK, ondelete="CASCADE"),
                                             primary_key=True)
@@ -36,6 +38,7 @@ class Login(TimestampMixin, db.Model):
 
 class PortalSession(db.Model):
     __tablename__ = "portal_session"
+    __audit__ = False  # like staff sessions: one row per sign-in, bookkeeping
 
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # sha256 of the token
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey(CONTACT_FK, ondelete="CASCADE"),
@@ -62,6 +65,7 @@ class Link(db.Model):
 
 class Attempt(db.Model):
     __tablename__ = "portal_attempt"
+    __audit__ = False  # like staff login attempts
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(16), default="login")  # login | reset
@@ -96,6 +100,7 @@ class PortalPayment(TimestampMixin, db.Model):
 
 class Branding(db.Model):
     __tablename__ = "portal_branding"
+    __audit_exclude__ = ("logo",)  # the image itself is not kept twice; logo_type shows it
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), default="")

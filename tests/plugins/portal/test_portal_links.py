@@ -140,3 +140,19 @@ def test_staff_send_the_link_from_the_account_page(app, relay, email_channel, st
     login(viewer, staff_user(["accounts.account.view"], email="viewer@isp.example"))
     assert viewer.post(f"/settings/portal/contacts/{tenant.contact.id}/link",
                        data={"csrf_token": csrf_token(viewer)}).status_code == 403
+
+
+def test_the_audit_trail_never_holds_a_password_hash_or_a_link_token(app, email_channel):
+    from backhaul.core.audit.models import AuditEntry
+    from backhaul.plugins.portal import links
+
+    tenant = make_tenant(password=None, delinquent=False)
+    token = links.issue(tenant.contact, 60)
+    db.session.commit()
+    client = app.test_client()
+    client.post(f"/portal/password/{token}", data={
+        "password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "csrf_token": portal_csrf(client)})
+    entries = db.session.scalars(sa.select(AuditEntry)).all()
+    assert "portal_login" in {e.object_type for e in entries}  # it was audited, redacted
+    text = " ".join(str(e.changes) for e in entries)
+    assert "$argon2" not in text and token not in text and NEW_PASSWORD not in text

@@ -162,6 +162,12 @@ def test_save_replace_card_and_autopay(app, customer, tenant):
     customer.post("/portal/autopay", data={"autopay": "off", "csrf_token": token})
     db.session.expire_all()
     assert db.session.get(BillingAccount, tenant.account.id).autopay is False
+    # the audit trail says the customer did it
+    from backhaul.core.audit.models import AuditEntry
+
+    entry = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.object_type == "billing_account").order_by(AuditEntry.seq.desc())).first()
+    assert (entry.actor_kind, entry.actor_id) == ("contact", str(tenant.contact.id))
 
 
 def test_autopay_locked_on_by_the_isp_cannot_be_turned_off(app, customer, tenant):
