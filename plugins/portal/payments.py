@@ -8,7 +8,8 @@ module record the same payment under the same key: whichever comes first records
 other is a replay (``billing.api.record_payment_outcome`` is idempotent by key).
 
 Double submits are harmless: while a payment of the same account and invoice (or balance)
-is started or pending, starting another returns that one. At most
+is started, pending or undefined, starting another returns that one (asking the gateway
+about it first). At most
 :data:`MAX_PER_HOUR` payments an hour per account (work a customer can cause is bounded).
 A gateway that raises leaves the payment ``undefined``: nobody knows whether money moved, so
 it is never simply retried; :func:`refresh` asks the gateway (``fetch`` / ``find``).
@@ -82,12 +83,18 @@ def amount_for(viewer: PortalViewer, invoice_id: int | None) -> Money:
 
 
 def _duplicate(viewer: PortalViewer, invoice_id: int | None) -> PortalPayment | None:
+    """A payment of the same thing that may still take the money: started or pending (for
+    :data:`DUPLICATE_WINDOW`), or undefined — nobody knows whether it was charged — for a
+    day, until :func:`refresh` learns its fate from the gateway."""
+    now = utcnow()
     return db.session.scalar(sa.select(PortalPayment).where(
         PortalPayment.account_id == viewer.account_id,
         PortalPayment.invoice_id.is_(None) if invoice_id is None
         else PortalPayment.invoice_id == invoice_id,
-        PortalPayment.status.in_(OPEN),
-        PortalPayment.created_at > utcnow() - DUPLICATE_WINDOW)
+        sa.or_(sa.and_(PortalPayment.status.in_(OPEN),
+                       PortalPayment.created_at > now - DUPLICATE_WINDOW),
+               sa.and_(PortalPayment.status == "undefined",
+                       PortalPayment.created_at > now - timedelta(days=1))))
         .order_by(PortalPayment.id.desc()).limit(1))
 
 
@@ -103,7 +110,7 @@ def start(viewer: PortalViewer, gateway_key: str, *, invoice_id: int | None,
     amount = amount_for(viewer, invoice_id)
     existing = _duplicate(viewer, invoice_id)
     if existing is not None:
-        return existing, None
+        return refresh(existing), None
     recent = db.session.scalar(sa.select(sa.func.count()).select_from(PortalPayment).where(
         PortalPayment.account_id == viewer.account_id,
         PortalPayment.created_at > utcnow() - timedelta(hours=1))) or 0
