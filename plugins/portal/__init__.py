@@ -63,7 +63,7 @@ def register_blueprints(app):
 
 @hookimpl
 def menu_items():
-    return [MenuItem("Customer portal", "portal_staff.branding", "portal.settings.manage",
+    return [MenuItem("Customer portal", "portal_staff.branding_page", "portal.settings.manage",
                      "Admin", 60)]
 
 

@@ -223,3 +223,55 @@ def test_save_a_card_at_stripe_and_turn_auto_pay_on(stripe_portal, sim, page):
         expect(page.locator("#payment-result")).to_have_attribute("data-status", "processed")
         invoice, payments, status = _state(tenant)
         assert invoice.status == "paid" and status == "active" and len(payments) == 1
+
+
+def _logo_png(path: Path) -> Path:
+    image = pytest.importorskip("PIL.Image")
+    draw_mod = pytest.importorskip("PIL.ImageDraw")
+    img = image.new("RGB", (120, 120), "#ffffff")
+    draw = draw_mod.Draw(img)
+    draw.ellipse((10, 10, 110, 110), fill="#7b2cbf")
+    draw.rectangle((52, 25, 68, 95), fill="#ffd166")
+    draw.rectangle((30, 52, 90, 68), fill="#ffd166")
+    img.save(path)
+    return path
+
+
+def test_staff_brand_the_portal_in_the_browser(portal_app, make_live_server, page, staff_user,
+                                              tmp_path):
+    app = portal_app()
+    with app.app_context():
+        user = staff_user(["portal.settings.manage", "accounts.account.view"],
+                          name="Ada Admin", email="ada@isp.example")
+        email, password = user.email, user.test_password
+        db.session.commit()
+        db.session.remove()
+        live = make_live_server(app)
+        page.goto(live.url("/login"))
+        page.get_by_label("E-mail address").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Customer portal").click()
+        page.get_by_label("Company name").fill("Harbour Net")
+        page.get_by_label("Tagline").fill("Gigabit for Harbour Towers")
+        page.get_by_label("Main colour").fill("#5a189a")
+        page.get_by_label("Accent colour").fill("#ffd166")
+        page.get_by_label("Logo").set_input_files(str(_logo_png(tmp_path / "logo.png")))
+        page.get_by_label("Phone").fill("+1 555 0199")
+        page.get_by_label("Main colour").fill("purple")  # refused beside the field
+        page.get_by_role("button", name="Save branding").click()
+        expect(page.locator("#branding-form")).to_contain_text("Use a colour like #0b5cad.")
+        page.get_by_label("Main colour").fill("#5a189a")
+        page.get_by_label("Logo").set_input_files(str(_logo_png(tmp_path / "logo.png")))
+        page.get_by_role("button", name="Save branding").click()
+        expect(page.get_by_role("status").first).to_contain_text("branding is saved")
+        shot(page, "13-staff-branding")
+        page.goto(live.url("/portal/login"))
+        expect(page.locator(".p-brand-name")).to_have_text("Harbour Net")
+        logo = page.locator("img.p-logo")
+        expect(logo).to_be_visible()
+        assert page.evaluate("document.querySelector('img.p-logo').naturalWidth") == 120
+        header = page.evaluate("getComputedStyle(document.querySelector('.p-header'))"
+                               ".backgroundColor")
+        assert header == "rgb(90, 24, 154)"  # #5a189a, through /portal/brand.css
+        shot(page, "14-branded-sign-in")
