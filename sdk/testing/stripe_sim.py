@@ -275,7 +275,8 @@ class StripeSimulator:
 
     def _event(self, type_: str, obj: dict) -> dict:
         event = {"id": self._id("evt"), "object": "event", "api_version": API_VERSION,
-                 "created": int(time.time()), "data": {"object": json.loads(json.dumps(obj))},
+                 "created": int(time.time()),
+                 "data": {"object": _public(json.loads(json.dumps(obj)))},
                  "livemode": False, "pending_webhooks": 1 if self.webhook_url else 0,
                  "request": {"id": None, "idempotency_key": None}, "type": type_}
         self.events.append(event)
@@ -662,7 +663,7 @@ class StripeSimulator:
         refund = {"id": self._id("re"), "object": "refund", "amount": amount,
                   "balance_transaction": None, "charge": charge["id"],
                   "created": int(time.time()), "currency": charge["currency"],
-                  "description": None, "metadata": p.get("metadata") or {},
+                  "metadata": p.get("metadata") or {},
                   "payment_intent": pi["id"], "reason": p.get("reason"),
                   "receipt_number": None, "source_transfer_reversal": None,
                   "status": "succeeded", "transfer_reversal": None}
