@@ -12,7 +12,9 @@ the real wire protocol instead, so the official ``stripe`` client is pointed at 
 What it implements (form-encoded requests with Stripe's bracket nesting, ``Bearer`` keys):
 
 * customers; payment methods (create from a test card number with the *publishable* key, as
-  Stripe.js does; retrieve; attach); setup intents (create, confirm, retrieve); payment
+  Stripe.js does; retrieve; attach); a browser holding an intent's ``client_secret`` may
+  confirm it with the publishable key too (CORS allowed), so a page can stand in for
+  Stripe.js; setup intents (create, confirm, retrieve); payment
   intents (create, confirm, capture, retrieve, search by ``metadata['k']:'v'``); refunds
   (full, partial, over-refund refused); events (retrieve, list);
 * **idempotency**: a ``POST`` with an ``Idempotency-Key`` is answered once; a repeat with the
@@ -334,8 +336,8 @@ class StripeSimulator:
     # -- API -------------------------------------------------------------------------------
     def handle(self, method: str, path: str, params: dict, key: str) -> dict:
         """One API call (the HTTP handler's work): the JSON answer, or raises StripeError."""
-        publishable_ok = method == "POST" and path == "/v1/payment_methods"
-        if key != self.secret_key and not (publishable_ok and key == self.publishable_key):
+        if key != self.secret_key and not (key == self.publishable_key
+                                           and self._browser_may(method, path, params)):
             raise _error(401, "invalid_request_error", f"Invalid API Key provided: "
                                                        f"{key[:8]}{'*' * 8}")
         route = _ROUTES.get((method, re.sub(r"/(cus|pm|seti|pi|re|evt|ch|dp)_\w+", r"/{id}",
@@ -347,6 +349,18 @@ class StripeSimulator:
         with self._lock:
             return getattr(self, route)(params, ident) if ident else getattr(self, route)(
                 params)
+
+    def _browser_may(self, method: str, path: str, params: dict) -> bool:
+        """What Stripe.js does with the publishable key: create a payment method, and confirm
+        an intent it holds the ``client_secret`` of."""
+        if method != "POST":
+            return False
+        if path == "/v1/payment_methods":
+            return True
+        found = re.fullmatch(r"/v1/(?:payment|setup)_intents/((?:pi|seti)_\w+)/confirm", path)
+        with self._lock:
+            obj = self.objects.get(found.group(1)) if found else None
+        return obj is not None and params.get("client_secret") == obj.get("client_secret")
 
     def create_customer(self, p: dict) -> dict:
         cus = {"id": self._id("cus"), "object": "customer", "address": None, "balance": 0,
@@ -791,7 +805,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._three_ds(method, split.path)
         params = decode_form(raw if method == "POST" else split.query)
         auth = self.headers.get("Authorization", "")
-        key = auth.removeprefix("Bearer ").strip()
+        # a server sends "Bearer sk_..."; Stripe.js sends its publishable key as ``key=``
+        key = auth.removeprefix("Bearer ").strip() or str(params.pop("key", ""))
         sim.requests.append((method, split.path))
         idem = self.headers.get("Idempotency-Key") if method == "POST" else None
         fingerprint = hashlib.sha256(f"{split.path}\n{raw}".encode()).hexdigest()
