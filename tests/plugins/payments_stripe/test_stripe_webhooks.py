@@ -86,3 +86,11 @@ def test_simulator_delivers_webhooks_to_a_live_server(stripe_app, sim, billed, m
     db.session.expire_all()
     payment = db.session.scalar(sa.select(Payment))
     assert (payment.amount, payment.reference) == (5500, done.reference)
+
+
+def test_an_oversized_body_is_refused_unread(stripe_app, sim):
+    headers, _body = sim.signed({"id": "evt_big"})
+    big = b'{"id": "evt_big", "pad": "' + b"x" * (300 * 1024) + b'"}'
+    answer = stripe_app.test_client().post(URL, data=big, headers=headers)
+    assert answer.status_code == 413
+    assert _count(GatewayEvent) == 0
