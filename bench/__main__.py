@@ -19,7 +19,8 @@ from . import common
 HERE = Path(__file__).parent
 #: run in this process through their ``main(argv)``
 IN_PROCESS = ("jobs_dispatch", "graphql_list", "routeros_reconcile", "network_desired",
-              "network_restore", "radius_auth", "usage_collector", "junos_reconcile")
+              "network_restore", "radius_auth", "usage_collector", "junos_reconcile",
+              "stripe_webhooks")
 #: a script with its own command line, writing its own section of RESULTS.md
 BILLING_ARGS = {"small": ["--sizes", "2000", "--naive-sample", "500"], "full": []}
 BENCHMARKS = (*IN_PROCESS, "billing_run")

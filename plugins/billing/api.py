@@ -15,6 +15,7 @@ billing package is private (the boundary test in ``tests/core`` enforces it).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from backhaul.sdk import Money, PaymentStatus
@@ -93,8 +94,44 @@ def record_payment_outcome(gateway: str, key: str, status: PaymentStatus | str, 
                   received_on=received_on, invoice_id=invoice_id)
 
 
-__all__ = ["ContributedLine", "PaymentOutcome", "Period", "ServiceInfo", "SubscriptionInfo",
-           "get_service", "get_subscription", "list_services", "record_payment_outcome",
+@dataclass(frozen=True)
+class SavedPaymentMethod:
+    id: int
+    gateway: str
+    method_ref: str
+    label: str
+    is_default: bool
+
+
+def save_payment_method(account_id: int, gateway: str, method_ref: str, label: str = "",
+                        make_default: bool = True) -> SavedPaymentMethod:
+    """Store a gateway's saved method (``PaymentGateway.finish_setup``'s ``SavedMethod``) for
+    the account; the default one is what auto-pay charges. Raises ``ValidationError``
+    (``gateway``, ``method_ref``). The caller commits."""
+    from .autopay import add_payment_method
+
+    row = add_payment_method(account_id, gateway, method_ref, label, make_default)
+    return SavedPaymentMethod(row.id, row.gateway, row.method_ref, row.label, row.is_default)
+
+
+def payment_methods(account_id: int) -> list[SavedPaymentMethod]:
+    """The account's saved methods, the default first."""
+    import sqlalchemy as sa
+
+    from backhaul.sdk import db
+
+    from .models import PaymentMethod
+
+    rows = db.session.scalars(sa.select(PaymentMethod).where(
+        PaymentMethod.account_id == account_id).order_by(PaymentMethod.is_default.desc(),
+                                                         PaymentMethod.id.desc()))
+    return [SavedPaymentMethod(r.id, r.gateway, r.method_ref, r.label, r.is_default)
+            for r in rows]
+
+
+__all__ = ["ContributedLine", "PaymentOutcome", "Period", "SavedPaymentMethod", "ServiceInfo",
+           "SubscriptionInfo", "get_service", "get_subscription", "list_services",
+           "payment_methods", "record_payment_outcome", "save_payment_method",
            "service_type_parameters", "subscriptions"]
 
 

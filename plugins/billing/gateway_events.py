@@ -106,6 +106,10 @@ def _act(gateway: str, event: WebhookEvent) -> str:
         return "ignored"
     kw = {"reference": event.reference, "message": event.message}
     if event.outcome == WebhookOutcome.PROCESSING:
+        attempt = db.session.scalar(sa.select(PaymentAttempt).where(
+            PaymentAttempt.idempotency_key == event.key))
+        if attempt is not None and attempt.status in ("processed", "error", "canceled"):
+            return "late processing event: the attempt is settled"  # never step back
         return record_payment_outcome(gateway, event.key, PaymentStatus.PENDING, **kw).status
     if event.outcome == WebhookOutcome.FAILED:
         return record_payment_outcome(gateway, event.key, PaymentStatus.ERROR, **kw).status

@@ -188,7 +188,7 @@ def make_blueprint() -> Blueprint:
             .order_by(Transaction.id)).all()
 
         return render_template("billing/payment.html", payment=payment, gateway=gateway,
-                               reference=found[1] if found else "", refunds=refunds,
+                               may=may, reference=found[1] if found else "", refunds=refunds,
                                refund_key=uuid.uuid4().hex,
                                left=payment.amount - payment.refunded_amount,
                                left_decimal=Money(payment.amount - payment.refunded_amount,

@@ -138,21 +138,24 @@ class StripeGateway(PaymentGateway):
                                         "idempotency_key": idempotency_key})}
         if method.customer:
             params["customer"] = method.customer
-        return self._create_intent(client, params, idempotency_key)
+        intent, refused = self._create_intent(client, params, idempotency_key)
+        return refused or _result_of(intent)
 
-    def _create_intent(self, client, params: dict, key: str) -> PaymentResult:
+    @staticmethod
+    def _create_intent(client, params: dict, key: str):
+        """``(intent, None)``, or ``(None, ERROR result)`` when Stripe refused (a decline, a
+        bad request: nothing was charged). A network failure is raised: nobody knows."""
         try:
-            intent = client.v1.payment_intents.create(
+            return client.v1.payment_intents.create(
                 params={k: v for k, v in params.items() if v is not None},
-                options={"idempotency_key": key})
+                options={"idempotency_key": key}), None
         except stripe.CardError as exc:
             reference, message = _card_error(exc)
-            return PaymentResult(PaymentStatus.ERROR, reference or None, message,
-                                 raw={"code": exc.code})
-        except stripe.InvalidRequestError as exc:  # refused as asked: nothing was charged
-            return PaymentResult(PaymentStatus.ERROR, None, exc.user_message or str(exc),
-                                 raw={"param": getattr(exc, "param", None)})
-        return _result_of(intent)
+            return None, PaymentResult(PaymentStatus.ERROR, reference or None, message,
+                                       raw={"code": exc.code})
+        except stripe.InvalidRequestError as exc:
+            return None, PaymentResult(PaymentStatus.ERROR, None, exc.user_message or str(exc),
+                                       raw={"param": getattr(exc, "param", None)})
 
     def refund(self, amount: Money, reference: str, *, idempotency_key: str) -> PaymentResult:
         try:
@@ -204,16 +207,10 @@ class StripeGateway(PaymentGateway):
         if method_ref:
             params.update(payment_method=method_ref, confirm=True,
                           return_url=return_url or None)
-        try:
-            intent = client.v1.payment_intents.create(
-                params={k: v for k, v in params.items() if v is not None},
-                options={"idempotency_key": idempotency_key})
-        except stripe.CardError as exc:
-            reference, message = _card_error(exc)
-            return Checkout(PaymentStatus.ERROR, reference, message=message,
-                            method_ref=method_ref)
-        except stripe.InvalidRequestError as exc:
-            return Checkout(PaymentStatus.ERROR, "", message=exc.user_message or str(exc))
+        intent, refused = self._create_intent(client, params, idempotency_key)
+        if refused is not None:
+            return Checkout(PaymentStatus.ERROR, refused.reference or "",
+                            message=refused.message, method_ref=method_ref)
         return self._checkout(intent)
 
     def _checkout(self, intent) -> Checkout:

@@ -12,7 +12,9 @@ the real wire protocol instead, so the official ``stripe`` client is pointed at 
 What it implements (form-encoded requests with Stripe's bracket nesting, ``Bearer`` keys):
 
 * customers; payment methods (create from a test card number with the *publishable* key, as
-  Stripe.js does; retrieve; attach); setup intents (create, confirm, retrieve); payment
+  Stripe.js does; retrieve; attach); a browser holding an intent's ``client_secret`` may
+  confirm it with the publishable key too (CORS allowed), so a page can stand in for
+  Stripe.js; setup intents (create, confirm, retrieve); payment
   intents (create, confirm, capture, retrieve, search by ``metadata['k']:'v'``); refunds
   (full, partial, over-refund refused); events (retrieve, list);
 * **idempotency**: a ``POST`` with an ``Idempotency-Key`` is answered once; a repeat with the
@@ -275,7 +277,8 @@ class StripeSimulator:
 
     def _event(self, type_: str, obj: dict) -> dict:
         event = {"id": self._id("evt"), "object": "event", "api_version": API_VERSION,
-                 "created": int(time.time()), "data": {"object": json.loads(json.dumps(obj))},
+                 "created": int(time.time()),
+                 "data": {"object": _public(json.loads(json.dumps(obj)))},
                  "livemode": False, "pending_webhooks": 1 if self.webhook_url else 0,
                  "request": {"id": None, "idempotency_key": None}, "type": type_}
         self.events.append(event)
@@ -333,8 +336,8 @@ class StripeSimulator:
     # -- API -------------------------------------------------------------------------------
     def handle(self, method: str, path: str, params: dict, key: str) -> dict:
         """One API call (the HTTP handler's work): the JSON answer, or raises StripeError."""
-        publishable_ok = method == "POST" and path == "/v1/payment_methods"
-        if key != self.secret_key and not (publishable_ok and key == self.publishable_key):
+        if key != self.secret_key and not (key == self.publishable_key
+                                           and self._browser_may(method, path, params)):
             raise _error(401, "invalid_request_error", f"Invalid API Key provided: "
                                                        f"{key[:8]}{'*' * 8}")
         route = _ROUTES.get((method, re.sub(r"/(cus|pm|seti|pi|re|evt|ch|dp)_\w+", r"/{id}",
@@ -346,6 +349,18 @@ class StripeSimulator:
         with self._lock:
             return getattr(self, route)(params, ident) if ident else getattr(self, route)(
                 params)
+
+    def _browser_may(self, method: str, path: str, params: dict) -> bool:
+        """What Stripe.js does with the publishable key: create a payment method, and confirm
+        an intent it holds the ``client_secret`` of."""
+        if method != "POST":
+            return False
+        if path == "/v1/payment_methods":
+            return True
+        found = re.fullmatch(r"/v1/(?:payment|setup)_intents/((?:pi|seti)_\w+)/confirm", path)
+        with self._lock:
+            obj = self.objects.get(found.group(1)) if found else None
+        return obj is not None and params.get("client_secret") == obj.get("client_secret")
 
     def create_customer(self, p: dict) -> dict:
         cus = {"id": self._id("cus"), "object": "customer", "address": None, "balance": 0,
@@ -662,7 +677,7 @@ class StripeSimulator:
         refund = {"id": self._id("re"), "object": "refund", "amount": amount,
                   "balance_transaction": None, "charge": charge["id"],
                   "created": int(time.time()), "currency": charge["currency"],
-                  "description": None, "metadata": p.get("metadata") or {},
+                  "metadata": p.get("metadata") or {},
                   "payment_intent": pi["id"], "reason": p.get("reason"),
                   "receipt_number": None, "source_transfer_reversal": None,
                   "status": "succeeded", "transfer_reversal": None}
@@ -790,7 +805,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._three_ds(method, split.path)
         params = decode_form(raw if method == "POST" else split.query)
         auth = self.headers.get("Authorization", "")
-        key = auth.removeprefix("Bearer ").strip()
+        # a server sends "Bearer sk_..."; Stripe.js sends its publishable key as ``key=``
+        key = auth.removeprefix("Bearer ").strip() or str(params.pop("key", ""))
         sim.requests.append((method, split.path))
         idem = self.headers.get("Idempotency-Key") if method == "POST" else None
         fingerprint = hashlib.sha256(f"{split.path}\n{raw}".encode()).hexdigest()

@@ -8,6 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from backhaul.plugins.billing import accounts, autopay
+from backhaul.plugins.billing.api import payment_methods, save_payment_method
 from backhaul.plugins.billing.models import Payment, PaymentAttempt
 from backhaul.sdk import Customer, db, registered
 
@@ -18,8 +19,10 @@ def _save_card(account_id: int) -> str:
                                 method_ref="pm_card_visa")
     saved = gateway.finish_setup(setup.reference)
     assert saved is not None, setup
-    autopay.add_payment_method(account_id, "stripe", saved.method_ref, saved.label)
+    save_payment_method(account_id, "stripe", saved.method_ref, saved.label)
     db.session.commit()
+    assert [(m.label, m.is_default) for m in payment_methods(account_id)] == [
+        ("Visa ending 4242", True)]
     return saved.method_ref
 
 

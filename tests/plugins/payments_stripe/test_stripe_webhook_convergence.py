@@ -104,3 +104,47 @@ def test_a_late_refund_before_the_payment_records_both(stripe_app, sim, billed):
     state = _state(account_id, invoice.id)
     assert state["payments"] == [(5500, 1500, "completed", "card")]
     assert state["balance"] == 1500
+
+
+def test_autopay_with_a_lost_answer_converges_whatever_the_webhooks_do(stripe_app, sim,
+                                                                      billed):
+    """Auto-pay's answer is lost; the webhooks (once or twice, shuffled, with a partial
+    refund) and the reconciler race in 20 orders: one charge, one payment, one refund."""
+    from datetime import timedelta
+
+    from backhaul.plugins.billing import autopay
+    from backhaul.plugins.billing.api import save_payment_method
+
+    gateway = registered("payment_gateways")["stripe"]
+    client = stripe_app.test_client()
+    for seed, (account_id, invoice) in enumerate(billed(20)):
+        setup = gateway.start_setup(Customer(account_id), idempotency_key=f"s:{account_id}",
+                                    method_ref="pm_card_visa")
+        saved = gateway.finish_setup(setup.reference)
+        save_payment_method(account_id, "stripe", saved.method_ref, saved.label)
+        db.session.commit()
+        start = len(sim.events)
+        sim.drop_next("/v1/payment_intents")
+        row = autopay.attempt(invoice.id)
+        assert row.status == "undefined"
+        refund = gateway.refund(Money(700, "USD"), sim.charges()[-1]["payment_intent"],
+                                idempotency_key=f"ar:{account_id}")
+        assert refund.status == PaymentStatus.PROCESSED
+        rng = random.Random(1000 + seed)
+        deliveries = [e for e in sim.events[start:] for _ in range(rng.choice((1, 2)))]
+        rng.shuffle(deliveries)
+        cut = rng.randrange(len(deliveries) + 1)  # the reconciler runs somewhere in between
+        for i, event in enumerate(deliveries):
+            if i == cut:
+                autopay.reconcile(older_than=timedelta(0))
+            headers, body = sim.signed(event)
+            assert client.post("/billing/gateways/stripe/webhook", data=body,
+                               headers=headers).status_code == 200
+        autopay.reconcile(older_than=timedelta(0))
+        state = _state(account_id, invoice.id)
+        assert state == {
+            "invoice": ("partially_paid", 5500, 4800), "balance": 700,
+            "payments": [(5500, 700, "completed", "autopay")],
+            "transactions": sorted([("invoice", 5500), ("payment", -5500), ("refund", 700)]),
+        }, f"ordering {seed}"
+    assert len(sim.charges()) == 20, "one charge per invoice"
