@@ -142,7 +142,6 @@ from .customer import (  # noqa: E402
     AccountBilling,
     InvoiceInfo,
     InvoiceLineInfo,
-    PaymentMethodInfo,
     TransactionInfo,
 )
 
@@ -185,25 +184,6 @@ def customer_transactions(account_id: int, limit: int = 50) -> list[TransactionI
     return transactions(account_id, limit)
 
 
-def customer_payment_methods(account_id: int) -> list[PaymentMethodInfo]:
-    """The account's stored payment methods (gateway tokens, never card data), default
-    first."""
-    from .customer import payment_methods
-
-    return payment_methods(account_id)
-
-
-def save_payment_method(account_id: int, gateway: str, method_ref: str,
-                        label: str = "") -> PaymentMethodInfo:
-    """Store a gateway's payment-method token as the account's default (replacing the
-    previous default, which stays on record as not default). Flushes; the caller commits.
-    Raises ``ValidationError`` for a gateway that is not enabled or an empty reference."""
-    from .autopay import add_payment_method
-
-    row = add_payment_method(account_id, gateway, method_ref, label[:100], make_default=True)
-    return PaymentMethodInfo(row.id, row.gateway, row.label, row.is_default, row.method_ref)
-
-
 def set_customer_autopay(account_id: int, on: bool) -> AccountBilling:
     """Turn auto-pay on or off for the account (its own override of the default). Flushes;
     the caller commits and decides who may (the portal honours the ISP's lock)."""
@@ -212,7 +192,6 @@ def set_customer_autopay(account_id: int, on: bool) -> AccountBilling:
     return set_autopay(account_id, on)
 
 
-__all__ += ["AccountBilling", "InvoiceInfo", "InvoiceLineInfo", "PaymentMethodInfo",
-            "TransactionInfo", "customer_billing", "customer_invoice", "customer_invoice_pdf",
-            "customer_invoices", "customer_payment_methods", "customer_transactions",
-            "save_payment_method", "set_customer_autopay"]
+__all__ += ["AccountBilling", "InvoiceInfo", "InvoiceLineInfo", "TransactionInfo",
+            "customer_billing", "customer_invoice", "customer_invoice_pdf",
+            "customer_invoices", "customer_transactions", "set_customer_autopay"]

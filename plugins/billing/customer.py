@@ -87,15 +87,6 @@ class TransactionInfo:
     invoice_id: int | None
 
 
-@dataclass(frozen=True)
-class PaymentMethodInfo:
-    id: int
-    gateway: str
-    label: str
-    is_default: bool
-    method_ref: str
-
-
 def account_billing(account_id: int) -> AccountBilling:
     row = billing_accounts.get(account_id)
     defaults = billing_settings.load()
@@ -171,14 +162,6 @@ def transactions(account_id: int, limit: int = 50) -> list[TransactionInfo]:
                             t.invoice_id) for t in rows]
 
 
-def payment_methods(account_id: int) -> list[PaymentMethodInfo]:
-    rows = db.session.scalars(sa.select(PaymentMethod).where(
-        PaymentMethod.account_id == account_id)
-        .order_by(PaymentMethod.is_default.desc(), PaymentMethod.id.desc()).limit(20))
-    return [PaymentMethodInfo(r.id, r.gateway, r.label, r.is_default, r.method_ref)
-            for r in rows]
-
-
 def set_autopay(account_id: int, on: bool) -> AccountBilling:
     """Turn auto-pay on or off for the account (flushes; the caller commits)."""
     if not isinstance(on, bool):
@@ -189,6 +172,6 @@ def set_autopay(account_id: int, on: bool) -> AccountBilling:
     return account_billing(account_id)
 
 
-__all__ = ["AccountBilling", "InvoiceInfo", "InvoiceLineInfo", "PaymentMethodInfo",
-           "TransactionInfo", "account_billing", "invoice", "invoice_pdf", "invoices",
-           "payment_methods", "set_autopay", "transactions"]
+__all__ = ["AccountBilling", "InvoiceInfo", "InvoiceLineInfo", "TransactionInfo",
+           "account_billing", "invoice", "invoice_pdf", "invoices", "set_autopay",
+           "transactions"]

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from backhaul.plugins.billing import api as billing
 from backhaul.sdk import Customer, Money, PaymentStatus, db, registered, utcnow

@@ -131,7 +131,7 @@ def sign_in(email: str, password: str, ip: str, limits: Limits) -> Outcome:
         Login.password_hash.is_not(None)))}
     if not logins or len(password) > MAX_LENGTH:
         dummy_verify(password[:MAX_LENGTH])
-    for contact_id, login in sorted(logins.items()):
+    for _contact_id, login in sorted(logins.items()):
         if verify_password(login.password_hash, password):
             matched = login
             break

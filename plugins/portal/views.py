@@ -222,7 +222,7 @@ def home(viewer):
     account = get_account(viewer.account_id)
     summary = billing.customer_billing(viewer.account_id)
     open_invoices = billing.customer_invoices(viewer.account_id, open_only=True, limit=20)
-    methods = billing.customer_payment_methods(viewer.account_id)
+    methods = billing.payment_methods(viewer.account_id)
     return render_template("portal/home.html", account=account, summary=summary,
                            open_invoices=open_invoices,
                            recent=billing.customer_invoices(viewer.account_id, limit=5),

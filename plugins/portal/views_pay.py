@@ -39,7 +39,7 @@ def with_card_form(body, status: int, form: dict | None):
 
 
 def _methods(viewer, gateways: dict) -> list:
-    return [m for m in billing.customer_payment_methods(viewer.account_id)
+    return [m for m in billing.payment_methods(viewer.account_id)
             if m.is_default and m.gateway in gateways]
 
 
@@ -120,7 +120,7 @@ def card(viewer):
             flash(f"{saved.label or 'Your card'} is saved and will be used for automatic "
                   "payments.", "success")
             return redirect(url_for("portal.home"))
-    methods = billing.customer_payment_methods(viewer.account_id)
+    methods = billing.payment_methods(viewer.account_id)
     card_gateway, card_form = payments.card_form(gateways)
     return with_card_form(render_template(
         "portal/card.html", gateways=gateways, errors=errors, card_gateway=card_gateway,

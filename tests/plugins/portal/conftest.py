@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from notif_helpers import SmtpServer, smtp_settings
-from portal_helpers import FAKE_SECRET, PASSWORD, Tenant, make_tenant, portal_sign_in
+from portal_helpers import FAKE_SECRET, Tenant, make_tenant, portal_sign_in
 
 from backhaul.sdk.testing import free_port
 

@@ -7,7 +7,6 @@ import base64
 import io
 
 import pytest
-from portal_helpers import portal_csrf
 
 from backhaul.sdk import db
 

@@ -190,8 +190,9 @@ def test_autopay_locked_on_by_the_isp_cannot_be_turned_off(app, customer, tenant
 
 
 def test_another_accounts_payment_page_is_404(app, customer, tenant):
-    from backhaul.plugins.portal.models import PortalPayment
     from portal_helpers import make_tenant
+
+    from backhaul.plugins.portal.models import PortalPayment
 
     other = make_tenant("Olga Other", "olga@example.net")
     row = PortalPayment(key="portal:other", account_id=other.account.id, amount=100,
@@ -204,7 +205,7 @@ def test_another_accounts_payment_page_is_404(app, customer, tenant):
 def test_payments_an_hour_are_bounded(app, customer, tenant):
     from backhaul.plugins.portal import payments
 
-    for n in range(payments.MAX_PER_HOUR):
+    for _n in range(payments.MAX_PER_HOUR):
         assert _pay(customer, tenant.invoice_id, method_ref="fake_declined").status_code == 302
     refused = _pay(customer, tenant.invoice_id, method_ref="fake_ok")
     assert refused.status_code == 400 and "Too many payments" in refused.get_data(as_text=True)
