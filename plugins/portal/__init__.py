@@ -96,6 +96,8 @@ def portal_panels(viewer):
 
 @hookimpl
 def periodic_jobs():
-    from .jobs import housekeeping
+    from .jobs import housekeeping, reconcile_payments
 
-    return [PeriodicJob("portal.housekeeping", housekeeping, timedelta(days=1))]
+    return [PeriodicJob("portal.housekeeping", housekeeping, timedelta(days=1)),
+            PeriodicJob("portal.reconcile_payments", reconcile_payments,
+                        timedelta(minutes=15))]

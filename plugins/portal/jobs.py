@@ -1,4 +1,5 @@
-"""Periodic housekeeping: forget old sign-in attempts and ended sessions (idempotent)."""
+"""Periodic jobs (idempotent): forget old sign-in attempts and ended sessions; settle
+portal payments still without a final answer."""
 from __future__ import annotations
 
 from backhaul.sdk import db
@@ -10,3 +11,9 @@ def housekeeping() -> None:
     signin.purge()
     sessions.purge()
     db.session.commit()
+
+
+def reconcile_payments() -> None:
+    from .payments import reconcile
+
+    reconcile()

@@ -29,6 +29,8 @@ from . import sessions
 from .models import Link, Login
 
 RESET_REQUESTS_PER_HOUR = 3
+#: requests an hour from one IP address, whatever addresses they name
+RESET_REQUESTS_PER_IP_HOUR = 20
 
 
 def _hash(token: str) -> str:
@@ -63,12 +65,18 @@ def send(contact: Contact, url: str, minutes: int, portal_name: str,
                       category="service", source="portal.password_link")
 
 
-def recent_requests(email: str, now: datetime | None = None) -> int:
+def may_send(email: str, ip: str, now: datetime | None = None) -> bool:
+    """Whether another link may be sent: at most :data:`RESET_REQUESTS_PER_HOUR` an hour for
+    an address and :data:`RESET_REQUESTS_PER_IP_HOUR` from an IP (nobody floods an inbox or
+    the mail queue)."""
     from .models import Attempt
 
     since = (now or utcnow()) - timedelta(hours=1)
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Attempt).where(
-        Attempt.kind == "reset", Attempt.email == email, Attempt.at > since)) or 0
+    recent = sa.select(sa.func.count()).select_from(Attempt).where(
+        Attempt.kind == "reset", Attempt.at > since)
+    return (db.session.scalar(recent.where(Attempt.email == email)) or 0) < \
+        RESET_REQUESTS_PER_HOUR and (db.session.scalar(
+            recent.where(Attempt.ip == (ip or "")[:45])) or 0) < RESET_REQUESTS_PER_IP_HOUR
 
 
 def valid(token: str | None) -> Link | None:
@@ -110,5 +118,5 @@ def set_password(token: str, password: str, confirm: str) -> Contact:
     return contact
 
 
-__all__ = ["RESET_REQUESTS_PER_HOUR", "issue", "recent_requests", "send", "set_password",
-           "valid"]
+__all__ = ["RESET_REQUESTS_PER_HOUR", "RESET_REQUESTS_PER_IP_HOUR", "issue", "may_send", "send",
+           "set_password", "valid"]

@@ -203,6 +203,18 @@ def refresh(row: PortalPayment) -> PortalPayment:
     return row
 
 
+def reconcile(older_than: timedelta = timedelta(minutes=5), limit: int = 200) -> int:
+    """Ask the gateways about payments still without a final answer (the customer may never
+    come back to the page): the periodic job. Returns how many were asked about."""
+    rows = db.session.scalars(sa.select(PortalPayment).where(
+        PortalPayment.status.in_(("started", "pending", "undefined")),
+        PortalPayment.updated_at <= utcnow() - older_than)
+        .order_by(PortalPayment.id).limit(limit)).all()
+    for row in rows:
+        refresh(row)
+    return len(rows)
+
+
 def get(viewer: PortalViewer, payment_id: int) -> PortalPayment | None:
     """One of the viewer's account's payments; ``None`` for any other id."""
     row = db.session.get(PortalPayment, payment_id)
@@ -234,5 +246,6 @@ def save_card(viewer: PortalViewer, gateway_key: str, method_ref: str,
     return saved, ""
 
 
-__all__ = ["MAX_PER_HOUR", "amount_for", "apply", "card_form", "gateways", "get", "refresh", "save_card",
+__all__ = ["MAX_PER_HOUR", "amount_for", "apply", "card_form", "gateways", "get", "reconcile",
+           "refresh", "save_card",
            "start"]

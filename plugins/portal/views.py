@@ -166,9 +166,9 @@ def forgot():
         if not email or "@" not in email:
             errors["email"] = ["Enter the e-mail address you use with us."]
         else:
-            # The same answer whatever the address: nobody learns who is a customer. At most
-            # RESET_REQUESTS_PER_HOUR links an hour per address (nobody floods an inbox).
-            if links.recent_requests(email) < links.RESET_REQUESTS_PER_HOUR:
+            # The same answer whatever the address: nobody learns who is a customer; the
+            # number of links is bounded per address and per IP.
+            if links.may_send(email, _ip()):
                 for contact in signin.portal_contacts(email):
                     send_link(contact, "self")
             signin.record("reset", email, _ip(), True, "requested")

@@ -86,6 +86,14 @@ def test_at_most_three_links_an_hour_per_address(app, email_channel):
     for _ in range(5):
         assert _ask(client, "tina@example.net").status_code == 200
     assert db.session.scalar(sa.select(sa.func.count(Link.id))) == 3
+    # and from one IP, whatever addresses it names
+    from backhaul.plugins.portal.links import RESET_REQUESTS_PER_IP_HOUR
+
+    for i in range(RESET_REQUESTS_PER_IP_HOUR):
+        _ask(client, f"someone{i}@example.net")
+    make_tenant("Late Larry", "larry@example.net", delinquent=False)
+    _ask(client, "larry@example.net")
+    assert db.session.scalar(sa.select(sa.func.count(Link.id))) == 3  # none for larry
 
 
 def test_an_expired_link_or_a_superseded_one_does_not_work(app, email_channel):
