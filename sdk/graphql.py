@@ -21,6 +21,12 @@ without one fails the plugin at start-up. Core types available to your SDL: ``Da
 ``Date``, ``JSON``, ``Money``, ``PageInfo``, ``Connection``, ``Edge``, ``FieldError``,
 ``MutationPayload``.
 
+To run GraphQL from inside Backhaul on behalf of a staff member (a saved report, a job):
+``check_query(text)`` lists what would stop a read-only query (the same parse, validation and
+limits as ``/graphql``), ``run_query_as(user_id, text)`` runs it with that person's
+permissions as they are now, narrowed to the signed-in principal's when there is one, and
+``current_user_id()`` names the staff member acting (session or token).
+
 Resolvers get ``info.context.principal`` (who asks) and ``info.context.loader``. Name fields
 in camelCase over snake_case attributes with ``set_aliases(obj, "createdAt", ...)`` and read
 ``ID`` arguments with ``parse_id(value, "accountId")`` (a field error for a bad id).
@@ -38,6 +44,7 @@ from ariadne import (
     UnionType,
 )
 
+from backhaul.core.graphql.embedded import check_query, current_user_id, run_query_as
 from backhaul.core.graphql.errors import GraphQLUserError, PermissionDenied
 from backhaul.core.graphql.execution import Context
 from backhaul.core.graphql.loaders import Loader, current_loader, load, load_many, load_related
@@ -64,6 +71,8 @@ __all__ = [
     "UnionType",
     "apply_filters",
     "camel",
+    "check_query",
+    "current_user_id",
     "current_loader",
     "date_scalar",
     "datetime_scalar",
@@ -76,6 +85,7 @@ __all__ = [
     "parse_id",
     "payload",
     "requires",
+    "run_query_as",
     "set_aliases",
     "snake",
 ]

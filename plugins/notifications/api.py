@@ -155,6 +155,38 @@ def send_email(to: str, subject: str, body_text: str, *, account_id: int | None 
                               category=category, dedupe_key=dedupe_key)
 
 
+def publish_event(event_key: str, data: dict, *, account_id: int | None = None,
+                  dedupe_key: str | None = None) -> list[int]:
+    """Queue a signed JSON delivery of a domain event to every enabled webhook endpoint
+    subscribed to ``event_key`` (an endpoint's ``events``: ``"*"``, exact keys, or
+    ``"invoice.*"``). No template and no contact: integrators' systems receive it.
+
+    Each delivery is a message like any other: signed per attempt (``X-Backhaul-Signature:
+    t=<unix time>,v1=<HMAC-SHA256 of "t.body">`` with the endpoint's secret), retried with
+    backoff, in the endpoint's delivery log. The payload is ``{"id", "event", "created_at",
+    "account": {"id", "number"} | null, "data": data}``; ``id`` is the same on every retry
+    (receivers dedupe on it). Call it inside your transaction; ``dedupe_key`` makes a second
+    call with the same key queue nothing.
+
+    :returns: the ids of the messages queued (``[]`` without subscribers or without the
+        plugin).
+    """
+    service = current_app.extensions.get(EXTENSION_KEY)
+    if service is None:
+        log.info("publish_event(%s) ignored: the notifications plugin is not enabled",
+                 event_key)
+        return []
+    return service.publish_event(event_key, dict(data), account_id=account_id,
+                                 dedupe_key=dedupe_key)
+
+
+def webhook_endpoints() -> list[dict]:
+    """The configured webhook endpoints: ``[{"id", "name", "url", "events", "enabled"}]``
+    (never the secret), for pages that explain what an integrator receives."""
+    service = current_app.extensions.get(EXTENSION_KEY)
+    return [] if service is None else service.webhook_endpoints()
+
+
 class TemplateInvalid(ValueError):
     """A staff-written template that cannot be used: ``field``, ``line`` and ``message`` say
     where and why (unknown variable, syntax, over a bound)."""
@@ -190,5 +222,5 @@ def render_template(source: str, context: dict, field: str = "body_text") -> str
 
 
 __all__ = ["CATEGORIES", "EXTENSION_KEY", "Attachment", "EventType", "PREFERENCE_CATEGORIES",
-           "TemplateInvalid", "Variable", "check_template", "notify", "render_template",
-           "send_email"]
+           "TemplateInvalid", "Variable", "check_template", "notify", "publish_event",
+           "render_template", "send_email", "webhook_endpoints"]

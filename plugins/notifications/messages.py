@@ -293,6 +293,23 @@ def send_email(to: str, subject: str, body_text: str, *, account_id: int | None,
     return queued.id if queued is not None else None
 
 
+def publish_event(event_key: str, data: Mapping, account_id: int | None,
+                  dedupe_key: str | None) -> list[int]:
+    """The implementation behind ``api.publish_event``: webhook deliveries only."""
+    account = get_account(account_id) if account_id is not None else None
+    source = Source(event_key=event_key[:100], category="service", essential=True,
+                    key=f"{event_key}:{dedupe_key or uuid.uuid4().hex}")
+    return [m.id for m in queue_webhooks(source, account, data)]
+
+
+def webhook_endpoints() -> list[dict]:
+    rows = db.session.scalars(sa.select(ChannelConfig).where(ChannelConfig.medium == "webhook")
+                              .order_by(ChannelConfig.name))
+    return [{"id": c.id, "name": c.name, "url": c.settings.get("url", ""),
+             "events": list(c.settings.get("events") or ["*"]), "enabled": c.enabled}
+            for c in rows]
+
+
 class NotificationService:
     """Registered as ``app.extensions["backhaul.notifications"]`` for the SDK's ``notify``."""
 
@@ -302,3 +319,10 @@ class NotificationService:
     def notify(self, event_key: str, account_id: int, context: Mapping,
                attachments: tuple = (), dedupe_key: str | None = None) -> list[int]:
         return notify(event_key, account_id, context, attachments, dedupe_key)
+
+    def publish_event(self, event_key: str, data: Mapping, account_id: int | None = None,
+                      dedupe_key: str | None = None) -> list[int]:
+        return publish_event(event_key, data, account_id, dedupe_key)
+
+    def webhook_endpoints(self) -> list[dict]:
+        return webhook_endpoints()

@@ -42,6 +42,11 @@ class Settings(Schema):
     max_pps_per_source = fields.Int(load_default=5000, validate=validate.Range(1, 1_000_000))
     coa_timeout = fields.Float(load_default=2.0, validate=validate.Range(0.1, 30))
     coa_retries = fields.Int(load_default=2, validate=validate.Range(0, 10))
+    #: answer Accounting-Requests once on local disk, write them to the database behind
+    #: (off: answered once committed)
+    accounting_journal = fields.Bool(load_default=True)
+    #: where (default: ``<instance path>/radius-journal``); a local disk, never shared
+    journal_dir = fields.Str(load_default="", validate=validate.Length(max=500))
     #: keep FreeRADIUS's rlm_sql tables in step (docs/freeradius/)
     freeradius = fields.Bool(load_default=False)
     #: write Cleartext-Password (CHAP) and NAS secrets there in clear; off: PAP hashes only

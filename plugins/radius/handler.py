@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import socket
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -189,20 +190,23 @@ class Handler:
             return self._drop("bad accounting authenticator (wrong secret?)", address)
         if pkt.message_authenticator and not pkt.verify_message_authenticator():
             return self._drop("bad Message-Authenticator (wrong secret?)", address)
-        status = _first(pkt, "Acct-Status-Type")
-        status = {"Start": 1, "Stop": 2, "Interim-Update": 3, "Accounting-On": 7,
-                  "Accounting-Off": 8}.get(status, status)
+        # the standard RFC 2866 attributes read raw (pyrad decodes a value on every access,
+        # the larger part of an accounting packet's cost); pyrad did the framing above
+        status = _raw_int(pkt, 40)
         self.counts[f"accounting-{status}"] += 1
-        username = _first(pkt, "User-Name") or ""
+        username = _raw_text(pkt, 1) or ""
+        framed_ip = _raw(pkt, 8)
+        cause = _raw(pkt, 49)
         update = accounting.Update(
-            status=int(status or 0), session_id=str(_first(pkt, "Acct-Session-Id") or "")[:64],
-            username=username, at=_event_time(pkt),
-            input_octets=_octets(pkt, "Acct-Input-Octets", "Acct-Input-Gigawords"),
-            output_octets=_octets(pkt, "Acct-Output-Octets", "Acct-Output-Gigawords"),
-            session_time=int(_first(pkt, "Acct-Session-Time") or 0),
-            framed_ip=_first(pkt, "Framed-IP-Address"),
-            calling_station=_first(pkt, "Calling-Station-Id"),
-            terminate_cause=_first(pkt, "Acct-Terminate-Cause"))
+            status=status, session_id=(_raw_text(pkt, 44) or "")[:64], username=username,
+            at=_event_time(_raw(pkt, 55) and _raw_int(pkt, 55), _raw_int(pkt, 41)),
+            input_octets=(_raw_int(pkt, 52) << 32) + _raw_int(pkt, 42),
+            output_octets=(_raw_int(pkt, 53) << 32) + _raw_int(pkt, 43),
+            session_time=_raw_int(pkt, 46),
+            framed_ip=socket.inet_ntoa(framed_ip) if framed_ip and len(framed_ip) == 4
+            else None,
+            calling_station=_raw_text(pkt, 31),
+            terminate_cause=_raw_int(pkt, 49) if cause else None)
         if update.status not in (1, 2, 3, 7, 8) or (
                 update.status in (1, 2, 3) and not update.session_id):
             return self._drop("accounting without a status or session id", address)
@@ -222,23 +226,34 @@ class Handler:
     def record_accounting(self, batch: list, send) -> int:
         """Record a batch in one transaction, then answer all of it (``send(reply,
         source)``): one commit serves many packets; a failure rolls the batch back and
-        answers none of it — the NASes retransmit. Safe to call from the writer thread."""
+        answers none of it — the NASes retransmit. Safe to call from the writer thread.
+        (Used without the journal; with it, :meth:`answer` comes first, :meth:`apply`
+        after.)"""
         if not batch:
             return 0
-        try:
-            accounting.record_many([accounting.Item(i.device_id, i.update, i.subscription_id,
-                                                    i.account_id) for i in batch])
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("%d accounting update(s) not recorded; not answered, the NASes "
-                          "retry", len(batch))
+        if not self.apply([as_item(i) for i in batch]):
             self.drops["not recorded"] += len(batch)
             return 0
+        self.answer(batch, send)
+        return len(batch)
+
+    def answer(self, batch: list, send) -> None:
         for item in batch:
             self._remember(item.key, item.reply)
             send(item.reply, item.source)
-        return len(batch)
+
+    @staticmethod
+    def apply(items: list) -> bool:
+        """Commit ``items`` (:class:`.accounting.Item`) in one transaction; False (rolled
+        back, logged) when it failed."""
+        try:
+            accounting.record_many(items)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("%d accounting update(s) not recorded", len(items))
+            return False
+        return True
 
     # ------------------------------------------------------------------ upkeep
     def take_last_auth(self) -> dict:
@@ -250,6 +265,11 @@ class Handler:
         return {"packets": dict(self.counts), "drops": dict(self.drops),
                 "nases": len(self.directory.nases), "cache_hits": self.directory.hits,
                 "cache_misses": self.directory.misses}
+
+
+def as_item(pending: _Pending) -> accounting.Item:
+    return accounting.Item(pending.device_id, pending.update, pending.subscription_id,
+                           pending.account_id)
 
 
 def write_last_auth(batch: dict) -> None:
@@ -285,18 +305,30 @@ def _first(pkt, name: str):
     return values[0] if values else None
 
 
-def _octets(pkt, low: str, high: str) -> int:
-    return (int(_first(pkt, high) or 0) << 32) + int(_first(pkt, low) or 0)
+def _raw(pkt, code: int) -> bytes | None:
+    values = OrderedDict.get(pkt, code)
+    return values[0] if values else None
 
 
-def _event_time(pkt) -> datetime:
+def _raw_int(pkt, code: int) -> int:
+    """An RFC 2865 ``integer`` (4 octets; anything else reads as 0)."""
+    value = _raw(pkt, code)
+    return int.from_bytes(value, "big") if value and len(value) == 4 else 0
+
+
+def _raw_text(pkt, code: int) -> str | None:
+    value = _raw(pkt, code)
+    return None if value is None else value.decode("utf-8", "replace")
+
+
+def _event_time(stamp: int | None, delay: int) -> datetime:
+    """Event-Timestamp when the NAS's clock is believable, else now minus Acct-Delay-Time."""
     now = _now()
-    stamp = _first(pkt, "Event-Timestamp")
     if stamp:
-        at = datetime.fromtimestamp(int(stamp), UTC)
+        at = datetime.fromtimestamp(stamp, UTC)
         if abs(at - now) < timedelta(days=1):  # a NAS with a wrong clock is not trusted
             return at
-    return now - timedelta(seconds=min(int(_first(pkt, "Acct-Delay-Time") or 0), 3600))
+    return now - timedelta(seconds=min(delay, 3600))
 
 
 def _now() -> datetime:

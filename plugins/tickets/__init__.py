@@ -14,7 +14,7 @@ from marshmallow import Schema, fields, validate
 
 from backhaul.sdk import AccountPanel, MenuItem, Permission, PluginMeta, hookimpl
 
-from . import models  # noqa: F401  (register the tables)
+from . import hookspecs, models  # noqa: F401  (models: register the tables)
 
 
 class Settings(Schema):
@@ -43,6 +43,7 @@ class Settings(Schema):
 
 
 META = PluginMeta(name="tickets", depends_on=("notifications",), settings_schema=Settings,
+                  hookspecs=hookspecs,
                   description="Support tickets, inbound mail, groups and canned replies")
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 
 from backhaul.plugins.notifications.api import send_email
-from backhaul.sdk import current_actor, current_plugin_settings, db, utcnow
+from backhaul.sdk import current_actor, current_plugin_settings, db, emit, utcnow
 from backhaul.sdk.accounts import Account, Contact, get_account
 
 from .models import (
@@ -156,6 +156,7 @@ def open_ticket(data: dict) -> Ticket:
                     last_activity_at=utcnow())
     db.session.add(ticket)
     db.session.flush()
+    announce(ticket, "opened")
     if (data.get("body") or "").strip():
         add_note(ticket, data["body"])
     return ticket
@@ -188,8 +189,17 @@ def update_ticket(ticket: Ticket, data: dict) -> Ticket:
     return ticket
 
 
+def announce(ticket: Ticket, change: str) -> None:
+    """``tickets_ticket_changed`` after the transaction commits (webhooks, other plugins)."""
+    emit("tickets_ticket_changed", ticket_id=ticket.id, account_id=ticket.account_id,
+         change=change, status=ticket.status)
+
+
 def set_status(ticket: Ticket, status: str) -> None:
+    changed = ticket.status != status
     ticket.status = status
+    if changed and ticket.id is not None:
+        announce(ticket, "status_changed")
     ticket.closed_at = utcnow() if status == "closed" else None
 
 

@@ -326,6 +326,7 @@ def _open(raw, sender, rcpt_tos, msg, subject, name, own_id, reason, contact, am
                     last_activity_at=utcnow())
     db.session.add(ticket)
     db.session.flush()
+    desk.announce(ticket, "opened")
     detail = f"opened {ticket.token} in {target.group.name}"
     if contact is None:
         detail += f"; {ambiguity or (sender or 'the sender') + ' is not a known contact'}"

@@ -8,6 +8,7 @@ Fixtures (loaded with the ``backhaul`` pytest plugin):
 * ``chromium_path`` — the browser to drive: ``$BACKHAUL_TEST_CHROMIUM``, else ``chromium``
   on the ``PATH``. Missing: the test is skipped, or fails with
   ``BACKHAUL_TEST_REQUIRE_PEERS=1`` (CI).
+* ``sign_in(page, live, user)`` — the sign-in form, filled and sent.
 * ``page`` — a Playwright ``Page`` in a freshly launched headless Chromium with a new,
   empty profile (user-data dir) per test, so no cookie or cache leaks between tests.
 
@@ -57,6 +58,16 @@ class LiveServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
+
+
+def sign_in(page, live: LiveServer, user) -> None:
+    """Sign ``user`` (from ``staff_user``: it carries ``test_password``) in through the real
+    sign-in form of ``live`` and wait until the browser has left it."""
+    page.goto(live.url("/login"))
+    page.get_by_label("E-mail address").fill(user.email)
+    page.get_by_label("Password").fill(user.test_password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def serve(app, host: str = "127.0.0.1") -> LiveServer:

@@ -251,6 +251,18 @@ ROUTES = {
     'POST billing.gateway_webhook': '@public',
     'GET payments_stripe.account_page': 'payments_stripe.account.manage',
     'POST payments_stripe.account_page': 'payments_stripe.account.manage',
+    # reports
+    'GET reports.index': 'reports.view',
+    'GET reports.new': 'reports.manage',
+    'POST reports.new': 'reports.manage',
+    'GET reports.edit': 'reports.manage',
+    'POST reports.edit': 'reports.manage',
+    'GET reports.show': 'reports.view',
+    'GET reports.csv': 'reports.view',
+    'POST reports.schedule': 'reports.manage',
+    'POST reports.delete': 'reports.manage',
+    # webhooks
+    'GET webhooks.index': 'webhooks.view',
 }
 
 #: state-changing routes that need no permission, each for a reason (reviewed)
@@ -485,6 +497,18 @@ GRAPHQL = {
     'Mutation.billingRefundPayment': 'billing.payment.reverse',
     'Query.stripeAccount': 'payments_stripe.account.manage',
     'Mutation.stripeSaveAccount': 'payments_stripe.account.manage',
+    # reports
+    'Query.reportsReports': 'reports.view',
+    'Query.reportsReport': 'reports.view',
+    'Query.reportsResult': 'reports.view',
+    'Mutation.reportsCreateReport': 'reports.manage',
+    'Mutation.reportsUpdateReport': 'reports.manage',
+    'Mutation.reportsDeleteReport': 'reports.manage',
+    'Mutation.reportsScheduleReport': 'reports.manage',
+    'Mutation.reportsRunReport': 'reports.view',
+    # webhooks
+    'Query.webhooksEventTypes': 'webhooks.view',
+    'Query.webhooksEndpoints': 'webhooks.view',
 }
 
 # ----------------------------------------------------------------------- portal (issue 19)

@@ -141,6 +141,11 @@ MAPPED: dict[str, tuple[str, ...]] = {
     "notifications.test_channel": ("notificationsTestChannel",),
     "billing.payment_refund": ("billingRefundPayment",),
     "payments_stripe.account_page": ("stripeSaveAccount",),
+    # reports
+    "reports.new": ("reportsCreateReport",),
+    "reports.edit": ("reportsUpdateReport",),
+    "reports.schedule": ("reportsScheduleReport",),
+    "reports.delete": ("reportsDeleteReport",),
 }
 
 #: endpoint -> why it has (and must have) no mutation

@@ -42,6 +42,22 @@ def make_subscriber(app, name="Radius Tenant", username=None, password="tenant-p
     return account, sub, device
 
 
+def eventually(read, expected, timeout: float = 10.0):
+    """``read()`` (in a fresh transaction) until it returns ``expected``; its last value.
+    Accounting is answered once journaled and committed a moment later, so a test reads the
+    database until the update arrives — and a value past ``expected`` (counted twice) never
+    equals it, so the test still fails."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        db.session.rollback()
+        value = read()
+        if value == expected or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
 class RadiusProcess(ServiceProcess):
     """``backhaul serve radius.server`` as a real subprocess on loopback ports."""
 

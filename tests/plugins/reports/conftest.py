@@ -1,0 +1,58 @@
+"""Reports tests: billing (invoices to hide or show), notifications (the e-mail) and reports.
+
+Real peers: PostgreSQL (the suite's database), an aiosmtpd relay for the scheduled e-mail,
+headless Chromium for the pages.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from notif_helpers import SmtpServer, smtp_settings
+
+from backhaul.sdk.testing import free_port
+
+
+@pytest.fixture
+def app(make_app):
+    application = make_app(plugins=["billing", "notifications", "reports"],
+                           plugin_settings={"notifications": {"retry_base_seconds": 0}},
+                           TIMEZONE="Europe/Berlin")
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def relay() -> Iterator[SmtpServer]:
+    server = SmtpServer(free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def email_channel(app, relay):
+    from backhaul.plugins.notifications.channel_store import save_channel
+    from backhaul.sdk import db
+
+    row = save_channel("email_smtp", {"name": "Mail", "is_default": True,
+                                      "settings": smtp_settings(relay.port)})
+    db.session.commit()
+    return row
+
+
+@pytest.fixture
+def invoices(app):
+    """Three accounts billed for March 2026: three finalized invoices (INV-000001..3)."""
+    from reports_helpers import make_invoices
+
+    return make_invoices()
+
+
+@pytest.fixture
+def people(app, staff_user):
+    """An office manager who may see invoices, and a clerk who may not."""
+    office = staff_user(["reports.view", "reports.manage", "billing.invoice.view",
+                         "accounts.account.view"], name="Olga Office")
+    clerk = staff_user(["reports.view", "reports.manage", "accounts.account.view"],
+                       name="Carl Clerk")
+    return office, clerk
