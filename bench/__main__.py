@@ -19,7 +19,8 @@ from . import common
 HERE = Path(__file__).parent
 #: run in this process through their ``main(argv)``
 IN_PROCESS = ("jobs_dispatch", "graphql_list", "routeros_reconcile", "network_desired",
-              "network_restore", "radius_auth", "usage_collector", "junos_reconcile")
+              "network_restore", "radius_auth", "usage_collector", "junos_reconcile",
+              "stripe_webhooks")
 IN_PROCESS += ("imap_fetch",)
 IN_PROCESS += ("poller_snmp",)
 #: a script with its own command line, writing its own section of RESULTS.md

@@ -18,13 +18,19 @@ from .contributions import (
     TimelineEntry,
 )
 from .extensions import (
+    Checkout,
+    Customer,
     DeliveryResult,
+    GatewayCapabilities,
     NotificationChannel,
     OutboundMessage,
     PaymentGateway,
     PaymentResult,
     PaymentStatus,
+    SavedMethod,
     ServiceType,
+    WebhookEvent,
+    WebhookOutcome,
 )
 from .markers import hookimpl
 from .money import CurrencyMismatch, Money
@@ -75,6 +81,12 @@ __all__ = [
     "PaymentGateway",
     "PaymentResult",
     "PaymentStatus",
+    "Checkout",
+    "Customer",
+    "GatewayCapabilities",
+    "SavedMethod",
+    "WebhookEvent",
+    "WebhookOutcome",
     "PeriodicJob",
     "Permission",
     "PluginContext",

@@ -114,6 +114,16 @@ def current_actor():
     return _impl()
 
 
-__all__ = ["TimestampMixin", "UTCDateTime", "call_hook", "csrf_exempt", "current_actor", "current_plugin_settings", "db", "emit",
+def acting_as(kind: str, ident: str | None = None, label: str = ""):
+    """Context manager: what is changed inside is recorded (audit trail, "changed by") as
+    done by this actor, e.g. a customer in the portal: ``acting_as("contact", "42",
+    "tina@example.net")``. For requests that no staff principal makes."""
+    from backhaul.core.actor import Actor
+    from backhaul.core.actor import acting_as as _impl
+
+    return _impl(Actor(kind[:16], ident, label[:200]))
+
+
+__all__ = ["TimestampMixin", "acting_as", "UTCDateTime", "call_hook", "csrf_exempt", "current_actor", "current_plugin_settings", "db", "emit",
            "enqueue", "hook_implementers", "hookspec", "may", "money_columns", "permission_required", "plugin_enabled", "public", "registered",
            "user_may", "utcnow"]

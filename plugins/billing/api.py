@@ -15,6 +15,7 @@ billing package is private (the boundary test in ``tests/core`` enforces it).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from backhaul.sdk import Money, PaymentStatus
@@ -93,6 +94,104 @@ def record_payment_outcome(gateway: str, key: str, status: PaymentStatus | str, 
                   received_on=received_on, invoice_id=invoice_id)
 
 
-__all__ = ["ContributedLine", "PaymentOutcome", "Period", "ServiceInfo", "SubscriptionInfo",
-           "get_service", "get_subscription", "list_services", "record_payment_outcome",
+@dataclass(frozen=True)
+class SavedPaymentMethod:
+    id: int
+    gateway: str
+    method_ref: str
+    label: str
+    is_default: bool
+
+
+def save_payment_method(account_id: int, gateway: str, method_ref: str, label: str = "",
+                        make_default: bool = True) -> SavedPaymentMethod:
+    """Store a gateway's saved method (``PaymentGateway.finish_setup``'s ``SavedMethod``) for
+    the account; the default one is what auto-pay charges. Raises ``ValidationError``
+    (``gateway``, ``method_ref``). The caller commits."""
+    from .autopay import add_payment_method
+
+    row = add_payment_method(account_id, gateway, method_ref, label, make_default)
+    return SavedPaymentMethod(row.id, row.gateway, row.method_ref, row.label, row.is_default)
+
+
+def payment_methods(account_id: int) -> list[SavedPaymentMethod]:
+    """The account's saved methods, the default first."""
+    import sqlalchemy as sa
+
+    from backhaul.sdk import db
+
+    from .models import PaymentMethod
+
+    rows = db.session.scalars(sa.select(PaymentMethod).where(
+        PaymentMethod.account_id == account_id).order_by(PaymentMethod.is_default.desc(),
+                                                         PaymentMethod.id.desc()))
+    return [SavedPaymentMethod(r.id, r.gateway, r.method_ref, r.label, r.is_default)
+            for r in rows]
+
+
+__all__ = ["ContributedLine", "PaymentOutcome", "Period", "SavedPaymentMethod", "ServiceInfo",
+           "SubscriptionInfo", "get_service", "get_subscription", "list_services",
+           "payment_methods", "record_payment_outcome", "save_payment_method",
            "service_type_parameters", "subscriptions"]
+
+
+# ----------------------------------------------------------------- a customer's own account
+# For the customer portal (and any self-service plugin): every function answers only about
+# the account the caller authenticated; an invoice id of another account is ``None``.
+from .customer import (  # noqa: E402
+    AccountBilling,
+    InvoiceInfo,
+    InvoiceLineInfo,
+    TransactionInfo,
+)
+
+
+def customer_billing(account_id: int) -> AccountBilling:
+    """Balance, amount due, credit, standing (current / overdue / delinquent) and auto-pay."""
+    from .customer import account_billing
+
+    return account_billing(account_id)
+
+
+def customer_invoices(account_id: int, *, open_only: bool = False,
+                      limit: int = 50) -> list[InvoiceInfo]:
+    """The account's invoices and credit notes (never drafts), newest first; ``open_only``:
+    the unpaid invoices, oldest due first. At most 200."""
+    from .customer import invoices
+
+    return invoices(account_id, open_only=open_only, limit=limit)
+
+
+def customer_invoice(account_id: int, invoice_id: int) -> InvoiceInfo | None:
+    """One invoice of the account with its lines; ``None`` when it is not the account's."""
+    from .customer import invoice
+
+    return invoice(account_id, invoice_id)
+
+
+def customer_invoice_pdf(account_id: int, invoice_id: int) -> tuple[str, bytes] | None:
+    """``(file name, PDF)`` of one invoice of the account (billing's own rendering, as
+    e-mailed); ``None`` when it is not the account's."""
+    from .customer import invoice_pdf
+
+    return invoice_pdf(account_id, invoice_id)
+
+
+def customer_transactions(account_id: int, limit: int = 50) -> list[TransactionInfo]:
+    """The account's ledger rows, newest first (at most 200)."""
+    from .customer import transactions
+
+    return transactions(account_id, limit)
+
+
+def set_customer_autopay(account_id: int, on: bool) -> AccountBilling:
+    """Turn auto-pay on or off for the account (its own override of the default). Flushes;
+    the caller commits and decides who may (the portal honours the ISP's lock)."""
+    from .customer import set_autopay
+
+    return set_autopay(account_id, on)
+
+
+__all__ += ["AccountBilling", "InvoiceInfo", "InvoiceLineInfo", "TransactionInfo",
+            "customer_billing", "customer_invoice", "customer_invoice_pdf",
+            "customer_invoices", "customer_transactions", "set_customer_autopay"]

@@ -223,8 +223,26 @@ def reconcile(older_than: timedelta = timedelta(minutes=5)) -> int:
             if PaymentStatus(result.status).value not in ("pending", "undefined"):
                 record_answer(row, result, late=True)
         else:
-            _call(row)
+            _find_or_call(gateway, row)
     return len(rows)
+
+
+def _find_or_call(gateway, row: PaymentAttempt) -> None:
+    """No reference: the answer was lost. Ask the processor for the payment made with the
+    attempt's key (``PaymentGateway.find``); only if it has none, repeat the *keyed* call
+    (the same key: the processor replays it rather than charging again)."""
+    try:
+        found = gateway.find(row.idempotency_key)
+    except Exception:
+        log.warning("find of %s failed; trying later", row.idempotency_key)
+        return
+    if found is None:
+        _call(row)
+    elif PaymentStatus(found.status).value not in ("pending", "undefined"):
+        record_answer(row, found, late=True)
+    else:
+        row.reference = found.reference
+        db.session.commit()
 
 
 def reconcile_job() -> None:

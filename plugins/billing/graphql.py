@@ -71,6 +71,7 @@ for obj, aliases in {
                "finishedAt": "finished_at"},
 }.items():
     set_aliases(obj, **aliases)
+payment_type.set_field("refunded", lambda p, _i: Money(p.refunded_amount, p.currency))
 
 
 

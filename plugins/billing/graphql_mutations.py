@@ -5,6 +5,7 @@ and rolls back what the mutation wrote; the request commits only when every fiel
 """
 from __future__ import annotations
 
+from backhaul.sdk import db
 from backhaul.sdk.graphql import FieldErrors, MutationType, mutation_payload
 
 from . import accounts as billing_accounts
@@ -75,6 +76,17 @@ def resolve_record_payment(_obj, info, input):  # noqa: A002
 @mutation_payload
 def resolve_reverse_payment(_obj, _info, id, reason):  # noqa: A002
     payment = ledger.reverse_payment(get_or_error(Payment, id, "id"), reason)
+    return {"payment": payment, "balance": billing_accounts.balance(payment.account_id)}
+
+
+@mutation.field("billingRefundPayment")
+@mutation_payload
+def resolve_refund_payment(_obj, _info, id, amount, key):  # noqa: A002
+    from .gateway_events import refund_payment
+
+    payment = get_or_error(Payment, id, "id")
+    refund_payment(payment.id, amount, key=key)
+    db.session.refresh(payment)
     return {"payment": payment, "balance": billing_accounts.balance(payment.account_id)}
 
 

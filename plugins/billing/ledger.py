@@ -29,6 +29,7 @@ from .errors import bounded_date, clean_text, invalid
 from .models import (
     OPEN_STATUSES,
     PAYMENT_METHODS,
+    BillingAccount,
     Allocation,
     Invoice,
     Payment,
@@ -153,6 +154,11 @@ def record_payment(account_id: int, amount: Money | str, *, method: str,
     if received_on is not None:  # money arrives today or earlier (a day's slack: time zones)
         bounded_date("received_on", received_on, past_days=3 * 366, future_days=1)
     row = billing_accounts.ensure(account_id, defaults=defaults)
+    # One payment at a time per account: a keyed payment recorded concurrently (a gateway's
+    # webhook and the customer's own page reporting the same charge) is found below by the
+    # second writer once the first commits, instead of failing on the unique key.
+    db.session.execute(sa.select(BillingAccount.account_id).where(
+        BillingAccount.account_id == account_id).with_for_update())
     value = money(amount, row.currency, "amount")
     if key is not None:
         existing = db.session.scalar(sa.select(Payment).where(Payment.key == key))

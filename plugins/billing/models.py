@@ -516,3 +516,20 @@ __all__ = ["Adjustment", "Allocation", "BillingAccount", "Charge", "Delinquency"
            "InvoiceCounter", "InvoiceLine", "Package", "PackageItem", "Payment",
            "PaymentAttempt", "PaymentMethod", "Run", "RunItem", "Service", "Subscription",
            "TaxClass", "Transaction"]
+
+
+class GatewayEvent(db.Model):
+    """A processor's event (or a staff refund) acted on once: the row is written in the same
+    transaction as its effects, so a duplicate delivery finds it and changes nothing."""
+
+    __tablename__ = "billing_gateway_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gateway: Mapped[str] = mapped_column(sa.String(64))
+    event_id: Mapped[str] = mapped_column(sa.String(200))
+    type: Mapped[str] = mapped_column(sa.String(100), default="")
+    key: Mapped[str] = mapped_column(sa.String(200), default="")
+    result: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("gateway", "event_id"),)

@@ -5,13 +5,23 @@ domain refuses (``ValidationError``) is rolled back and shown again with the mes
 """
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from backhaul.sdk import Money, current_actor, db, may, permission_required, registered
+from backhaul.sdk import (
+    Money,
+    csrf_exempt,
+    current_actor,
+    db,
+    may,
+    permission_required,
+    public,
+    registered,
+)
 from backhaul.sdk.ui import Filter, form_errors, list_page, safe_next
 
 from . import accounts as billing_accounts
@@ -164,6 +174,51 @@ def make_blueprint() -> Blueprint:
             flash(_refused(exc), "error")
         return redirect(safe_next(request.form.get("next")) or url_for(
             "billing.account", account_id=account_id))  # never off-site (issue 11 #11)
+
+    @bp.get("/payments/<int:payment_id>")
+    @permission_required("billing.invoice.view")
+    def payment_page(payment_id: int):
+        from . import gateway_events
+
+        payment = db.get_or_404(Payment, payment_id)
+        found = gateway_events.gateway_of(payment)
+        gateway = registered("payment_gateways").get(found[0]) if found else None
+        refunds = db.session.scalars(sa.select(Transaction).where(
+            Transaction.payment_id == payment.id, Transaction.kind == "refund")
+            .order_by(Transaction.id)).all()
+
+        return render_template("billing/payment.html", payment=payment, gateway=gateway,
+                               may=may, reference=found[1] if found else "", refunds=refunds,
+                               refund_key=uuid.uuid4().hex,
+                               left=payment.amount - payment.refunded_amount,
+                               left_decimal=Money(payment.amount - payment.refunded_amount,
+                                                  payment.currency).to_decimal())
+
+    @bp.post("/payments/<int:payment_id>/refund")
+    @permission_required("billing.payment.reverse")
+    def payment_refund(payment_id: int):
+        from .gateway_events import refund_payment
+
+        db.get_or_404(Payment, payment_id)
+        try:
+            done = refund_payment(payment_id, request.form.get("amount", ""),
+                                  key=request.form.get("key", ""))
+            db.session.commit()
+            flash("That refund was made already." if done == "duplicate" else
+                  f"Refund made: {done}.", "success")
+        except ValidationError as exc:
+            flash(_refused(exc), "error")
+        return redirect(url_for("billing.payment_page", payment_id=payment_id))
+
+    @bp.post("/gateways/<key>/webhook")
+    @public  # authenticated by the gateway's signature check (parse_webhook)
+    @csrf_exempt
+    def gateway_webhook(key: str):
+        from .gateway_events import MAX_BODY, receive_webhook
+
+        request.max_content_length = MAX_BODY  # read no more than an event can be
+        status, text = receive_webhook(key, dict(request.headers), request.get_data())
+        return Response(text, status=status, mimetype="text/plain")
 
     @bp.get("/runs")
     @permission_required("billing.run.view")

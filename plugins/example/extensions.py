@@ -6,6 +6,8 @@ tests in ``backhaul.sdk.testing.contracts``). Keys are namespaced with the plugi
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import uuid
@@ -14,14 +16,20 @@ from pathlib import Path
 from marshmallow import Schema, fields, validate
 
 from backhaul.sdk import (
+    Checkout,
+    Customer,
     DeliveryResult,
+    GatewayCapabilities,
     Money,
     NotificationChannel,
     OutboundMessage,
     PaymentGateway,
     PaymentResult,
     PaymentStatus,
+    SavedMethod,
     ServiceType,
+    WebhookEvent,
+    WebhookOutcome,
 )
 from backhaul.sdk.provisioning import (
     ApplyResult,
@@ -126,20 +134,33 @@ class FileBackend(ProvisioningBackend):
 
 
 # --------------------------------------------------------------------------- payments
+class FakeGatewaySettings(Schema):
+    webhook_secret = fields.Str(required=True, validate=validate.Length(min=8, max=200),
+                                metadata={"secret": True})
+
+
 class FakeGateway(PaymentGateway):
     """A TEST DOUBLE that moves no money: payment methods are the strings below.
 
     ``"fake_ok"`` is approved, ``"fake_declined"`` declined (ERROR, never an exception),
-    ``"fake_pending"`` stays PENDING. It honours idempotency keys like a real processor.
+    ``"fake_pending"`` stays PENDING, ``"fake_3ds"`` needs the customer (a checkout comes
+    back PENDING with a redirect). It honours idempotency keys like a real processor. Its
+    account settings (a webhook secret) come from the configured-instance store; webhooks
+    are JSON signed with HMAC-SHA256 in ``X-Fake-Signature``.
     """
 
     key = "example.fake"
     label = "Fake gateway (example test double; moves no money)"
-    APPROVED, DECLINED, PENDING = "fake_ok", "fake_declined", "fake_pending"
+    settings_schema = FakeGatewaySettings
+    capabilities = GatewayCapabilities(refunds=True, partial_refunds=True, saved_methods=True,
+                                       off_session=True, checkout=True)
+    APPROVED, DECLINED, PENDING, ACTION = "fake_ok", "fake_declined", "fake_pending", "fake_3ds"
 
-    def __init__(self):
+    def __init__(self, settings: dict | None = None):
+        super().__init__(settings)
         self.by_key: dict[str, PaymentResult] = {}
         self.payments: dict[str, dict] = {}  # reference -> {"amount", "refunded", "status"}
+        self.setups: dict[str, str] = {}  # setup reference -> idempotency key
 
     def purchase(self, amount: Money, method_ref: str, *, idempotency_key: str,
                  description: str = "", metadata: dict | None = None) -> PaymentResult:
@@ -148,11 +169,11 @@ class FakeGateway(PaymentGateway):
         if method_ref == self.DECLINED:
             result = PaymentResult(PaymentStatus.ERROR, message="card declined (fake)")
         else:
-            status = PaymentStatus.PENDING if method_ref == self.PENDING else \
-                PaymentStatus.PROCESSED
+            status = PaymentStatus.PENDING if method_ref in (self.PENDING, self.ACTION) \
+                else PaymentStatus.PROCESSED
             reference = f"fake_pay_{len(self.payments) + 1}"
             self.payments[reference] = {"amount": amount, "refunded": Money.zero(
-                amount.currency), "status": status}
+                amount.currency), "status": status, "metadata": dict(metadata or {})}
             result = PaymentResult(status, reference=reference)
         self.by_key[idempotency_key] = result
         return result
@@ -179,3 +200,60 @@ class FakeGateway(PaymentGateway):
             return PaymentResult(PaymentStatus.UNDEFINED, reference=reference,
                                  message="unknown reference")
         return PaymentResult(payment["status"], reference=reference)
+
+    def find(self, idempotency_key: str) -> PaymentResult | None:
+        found = self.by_key.get(idempotency_key)
+        return found if found is not None and found.reference else None
+
+    def start_checkout(self, amount: Money, customer: Customer, *, idempotency_key: str,
+                       method_ref: str = "", save_method: bool = False,
+                       return_url: str = "", description: str = "",
+                       metadata: dict | None = None) -> Checkout:
+        meta = {**(metadata or {}), "idempotency_key": idempotency_key}
+        result = self.purchase(amount, method_ref or self.ACTION,
+                               idempotency_key=idempotency_key, metadata=meta)
+        if result.status == PaymentStatus.ERROR:
+            return Checkout(result.status, reference=result.reference or "",
+                            message=result.message)
+        secret = f"{result.reference}_secret"
+        if method_ref in ("", self.ACTION):
+            return Checkout(PaymentStatus.PENDING, result.reference, client_secret=secret,
+                            redirect_url=f"{return_url}?fake_payment={result.reference}"
+                            if method_ref else "", method_ref=method_ref)
+        return Checkout(result.status, result.reference, method_ref=method_ref)
+
+    def start_setup(self, customer: Customer, *, idempotency_key: str,
+                    return_url: str = "", method_ref: str = "") -> Checkout:
+        reference = f"fake_setup_{customer.account_id}_{idempotency_key}"
+        self.setups[reference] = idempotency_key
+        return Checkout(PaymentStatus.PENDING, reference, client_secret=f"{reference}_secret")
+
+    def finish_setup(self, reference: str, method_ref: str = "") -> SavedMethod | None:
+        if reference not in self.setups or method_ref == self.DECLINED:
+            return None
+        return SavedMethod(method_ref or self.APPROVED, label=f"Fake card ({method_ref})")
+
+    # -- webhooks ------------------------------------------------------------------
+    def sign(self, body: bytes) -> str:
+        secret = self.settings()["webhook_secret"].encode()
+        return hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+    def parse_webhook(self, headers: dict, body: bytes) -> WebhookEvent | None:
+        try:
+            expected = self.sign(body)
+        except (LookupError, KeyError):
+            return None  # no account configured: nothing can be verified
+        given = {k.lower(): v for k, v in headers.items()}.get("x-fake-signature", "")
+        if not hmac.compare_digest(expected, given):
+            return None
+        data = json.loads(body)
+        amount = data.get("amount")
+        return WebhookEvent(
+            id=str(data["id"]), type=str(data["type"]),
+            outcome=WebhookOutcome(data["outcome"]) if data.get("outcome") else None,
+            key=str(data.get("key", "")), reference=data.get("reference"),
+            amount=Money(int(amount), data["currency"]) if amount is not None else None,
+            refund_id=str(data.get("refund_id", "")),
+            refunded=Money(int(data["refunded"]), data["currency"])
+            if data.get("refunded") is not None else None,
+            account_id=data.get("account_id"), invoice_id=data.get("invoice_id"))

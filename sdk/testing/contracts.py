@@ -25,13 +25,18 @@ import pytest
 from marshmallow import ValidationError
 
 from backhaul.sdk.extensions import (
+    Checkout,
+    Customer,
     DeliveryResult,
+    GatewayCapabilities,
     NotificationChannel,
     OutboundMessage,
     PaymentGateway,
     PaymentResult,
     PaymentStatus,
+    SavedMethod,
     ServiceType,
+    WebhookEvent,
 )
 from backhaul.sdk.money import Money
 from backhaul.sdk.provisioning import (
@@ -103,7 +108,12 @@ class ServiceTypeContract(_Identity):
 class PaymentGatewayContract(_Identity):
     """Provide the fixture ``gateway`` and the payment-method references ``approved_method``
     and ``declined_method`` (both valid for the gateway, the second one declined), and
-    optionally ``currency`` and ``amount`` (minor units)."""
+    optionally ``currency`` and ``amount`` (minor units).
+
+    The optional verbs are tested when ``gateway.capabilities`` claims them. To test the
+    webhook side, override :meth:`signed_webhook` to return ``(headers, body)`` of a
+    correctly signed event about the payment ``reference`` (as the processor would send).
+    """
 
     extension_fixture = "gateway"
     approved_method = ""
@@ -113,6 +123,14 @@ class PaymentGatewayContract(_Identity):
 
     def money(self, amount: int | None = None) -> Money:
         return Money(self.amount if amount is None else amount, self.currency)
+
+    def signed_webhook(self, gateway, reference: str) -> tuple[dict, bytes] | None:
+        return None
+
+    def test_declares_capabilities(self, gateway):
+        assert isinstance(gateway.capabilities, GatewayCapabilities)
+        caps = gateway.capabilities
+        assert caps.refunds or not caps.partial_refunds, "partial refunds are refunds"
 
     def test_is_a_payment_gateway(self, gateway):
         assert isinstance(gateway, PaymentGateway)
@@ -156,6 +174,75 @@ class PaymentGatewayContract(_Identity):
 
     def test_webhook_with_a_bad_signature_is_refused(self, gateway):
         assert gateway.parse_webhook({"X-Signature": "forged"}, b'{"forged": true}') is None
+
+    def test_signed_webhook_parses_and_tampering_is_refused(self, gateway):
+        bought = gateway.purchase(self.money(), self.approved_method, idempotency_key=_key())
+        signed = self.signed_webhook(gateway, bought.reference)
+        if signed is None:
+            pytest.skip("override signed_webhook() to test the webhook side")
+        headers, body = signed
+        event = gateway.parse_webhook(headers, body)
+        assert isinstance(event, WebhookEvent) and event.id and event.type
+        tampered = body.replace(b"}", b" }", 1)
+        assert gateway.parse_webhook(headers, tampered) is None, "a changed body must fail"
+
+    def test_checkout_with_a_method(self, gateway):
+        if not gateway.capabilities.checkout:
+            pytest.skip("the gateway takes no on-session payments")
+        customer, key = Customer(account_id=1, name="Contract", email="c@example.net"), _key()
+        started = gateway.start_checkout(self.money(), customer, idempotency_key=key,
+                                         method_ref=self.approved_method,
+                                         metadata={"account_id": 1})
+        assert isinstance(started, Checkout) and started.reference
+        assert started.status in (PaymentStatus.PROCESSED, PaymentStatus.PENDING)
+        again = gateway.start_checkout(self.money(), customer, idempotency_key=key,
+                                       method_ref=self.approved_method,
+                                       metadata={"account_id": 1})
+        assert again.reference == started.reference, "the same key is the same checkout"
+        assert gateway.fetch(started.reference).status == started.status
+        declined = gateway.start_checkout(self.money(), customer, idempotency_key=_key(),
+                                          method_ref=self.declined_method,
+                                          metadata={"account_id": 1})
+        assert declined.status == PaymentStatus.ERROR and declined.message
+
+    def test_checkout_for_the_browser(self, gateway):
+        if not gateway.capabilities.checkout:
+            pytest.skip("the gateway takes no on-session payments")
+        started = gateway.start_checkout(self.money(), Customer(account_id=1),
+                                         idempotency_key=_key(), metadata={"account_id": 1})
+        assert started.status == PaymentStatus.PENDING
+        assert started.client_secret or started.redirect_url, \
+            "without a method the browser needs a client secret or a redirect"
+
+    def test_saving_a_method(self, gateway):
+        if not gateway.capabilities.saved_methods:
+            pytest.skip("the gateway saves no payment methods")
+        setup = gateway.start_setup(Customer(account_id=1, email="c@example.net"),
+                                    idempotency_key=_key())
+        assert isinstance(setup, Checkout) and setup.reference
+        saved = gateway.finish_setup(setup.reference, self.approved_method)
+        assert isinstance(saved, SavedMethod) and saved.method_ref
+        charged = gateway.purchase(self.money(), saved.method_ref, idempotency_key=_key())
+        assert charged.status in (PaymentStatus.PROCESSED, PaymentStatus.PENDING)
+
+    def test_find_by_idempotency_key(self, gateway):
+        if type(gateway).find is PaymentGateway.find:
+            pytest.skip("the gateway cannot look payments up by key")
+        key = _key()
+        bought = gateway.purchase(self.money(), self.approved_method, idempotency_key=key)
+        found = gateway.find(key)
+        assert found is not None and found.reference == bought.reference
+        assert gateway.find(_key()) is None, "an unused key names no payment"
+
+    def test_partial_refund_capability(self, gateway):
+        if not gateway.capabilities.partial_refunds:
+            pytest.skip("no partial refunds")
+        bought = gateway.purchase(self.money(), self.approved_method, idempotency_key=_key())
+        first = gateway.refund(self.money(1), bought.reference, idempotency_key=_key())
+        second = gateway.refund(self.money(2), bought.reference, idempotency_key=_key())
+        assert first.reference != second.reference
+        too_much = gateway.refund(self.money(), bought.reference, idempotency_key=_key())
+        assert too_much.status == PaymentStatus.ERROR, "a refund beyond the payment fails"
 
 
 # --------------------------------------------------------------------------- notifications

@@ -254,6 +254,11 @@ ROUTES = {
     'POST notifications_public.unsubscribe_view': '@public',
     'POST probe.edit': 'probe.thing.edit',
     'POST probe.open_route': '@login',
+    'GET billing.payment_page': 'billing.invoice.view',
+    'POST billing.payment_refund': 'billing.payment.reverse',
+    'POST billing.gateway_webhook': '@public',
+    'GET payments_stripe.account_page': 'payments_stripe.account.manage',
+    'POST payments_stripe.account_page': 'payments_stripe.account.manage',
     # reports
     'GET reports.index': 'reports.view',
     'GET reports.new': 'reports.manage',
@@ -284,6 +289,8 @@ STATE_CHANGING_WITHOUT_PERMISSION = {
     "POST graphql.execute_query": "GraphQL: each field checks its own permission",
     "POST notifications_public.unsubscribe_view": "a signed unsubscribe link, for contacts",
     "POST probe.open_route": "the test probe's deliberately open route",
+    "POST billing.gateway_webhook": "a payment processor's event, authenticated by its "
+                                    "signature (the gateway's parse_webhook)",
 }
 
 GRAPHQL = {
@@ -504,6 +511,9 @@ GRAPHQL = {
     'Query.tstRefuse': 'tst.widget.view',
     'Query.tstWidgets': 'tst.widget.view',
     'Query.viewer': '@public',
+    'Mutation.billingRefundPayment': 'billing.payment.reverse',
+    'Query.stripeAccount': 'payments_stripe.account.manage',
+    'Mutation.stripeSaveAccount': 'payments_stripe.account.manage',
     # reports
     'Query.reportsReports': 'reports.view',
     'Query.reportsReport': 'reports.view',
@@ -517,3 +527,48 @@ GRAPHQL = {
     'Query.webhooksEventTypes': 'webhooks.view',
     'Query.webhooksEndpoints': 'webhooks.view',
 }
+
+# ----------------------------------------------------------------------- portal (issue 19)
+# Customer pages are "@public" to the staff sign-in layer: they need a *portal* session
+# instead (the portal's own cookie; a staff session opens none of them), tested in
+# tests/plugins/portal/test_portal_signin.py.
+ROUTES.update({
+    'GET portal.brand_css': '@public',
+    'GET portal.logo': '@public',
+    'GET portal.login': '@public',
+    'POST portal.login': '@public',
+    'POST portal.logout': '@public',
+    'GET portal.forgot': '@public',
+    'POST portal.forgot': '@public',
+    'GET portal.set_password': '@public',
+    'POST portal.set_password': '@public',
+    'GET portal.home': '@public',
+    'GET portal.invoices': '@public',
+    'GET portal.invoice': '@public',
+    'GET portal.invoice_pdf': '@public',
+    'GET portal.transactions': '@public',
+    'POST portal.autopay': '@public',
+    'GET portal.pay': '@public',
+    'POST portal.pay': '@public',
+    'GET portal.payment': '@public',
+    'GET portal.card': '@public',
+    'POST portal.card': '@public',
+    'GET portal_staff.branding_page': 'portal.settings.manage',
+    'POST portal_staff.branding_page': 'portal.settings.manage',
+    'POST portal_staff.contact_link': 'portal.access.manage',
+})
+STATE_CHANGING_WITHOUT_PERMISSION.update({
+    "POST portal.login": "a customer signing in to the portal",
+    "POST portal.logout": "a customer's own portal session",
+    "POST portal.forgot": "a customer asking for a set-password link (same answer for all)",
+    "POST portal.set_password": "an e-mailed single-use set-password link",
+    "POST portal.autopay": "a customer's own auto-pay, behind their portal session",
+    "POST portal.pay": "a customer paying their own account, behind their portal session",
+    "POST portal.card": "a customer's own card, behind their portal session",
+})
+GRAPHQL.update({
+    'Query.portalBranding': 'portal.settings.manage',
+    'Query.portalContacts': 'portal.access.manage',
+    'Mutation.portalUpdateBranding': 'portal.settings.manage',
+    'Mutation.portalSendPasswordLink': 'portal.access.manage',
+})

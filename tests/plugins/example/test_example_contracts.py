@@ -2,6 +2,7 @@
 ``backhaul.sdk.testing.contracts`` (subclass, provide the fixtures, run pytest)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,13 @@ class TestFakeGateway(PaymentGatewayContract):
 
     @pytest.fixture
     def gateway(self):
-        return FakeGateway()
+        return FakeGateway(settings={"webhook_secret": "example-secret"})
+
+    def signed_webhook(self, gateway, reference):
+        body = json.dumps({"id": f"evt_{reference}", "type": "payment.succeeded",
+                           "outcome": "succeeded", "key": reference, "reference": reference,
+                           "amount": self.amount, "currency": self.currency}).encode()
+        return {"X-Fake-Signature": gateway.sign(body)}, body
 
     def test_pending_payments_stay_pending(self, gateway):
         result = gateway.purchase(Money(100, "USD"), FakeGateway.PENDING, idempotency_key="p")

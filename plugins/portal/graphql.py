@@ -1,0 +1,136 @@
+"""GraphQL for the portal's staff side, behind the same permissions as its pages:
+``portalBranding`` / ``portalUpdateBranding`` (``portal.settings.manage``) and
+``portalContacts`` / ``portalSendPasswordLink`` (``portal.access.manage``)."""
+from __future__ import annotations
+
+import base64
+import binascii
+
+from backhaul.sdk import GraphQLContribution, current_actor
+from backhaul.sdk.graphql import FieldErrors, MutationType, QueryType, mutation_payload, parse_id
+
+from . import branding
+from .views_staff import portal_contacts, send_link_for
+
+SDL = '''
+"The customer portal's branding: each ISP's portal looks like its own."
+type PortalBranding {
+  name: String!
+  tagline: String!
+  primaryColour: String!
+  accentColour: String!
+  supportEmail: String!
+  supportPhone: String!
+  supportUrl: String!
+  hasLogo: Boolean!
+  "Customers may not turn auto-pay off."
+  autopayLocked: Boolean!
+}
+
+input PortalBrandingInput {
+  name: String!
+  tagline: String = ""
+  "#rrggbb"
+  primaryColour: String!
+  "#rrggbb"
+  accentColour: String!
+  supportEmail: String = ""
+  supportPhone: String = ""
+  supportUrl: String = ""
+  autopayLocked: Boolean = false
+  "A PNG, JPEG, GIF or WebP image, base64 (at most 256 KB); omit to keep the current logo."
+  logoBase64: String
+  "Remove the current logo."
+  removeLogo: Boolean = false
+}
+
+type PortalBrandingPayload implements MutationPayload {
+  ok: Boolean! errors: [FieldError!]! branding: PortalBranding
+}
+
+"A contact with portal access."
+type PortalContact {
+  id: ID!
+  name: String!
+  email: String
+  "A password has been set (through an e-mailed link)."
+  hasPassword: Boolean!
+  lastLoginAt: DateTime
+}
+
+type PortalLinkPayload implements MutationPayload {
+  ok: Boolean! errors: [FieldError!]!
+  "Whether the e-mail was queued (false: no e-mail channel is enabled)."
+  emailed: Boolean!
+}
+
+extend type Query {
+  portalBranding: PortalBranding! @requires(permission: "portal.settings.manage")
+  "The account's contacts with portal access."
+  portalContacts(accountId: ID!): [PortalContact!]! @requires(permission: "portal.access.manage")
+}
+
+extend type Mutation {
+  portalUpdateBranding(input: PortalBrandingInput!): PortalBrandingPayload!
+    @requires(permission: "portal.settings.manage")
+  "E-mail the contact a link to set (or reset) their portal password; earlier links stop working."
+  portalSendPasswordLink(contactId: ID!): PortalLinkPayload!
+    @requires(permission: "portal.access.manage")
+}
+'''
+
+query = QueryType()
+mutation = MutationType()
+
+
+def _brand_out(brand: branding.Brand) -> dict:
+    return {"name": brand.name, "tagline": brand.tagline,
+            "primaryColour": brand.primary_colour, "accentColour": brand.accent_colour,
+            "supportEmail": brand.support_email, "supportPhone": brand.support_phone,
+            "supportUrl": brand.support_url, "hasLogo": brand.has_logo,
+            "autopayLocked": brand.autopay_locked}
+
+
+@query.field("portalBranding")
+def resolve_branding(_obj, _info):
+    return _brand_out(branding.current())
+
+
+@query.field("portalContacts")
+def resolve_contacts(_obj, _info, accountId):  # noqa: N803
+    return [{"id": c.id, "name": c.name, "email": c.email,
+             "hasPassword": bool(login and login.password_hash),
+             "lastLoginAt": login.last_login_at if login else None}
+            for c, login in portal_contacts(parse_id(accountId, "accountId"))]
+
+
+@mutation.field("portalUpdateBranding")
+@mutation_payload
+def resolve_update_branding(_obj, _info, input):  # noqa: A002
+    names = {"primaryColour": "primary_colour", "accentColour": "accent_colour",
+             "supportEmail": "support_email", "supportPhone": "support_phone",
+             "supportUrl": "support_url", "autopayLocked": "autopay_locked"}
+    data = {names.get(k, k): v for k, v in input.items()
+            if k not in ("logoBase64", "removeLogo")}
+    logo_bytes = None
+    if input.get("logoBase64"):
+        if len(input["logoBase64"]) > branding.MAX_LOGO_BYTES * 4 // 3 + 8:
+            raise FieldErrors({"logo": [f"The logo is over {branding.MAX_LOGO_BYTES // 1024} "
+                                        "KB: use a smaller image."]})
+        try:
+            logo_bytes = base64.b64decode(input["logoBase64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise FieldErrors({"logoBase64": ["Not valid base64."]}) from None
+    branding.save(data, logo_bytes=logo_bytes, remove_logo=bool(input.get("removeLogo")),
+                  actor=str(current_actor()))
+    return {"branding": _brand_out(branding.current())}
+
+
+@mutation.field("portalSendPasswordLink")
+@mutation_payload
+def resolve_send_link(_obj, _info, contactId):  # noqa: N803
+    return {"emailed": send_link_for(parse_id(contactId, "contactId")) is not None}
+
+
+def contribution() -> GraphQLContribution:
+    return GraphQLContribution(SDL, (query, mutation))
