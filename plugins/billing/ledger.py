@@ -29,8 +29,8 @@ from .errors import bounded_date, clean_text, invalid
 from .models import (
     OPEN_STATUSES,
     PAYMENT_METHODS,
-    BillingAccount,
     Allocation,
+    BillingAccount,
     Invoice,
     Payment,
     Transaction,

@@ -9,6 +9,7 @@ from datetime import date
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from backhaul.plugins.notifications.api import EventType, Variable
@@ -151,3 +152,26 @@ class HttpReceiver:
 
     def json(self, i: int) -> dict:
         return json.loads(self.requests[i]["body"])
+
+
+@pytest.fixture
+def relay():
+    """A real SMTP relay (aiosmtpd) on a free loopback port; mail lands in ``relay.inbox``.
+    Other plugins' tests import this fixture and :func:`email_channel` into their conftest."""
+    from backhaul.sdk.testing import free_port
+
+    server = SmtpServer(free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def email_channel(app, relay):
+    """The default e-mail channel, delivering to :func:`relay` (committed)."""
+    from backhaul.plugins.notifications.channel_store import save_channel
+    from backhaul.sdk import db
+
+    row = save_channel("email_smtp", {"name": "Mail", "is_default": True,
+                                      "settings": smtp_settings(relay.port)})
+    db.session.commit()
+    return row

@@ -13,10 +13,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from notif_helpers import SmtpServer, smtp_settings
+from notif_helpers import SmtpServer, email_channel, relay, smtp_settings  # noqa: F401 (shared fixtures)
 from poller_helpers import EVENTS, ONCALL
-
-from backhaul.sdk.testing import free_port
 
 NOTIFICATION_SETTINGS = {"retry_base_seconds": 0, "public_url": "http://bh.test",
                          "company_name": "Test ISP", "outbound_allow": ["127.0.0.1/32"]}
@@ -40,24 +38,6 @@ def app(make_app, temp_plugin):
         "poller": {"oncall_email": ONCALL, "flap_changes": 4, "flap_window": 900}})
     with application.app_context():
         yield application
-
-
-@pytest.fixture
-def relay() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port()).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def email_channel(app, relay):
-    from backhaul.plugins.notifications.channel_store import save_channel
-    from backhaul.sdk import db
-
-    row = save_channel("email_smtp", {"name": "Mail", "is_default": True,
-                                      "settings": smtp_settings(relay.port)})
-    db.session.commit()
-    return row
 
 
 class Snmpd:

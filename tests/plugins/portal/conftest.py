@@ -6,13 +6,9 @@ SMTP relay (where the set-password links arrive), Chromium for the browser tests
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from notif_helpers import SmtpServer, smtp_settings
+from notif_helpers import SmtpServer, email_channel, relay, smtp_settings  # noqa: F401 (shared fixtures)
 from portal_helpers import FAKE_SECRET, Tenant, make_tenant, portal_sign_in
-
-from backhaul.sdk.testing import free_port
 
 PLUGINS = ["notifications", "billing", "portal", "example"]
 NOTIFICATION_SETTINGS = {"retry_base_seconds": 0, "public_url": "http://bh.test",
@@ -47,24 +43,6 @@ def app(portal_app, request):
                       settings={"webhook_secret": FAKE_SECRET})
         db.session.commit()
         yield application
-
-
-@pytest.fixture
-def relay() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port()).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def email_channel(app, relay):
-    from backhaul.plugins.notifications.channel_store import save_channel
-    from backhaul.sdk import db
-
-    row = save_channel("email_smtp", {"name": "Mail", "is_default": True,
-                                      "settings": smtp_settings(relay.port)})
-    db.session.commit()
-    return row
 
 
 @pytest.fixture

@@ -2,12 +2,8 @@
 job) and scheduling; a real aiosmtpd relay receives what tenants are sent."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from notif_helpers import SmtpServer, smtp_settings
-
-from backhaul.sdk.testing import free_port
+from notif_helpers import SmtpServer, email_channel, relay, smtp_settings  # noqa: F401 (shared fixtures)
 
 
 def pytest_configure(config):
@@ -20,24 +16,6 @@ def app(make_app):
                            plugin_settings={"notifications": {"retry_base_seconds": 0}})
     with application.app_context():
         yield application
-
-
-@pytest.fixture
-def relay() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port()).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def email_channel(app, relay):
-    from backhaul.plugins.notifications.channel_store import save_channel
-    from backhaul.sdk import db
-
-    row = save_channel("email_smtp", {"name": "Mail", "is_default": True,
-                                      "settings": smtp_settings(relay.port)})
-    db.session.commit()
-    return row
 
 
 @pytest.fixture
