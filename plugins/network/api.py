@@ -94,7 +94,7 @@ def address_history(addresses) -> dict[str, list[tuple[int, datetime, datetime |
 
 
 __all__ = ["Nas", "address_history", "desired_state", "logins_of_account", "radius_clients", "device", "device_for_address", "devices",
-           "holder_of_address", "nas_for_address", "subscriber_for_mac", "subscriber_for_username"]
+           "holder_of_address", "nas_for_address", "reconcile_subscribers", "subscriber_for_mac", "subscriber_for_username"]
 
 
 def radius_clients() -> list[Nas]:
@@ -134,3 +134,13 @@ def devices_for_polling() -> list[PollTarget]:
     rows = db.session.execute(sa.select(Device, Site.name).outerjoin(
         Site, Site.id == Device.site_id).where(Device.host != "").order_by(Device.id))
     return [PollTarget(d.id, d.name, d.host, d.role, d.site_id, site) for d, site in rows]
+
+
+def reconcile_subscribers(subscription_ids) -> int:
+    """Bring these data services in step after something outside the network plugin changed
+    their desired state (e.g. a ``network_desired_overrides`` answer started or ended): one
+    reconcile job per device they use, and ``network_subscribers_changed`` (RADIUS forgets
+    its answers and sends CoA). Inside the caller's transaction; returns the devices."""
+    from .reconcile import enqueue_for_subscriptions
+
+    return enqueue_for_subscriptions({int(s) for s in subscription_ids})

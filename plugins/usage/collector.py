@@ -167,8 +167,7 @@ class Pipeline:
             self.to_check |= services
             if self.to_check and time.monotonic() - self.caps_checked >= self.caps_every:
                 self.caps_checked = time.monotonic()
-                if caps.thresholds():
-                    caps.check(self.to_check)
+                caps.check(self.to_check)
                 self.to_check = set()
             db.session.commit()
         except Exception:
