@@ -49,8 +49,9 @@ def sync(wanted: dict[int, tuple[int, int]], considered, period_start: date) -> 
     considered = set(considered) | set(wanted)
     if not considered:
         return set()
-    existing = {r.subscription_id: r for r in db.session.scalars(
-        sa.select(Throttle).where(Throttle.subscription_id.in_(considered)))}
+    # the throttled are few (services over their cap), the checked many: read them all
+    existing = {r.subscription_id: r for r in db.session.scalars(sa.select(Throttle))
+                if r.subscription_id in considered}
     changed: set[int] = set()
     for sid, row in existing.items():
         keep = wanted.get(sid)
