@@ -33,12 +33,11 @@ from .netflow import Malformed, Sequence, Templates, decode
 
 log = logging.getLogger("backhaul.usage")
 MAX_DATAGRAM = 65535
-MAX_PENDING_FLOWS = 50_000
+#: flows decoded and not yet handed to the writer (about 250 bytes each)
+MAX_PENDING_FLOWS = 300_000
 #: datagrams waiting between the reader thread and the decoder (about 100 MB at most)
 MAX_QUEUE = 100_000
 RECEIVE_BUFFER = 64 * 1024 * 1024
-#: batches handed to the writer thread and not yet written
-WRITE_BACKLOG = 2
 STAT_KEYS = ("packets", "flows", "malformed", "lost", "missing_template", "options_records",
              "templates_learned", "unattributed_flows", "unknown_exporter_packets",
              "flush_errors", "flows_dropped", "errors")
@@ -242,9 +241,12 @@ class Collector(Service):
     """Three threads. A reader only drains the socket into a bounded queue (``recvfrom``
     releases the GIL), so datagrams keep being taken off the kernel's buffer whatever else
     happens; the main thread decodes; a writer attributes and commits the batch the main
-    thread hands over about once a second. Database round trips release the GIL, so
-    decoding goes on while a batch is written; at most :data:`WRITE_BACKLOG` batches wait
-    (beyond that the main thread waits, and the reader's queue absorbs the burst)."""
+    thread hands over about once a second — or, while the writer is still busy, as soon as
+    it is free: the batch has grown meanwhile, and its cost is about a row per service and
+    hour whatever its flows, so a slow database gets fewer, bigger batches instead of a
+    backlog. Database round trips release the GIL, so decoding goes on while a batch is
+    written; past :data:`MAX_PENDING_FLOWS` decoding waits for the writer (the reader's
+    queue absorbs that)."""
 
     name = "usage.collector"
     label = "NetFlow v5/v9/IPFIX collector"
@@ -269,9 +271,11 @@ class Collector(Service):
         reader = threading.Thread(target=self._read, args=(sock, queue, reading, pipeline),
                                   name="usage-collector-reader", daemon=True)
         reader.start()
-        batches: Queue = Queue(maxsize=WRITE_BACKLOG)
+        batches: Queue = Queue(maxsize=1)
+        writing = threading.Event()  # set from hand-over until the batch is committed
         writer = threading.Thread(target=self._write,
-                                  args=(current_app._get_current_object(), batches, pipeline),
+                                  args=(current_app._get_current_object(), batches, pipeline,
+                                        writing),
                                   name="usage-collector-writer", daemon=True)
         writer.start()
         every = float(settings.get("flush_seconds") or 1.0)
@@ -281,10 +285,14 @@ class Collector(Service):
                 if not self._feed(queue, pipeline):
                     time.sleep(0.005)
                 now = time.monotonic()
-                if now - last_flush >= every or pipeline.pending_count >= MAX_PENDING_FLOWS:
+                # a busy writer makes the next batch bigger rather than the backlog longer:
+                # a batch costs about a row per service and hour, whatever its flows
+                due = now - last_flush >= every and not writing.is_set()
+                if due or pipeline.pending_count >= MAX_PENDING_FLOWS:
                     last_flush = now
                     batch = pipeline.take()
                     if batch is not None:
+                        writing.set()
                         batches.put(batch)
         finally:
             reading.clear()
@@ -300,7 +308,7 @@ class Collector(Service):
             sock.close()
 
     @staticmethod
-    def _write(app, batches: Queue, pipeline: Pipeline) -> None:
+    def _write(app, batches: Queue, pipeline: Pipeline, writing: threading.Event) -> None:
         """The writer thread: each batch in its own transaction, in its own app context
         (its own database session); the address cache is forgotten every minute."""
         with app.app_context():
@@ -312,6 +320,8 @@ class Collector(Service):
                     except Exception:  # write() counts its own failures; never stop here
                         pipeline.stats["errors"] += 1
                         log.exception("usage writer: batch lost")
+                    if batches.empty():
+                        writing.clear()
                     if time.monotonic() - last_forget >= 60:
                         last_forget = time.monotonic()
                         pipeline.attributor.forget()

@@ -475,4 +475,5 @@ GRAPHQL = {
     'Query.tstRefuse': 'tst.widget.view',
     'Query.tstWidgets': 'tst.widget.view',
     'Query.viewer': '@public',
+    'Query.usageMonthly': 'usage.view',
 }
