@@ -106,6 +106,7 @@ def test_usage_page_and_a_throttled_service_in_chromium(app, make_live_server, p
                 break
             page.wait_for_timeout(500)
         expect(page.locator("#health")).to_contain_text("127.0.0.1")
-        expect(page.locator("#top")).to_contain_text("Heavy Tenant")
+        expect(page.locator("#top")).to_contain_text("Heavy Tenant (A000001)")
+        expect(page.locator("#top")).to_contain_text("throttled to 1024 kbit/s")
         expect(page.locator("#unattributed")).to_contain_text("127.0.0.1")
         page.screenshot(path=f"{shots}/usage-page.png", full_page=True)
