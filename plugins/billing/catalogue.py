@@ -35,6 +35,9 @@ class DataParameters(Schema):
     burst_upload_mbps = fields.Integer(load_default=None, validate=_POSITIVE)
     #: monthly data allowance in GB; None: unlimited
     allowance_gb = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    #: fair usage: kbit/s (both ways) once the allowance is used, until the period ends or
+    #: a top-up lifts it (applied by the usage plugin); None: no throttle
+    fair_usage_kbps = fields.Integer(load_default=None, validate=validate.Range(8, 10_000_000))
 
 
 class VoiceParameters(Schema):

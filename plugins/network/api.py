@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from backhaul.sdk import db
 from backhaul.sdk.instances import decrypt_json
@@ -83,18 +84,25 @@ def address_history(addresses) -> dict[str, list[tuple[int, datetime, datetime |
     address inside a delegated prefix needs :func:`holder_of_address`."""
     wanted = sorted({str(a) for a in addresses})
     out: dict[str, list] = {}
-    for at in range(0, len(wanted), 1000):
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    step = 20_000 if postgres else 1000
+    for at in range(0, len(wanted), step):
+        chunk = wanted[at:at + step]
+        # PostgreSQL: one array parameter (= ANY) rather than thousands of placeholders,
+        # which cost more to build and parse than the query costs to run
+        match = (Assignment.address == sa.any_(sa.bindparam(
+            "addresses", chunk, type_=postgresql.ARRAY(sa.String()))) if postgres
+            else Assignment.address.in_(chunk))
         rows = db.session.execute(sa.select(
             Assignment.address, Assignment.subscription_id, Assignment.valid_from,
-            Assignment.valid_to).where(Assignment.address.in_(wanted[at:at + 1000]))
-            .order_by(Assignment.valid_from.desc()))
+            Assignment.valid_to).where(match).order_by(Assignment.valid_from.desc()))
         for address, subscription_id, valid_from, valid_to in rows:
             out.setdefault(address, []).append((subscription_id, valid_from, valid_to))
     return out
 
 
 __all__ = ["Nas", "address_history", "desired_state", "logins_of_account", "radius_clients", "device", "device_for_address", "devices",
-           "holder_of_address", "nas_for_address", "subscriber_for_mac", "subscriber_for_username"]
+           "holder_of_address", "nas_for_address", "reconcile_subscribers", "subscriber_for_mac", "subscriber_for_username"]
 
 
 def radius_clients() -> list[Nas]:
@@ -144,3 +152,13 @@ def accounts_on_device(device_id: int) -> list[tuple[int, int]]:
         sa.select(Credential.account_id, Credential.subscription_id).where(
             Credential.device_id == device_id).order_by(Credential.account_id,
                                                         Credential.subscription_id))]
+
+
+def reconcile_subscribers(subscription_ids) -> int:
+    """Bring these data services in step after something outside the network plugin changed
+    their desired state (e.g. a ``network_desired_overrides`` answer started or ended): one
+    reconcile job per device they use, and ``network_subscribers_changed`` (RADIUS forgets
+    its answers and sends CoA). Inside the caller's transaction; returns the devices."""
+    from .reconcile import enqueue_for_subscriptions
+
+    return enqueue_for_subscriptions({int(s) for s in subscription_ids})

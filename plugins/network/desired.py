@@ -4,13 +4,15 @@ A service is routed to a device through its credential (``device_id``). Its stat
 the account's status meaning: ``active`` -> active; ``delinquent`` -> the plugin's
 ``delinquent_behaviour`` (suspend, throttle to ``throttle_kbps``, redirect); anything else
 (moved out, prospect) or an ended subscription -> absent, i.e. removed from the device.
+An active service another plugin throttles (``network_desired_overrides``: a fair-usage
+cap) is ``throttled`` at the lower of its plan and that rate.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from backhaul.plugins.billing.api import subscriptions
-from backhaul.sdk import current_plugin_settings, db
+from backhaul.sdk import call_hook, current_plugin_settings, db, hook_implementers
 from backhaul.sdk.accounts import Account, AccountStatus
 from backhaul.sdk.instances import decrypt_json
 from backhaul.sdk.provisioning import DesiredState, DeviceRef, Secret, Subscriber
@@ -69,11 +71,13 @@ def desired_state(device_id: int, only: set[int] | None = None) -> DesiredState:
     addresses = {sid: a for sid, a, _kind in held if ":" not in a}
     prefixes = {sid: a for sid, a, kind in held if kind == "pd"}
     settings = current_plugin_settings("network")
+    limits = overrides(sorted(sid for sid, s in data.items()
+                              if accounts.get(s.account_id) == "active"))
     out = []
     for sid, sub in sorted(data.items()):
         meaning = accounts.get(sub.account_id)
         if meaning == "active":
-            state = "active"
+            state = "throttled" if sid in limits else "active"
         elif meaning == "delinquent":
             state = BEHAVIOURS[settings["delinquent_behaviour"]]
         else:
@@ -81,7 +85,8 @@ def desired_state(device_id: int, only: set[int] | None = None) -> DesiredState:
         cred = creds[sid]
         down, up = _kbps(sub.params, "download_mbps"), _kbps(sub.params, "upload_mbps")
         if state == "throttled":
-            down = up = settings["throttle_kbps"]
+            cap = limits.get(sid, settings["throttle_kbps"])
+            down, up = min(down or cap, cap), min(up or cap, cap)
         out.append(Subscriber(
             key=f"sub-{sid}", account_number=numbers.get(sub.account_id, ""), state=state,
             username=cred.username, password=Secret(decrypt_json(cred.secret).get("password")),
@@ -91,3 +96,18 @@ def desired_state(device_id: int, only: set[int] | None = None) -> DesiredState:
             plan=sub.service_name,
             extra={"subscription_id": sid, "account_id": sub.account_id}))
     return DesiredState(device_ref(device), tuple(out))
+
+
+def overrides(subscription_ids: list[int]) -> dict[int, int]:
+    """``{subscription: kbit/s}`` other plugins throttle now (``network_desired_overrides``);
+    the lowest answer wins, nonsense answers (not a positive integer) are ignored."""
+    if not subscription_ids or not hook_implementers("network_desired_overrides"):
+        return {}
+    wanted, out = set(subscription_ids), {}
+    for _plugin, answer in call_hook("network_desired_overrides",
+                                     subscription_ids=list(subscription_ids)):
+        for sid, kbps in (answer or {}).items():
+            if sid in wanted and isinstance(kbps, int) and not isinstance(kbps, bool) \
+                    and kbps > 0:
+                out[sid] = min(kbps, out.get(sid, kbps))
+    return out

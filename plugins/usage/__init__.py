@@ -4,7 +4,8 @@ service, caps with thresholds, usage lines on invoices.
 Modules: netflow.py (the bounded decoder), collector.py (``backhaul serve usage.collector``),
 attribution.py (address history -> service), rollup.py (batched upserts), totals.py (which
 source counts, sums), radius_source.py (the radius plugin's ``radius_usage`` hook),
-caps.py (allowances, thresholds, notifications), invoicing.py (billing's
+caps.py (allowances, thresholds, notifications), fair_usage.py (the throttle at 100%,
+through network's ``network_desired_overrides``), invoicing.py (billing's
 ``invoice_lines``), graphql.py, views.py (the account panel).
 """
 from __future__ import annotations
@@ -61,6 +62,23 @@ def radius_usage(usages):  # published by the radius plugin, when enabled
 
 
 @hookimpl
+def network_desired_overrides(subscription_ids):
+    """Services over their allowance with a fair-usage rate are throttled to it."""
+    from .fair_usage import overrides
+
+    return overrides(subscription_ids)
+
+
+@hookimpl
+def service_changed(app, account_id, subscription_id, change):
+    """A top-up bought (or ended), a plan changed: the account's caps are checked again, so
+    a throttle is lifted (or applied) at once."""
+    from .fair_usage import recheck_account
+
+    recheck_account(account_id)
+
+
+@hookimpl
 def invoice_lines(account, period):
     from .invoicing import lines
 
@@ -83,9 +101,11 @@ def long_running_services():
 
 @hookimpl
 def periodic_jobs(context):
+    from .fair_usage import lift_expired
     from .jobs import prune_flows
 
-    return [PeriodicJob("usage.prune_flows", prune_flows, timedelta(hours=1))]
+    return [PeriodicJob("usage.prune_flows", prune_flows, timedelta(hours=1)),
+            PeriodicJob("usage.lift_expired_throttles", lift_expired, timedelta(hours=1))]
 
 
 @hookimpl

@@ -5,7 +5,8 @@ type; absent or None: unlimited) plus top-ups: the ``extra_gb`` of the account's
 ``general`` subscriptions (billing's "extra usage pack"). The period is the calendar month.
 A threshold fires once per service and period: a ``usage_threshold_fired`` row is written
 in the same transaction as the notification, under its primary key, so two writers cannot
-both fire it.
+both fire it. A service whose plan sets ``fair_usage_kbps`` is throttled at 100% (see
+:mod:`.fair_usage`).
 """
 from __future__ import annotations
 
@@ -29,11 +30,11 @@ def thresholds() -> list[int]:
     return sorted({int(p) for p in text.replace(" ", "").split(",") if p.isdigit()})
 
 
-def allowances(subscription_ids) -> dict[int, tuple[int, int]]:
-    """``{subscription: (allowance in bytes, account id)}`` for capped data services.
-
-    Constant queries: a few services one by one (the RADIUS hook), many through one query
-    for the active data subscriptions and one for the accounts' top-ups (the collector)."""
+def _capped(subscription_ids) -> dict[int, tuple]:
+    """``{subscription: (its SubscriptionInfo, allowance in bytes)}`` for capped data
+    services. Constant queries: a few services one by one (the RADIUS hook), many through
+    one query for the active data subscriptions and one for the accounts' top-ups (the
+    collector)."""
     from backhaul.plugins.billing.api import get_subscription, subscriptions
 
     wanted = set(subscription_ids)
@@ -50,28 +51,39 @@ def allowances(subscription_ids) -> dict[int, tuple[int, int]]:
                            type_keys=["general"]):
         extra[s.account_id] = extra.get(s.account_id, 0) + int(
             s.params.get("extra_gb") or 0) * s.quantity
-    return {sub_id: ((int(i.params["allowance_gb"]) + extra.get(i.account_id, 0)) * GB,
-                     i.account_id) for sub_id, i in capped.items()}
+    return {sub_id: (i, (int(i.params["allowance_gb"]) + extra.get(i.account_id, 0)) * GB)
+            for sub_id, i in capped.items()}
+
+
+def allowances(subscription_ids) -> dict[int, tuple[int, int]]:
+    """``{subscription: (allowance in bytes, account id)}`` for capped data services."""
+    return {sid: (allowance, info.account_id)
+            for sid, (info, allowance) in _capped(subscription_ids).items()}
 
 
 def check(subscription_ids, today: date | None = None) -> list[tuple[int, int]]:
-    """Fire the thresholds that ``subscription_ids`` passed this month (inside the caller's
-    transaction). Returns ``[(subscription, percent)]`` newly fired."""
+    """Fire the thresholds that ``subscription_ids`` passed this month, and throttle (or
+    lift the throttle of) those with a fair-usage rate (inside the caller's transaction).
+    Returns ``[(subscription, percent)]`` newly fired."""
+    from . import fair_usage
+
     today = today or utcnow().date()
-    capped = allowances(subscription_ids)
-    if not capped:
-        return []
+    capped = _capped(subscription_ids)
     start, end = month_of(today)
-    used = counted(capped, start, end)
-    fired = []
+    used = counted(capped, start, end) if capped else {}
+    fired, throttle = [], {}
     levels = thresholds()
-    for sub_id, (allowance, account_id) in capped.items():
+    for sub_id, (info, allowance) in capped.items():
         total = sum(used.get(sub_id, (0, 0)))
         percent = Decimal(total * 100) / allowance if allowance else Decimal(100)
         for level in levels:
             if percent >= level and _fire(sub_id, start, level):
                 fired.append((sub_id, level))
-                _notify(account_id, sub_id, level, total, allowance, start)
+                _notify(info.account_id, sub_id, level, total, allowance, start)
+        kbps = info.params.get("fair_usage_kbps")
+        if kbps and percent >= 100:
+            throttle[sub_id] = (int(kbps), info.account_id)
+    fair_usage.sync(throttle, subscription_ids, start)
     return fired
 
 

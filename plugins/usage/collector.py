@@ -3,7 +3,8 @@
 One UDP socket (SO_REUSEPORT, so several processes share the port; the kernel keeps each
 exporter on one process, which keeps its templates there). Datagrams are decoded as they
 arrive (:mod:`.netflow`, bounded work per datagram); the flows of about a second are then
-attributed (:mod:`.attribution`) and rolled up (:mod:`.rollup`) in one transaction, with
+attributed (:mod:`.attribution`) and rolled up (:mod:`.rollup`) in one transaction on a
+writer thread (see :class:`Collector`), with
 the templates learned meanwhile, so a template is persisted no later than the first flows
 it decoded. Templates (and IPFIX exporters' clocks, systemInitTimeMilliseconds) are loaded
 back at start: a restart does not lose them.
@@ -17,6 +18,7 @@ import struct
 import threading
 import time
 from collections import Counter, defaultdict, deque
+from queue import Queue
 
 import sqlalchemy as sa
 
@@ -31,10 +33,11 @@ from .netflow import Malformed, Sequence, Templates, decode
 
 log = logging.getLogger("backhaul.usage")
 MAX_DATAGRAM = 65535
-MAX_PENDING_FLOWS = 50_000
+#: flows decoded and not yet handed to the writer (about 250 bytes each)
+MAX_PENDING_FLOWS = 300_000
 #: datagrams waiting between the reader thread and the decoder (about 100 MB at most)
 MAX_QUEUE = 100_000
-RECEIVE_BUFFER = 16 * 1024 * 1024
+RECEIVE_BUFFER = 64 * 1024 * 1024
 STAT_KEYS = ("packets", "flows", "malformed", "lost", "missing_template", "options_records",
              "templates_learned", "unattributed_flows", "unknown_exporter_packets",
              "flush_errors", "flows_dropped", "errors")
@@ -141,17 +144,32 @@ class Pipeline:
 
     def flush(self) -> int:
         """Attribute and roll up what is pending, in one transaction. Returns flows."""
+        batch = self.take()
+        return self.write(batch) if batch is not None else 0
+
+    def take(self) -> tuple | None:
+        """What is pending, handed over (the decoding side goes on with empty buffers);
+        None when there is nothing to write."""
         if not (self.pending_count or self.new_templates or self.new_clocks or self.to_check):
-            return 0
-        pending, self.pending, count = self.pending, defaultdict(list), self.pending_count
-        templates, self.new_templates, self.pending_count = self.new_templates, {}, 0
-        clocks, self.new_clocks = self.new_clocks, {}
+            return None
+        batch = (self.pending, self.pending_count, self.new_templates, self.new_clocks)
+        self.pending, self.pending_count = defaultdict(list), 0
+        self.new_templates, self.new_clocks = {}, {}
+        return batch
+
+    def write(self, batch: tuple) -> int:
+        """Attribute and roll up a batch from :meth:`take` in one transaction (the service
+        does this on its writer thread). Returns flows."""
+        pending, count, templates, clocks = batch
         try:
-            deltas, unknown, raw = [], {}, []
+            hours, unknown, raw = {}, {}, []
             keep_raw = int(self.settings.get("raw_flow_hours") or 0) > 0
             for exporter, flows in pending.items():
-                d, u, holders = self.attributor.attribute(exporter, flows)
-                deltas += d
+                h, u, holders = self.attributor.attribute(exporter, flows, holders=keep_raw)
+                for key, (down, up) in h.items():  # several exporters may see one service
+                    pair = hours.setdefault(key, [0, 0])
+                    pair[0] += down
+                    pair[1] += up
                 unknown.update(u)
                 self.stats["unattributed_flows"] += sum(v[1] for v in u.values())
                 if keep_raw:
@@ -160,15 +178,14 @@ class Pipeline:
                             for f, h in zip(flows, holders, strict=True)]
             save_templates(templates)
             save_clocks(clocks)
-            services = rollup.add(deltas)
+            services = rollup.add_hours(hours)
             rollup.add_unattributed(unknown)
             if raw:
                 db.session.execute(sa.insert(FlowRow.__table__), raw)
             self.to_check |= services
             if self.to_check and time.monotonic() - self.caps_checked >= self.caps_every:
                 self.caps_checked = time.monotonic()
-                if caps.thresholds():
-                    caps.check(self.to_check)
+                caps.check(self.to_check)
                 self.to_check = set()
             db.session.commit()
         except Exception:
@@ -221,9 +238,15 @@ def _socket(host: str, port: int) -> socket.socket:
 
 
 class Collector(Service):
-    """A reader thread only drains the socket into a bounded queue (``recvfrom`` releases
-    the GIL), so datagrams keep being taken off the kernel's buffer while the main thread
-    decodes and, once a second, attributes and commits a batch."""
+    """Three threads. A reader only drains the socket into a bounded queue (``recvfrom``
+    releases the GIL), so datagrams keep being taken off the kernel's buffer whatever else
+    happens; the main thread decodes; a writer attributes and commits the batch the main
+    thread hands over about once a second — or, while the writer is still busy, as soon as
+    it is free: the batch has grown meanwhile, and its cost is about a row per service and
+    hour whatever its flows, so a slow database gets fewer, bigger batches instead of a
+    backlog. Database round trips release the GIL, so decoding goes on while a batch is
+    written; past :data:`MAX_PENDING_FLOWS` decoding waits for the writer (the reader's
+    queue absorbs that)."""
 
     name = "usage.collector"
     label = "NetFlow v5/v9/IPFIX collector"
@@ -234,6 +257,8 @@ class Collector(Service):
         self.pipeline: Pipeline | None = None
 
     def run(self, stop, shard) -> None:
+        from flask import current_app
+
         settings = current_plugin_settings("usage")
         self.pipeline = pipeline = Pipeline(settings)
         sock = _socket(settings["bind"], settings["netflow_port"])
@@ -246,26 +271,62 @@ class Collector(Service):
         reader = threading.Thread(target=self._read, args=(sock, queue, reading, pipeline),
                                   name="usage-collector-reader", daemon=True)
         reader.start()
+        batches: Queue = Queue(maxsize=1)
+        writing = threading.Event()  # set from hand-over until the batch is committed
+        writer = threading.Thread(target=self._write,
+                                  args=(current_app._get_current_object(), batches, pipeline,
+                                        writing),
+                                  name="usage-collector-writer", daemon=True)
+        writer.start()
         every = float(settings.get("flush_seconds") or 1.0)
-        last_flush = last_forget = time.monotonic()
+        last_flush = time.monotonic()
         try:
             while not stop.is_set():
                 if not self._feed(queue, pipeline):
                     time.sleep(0.005)
                 now = time.monotonic()
-                if now - last_flush >= every or pipeline.pending_count >= MAX_PENDING_FLOWS:
+                # a busy writer makes the next batch bigger rather than the backlog longer:
+                # a batch costs about a row per service and hour, whatever its flows
+                due = now - last_flush >= every and not writing.is_set()
+                if due or pipeline.pending_count >= MAX_PENDING_FLOWS:
                     last_flush = now
-                    pipeline.flush()
-                if now - last_forget >= 60:
-                    last_forget = now
-                    pipeline.attributor.forget()
+                    batch = pipeline.take()
+                    if batch is not None:
+                        writing.set()
+                        batches.put(batch)
         finally:
             reading.clear()
             reader.join(timeout=2)
             while self._feed(queue, pipeline):
-                pass
-            pipeline.flush()
+                if pipeline.pending_count >= MAX_PENDING_FLOWS:
+                    batches.put(pipeline.take())
+            batch = pipeline.take()
+            if batch is not None:
+                batches.put(batch)
+            batches.put(None)
+            writer.join(timeout=self.grace_seconds)
             sock.close()
+
+    @staticmethod
+    def _write(app, batches: Queue, pipeline: Pipeline, writing: threading.Event) -> None:
+        """The writer thread: each batch in its own transaction, in its own app context
+        (its own database session); the address cache is forgotten every minute."""
+        with app.app_context():
+            last_forget = time.monotonic()
+            try:
+                while (batch := batches.get()) is not None:
+                    try:
+                        pipeline.write(batch)
+                    except Exception:  # write() counts its own failures; never stop here
+                        pipeline.stats["errors"] += 1
+                        log.exception("usage writer: batch lost")
+                    if batches.empty():
+                        writing.clear()
+                    if time.monotonic() - last_forget >= 60:
+                        last_forget = time.monotonic()
+                        pipeline.attributor.forget()
+            finally:
+                db.session.remove()
 
     @staticmethod
     def _read(sock, queue: deque, reading: threading.Event, pipeline: Pipeline) -> None:

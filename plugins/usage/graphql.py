@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from backhaul.sdk import GraphQLContribution, db, utcnow
 from backhaul.sdk.graphql import FieldErrors, MutationType, QueryType, mutation_payload, parse_id
 
+from .fair_usage import throttled
 from .models import SOURCES, Daily, Hourly, Unattributed
 from .totals import chosen_sources, counted, month_of, set_source
 
@@ -33,6 +34,8 @@ type UsageSummary {
   subscriptionId: ID!
   serviceName: String!
   accountId: ID
+  "The account's name and number (usageTop)."
+  accountName: String
   source: String!
   periodStart: Date!
   bytesDown: Long!
@@ -40,7 +43,12 @@ type UsageSummary {
   "Null: unlimited."
   allowanceBytes: Long
   percent: Float
+  "The fair-usage rate (kbit/s both ways) the service is throttled to until the period ends or a top-up lifts it; null: not throttled."
+  throttledKbps: Int
 }
+
+"A service's counted usage in one calendar month."
+type UsageMonth { subscriptionId: ID! month: Date! source: String! bytesDown: Long! bytesUp: Long! }
 
 "Traffic of addresses no service held, per exporter and hour."
 type UsageUnattributed { exporter: String! hour: DateTime! bytes: Long! flows: Long! }
@@ -57,6 +65,8 @@ extend type Query {
   usageSummary(accountId: ID!, on: Date): [UsageSummary!]! @requires(permission: "usage.view")
   "The services that used most in the month holding 'on' (default today), counted source."
   usageTop(on: Date, first: Int = 20): [UsageSummary!]! @requires(permission: "usage.view")
+  "Counted usage of one service per calendar month, newest first (at most 36 months)."
+  usageMonthly(subscriptionId: ID!, first: Int = 12): [UsageMonth!]! @requires(permission: "usage.view")
   usageUnattributed(first: Int = 48): [UsageUnattributed!]! @requires(permission: "usage.view")
   "Each collector process's packets, flows, loss, malformed datagrams, exporters."
   usageCollectorHealth: JSON @requires(permission: "usage.view")
@@ -103,6 +113,7 @@ def summary(account_id: int, on: date | None = None) -> list[dict]:
                                                           type_keys=["data"], on=on)}
     subs = sorted(names)
     used, chosen, capped = counted(subs, start, end), chosen_sources(subs), allowances(subs)
+    throttles = throttled(subs) if start == month_of(utcnow().date())[0] else {}
     out = []
     for sub in subs:
         down, up = used.get(sub, (0, 0))
@@ -110,8 +121,33 @@ def summary(account_id: int, on: date | None = None) -> list[dict]:
         out.append({"subscriptionId": sub, "serviceName": names[sub],
                     "accountId": account_id, "source": chosen[sub], "periodStart": start,
                     "bytesDown": down, "bytesUp": up, "allowanceBytes": allowance,
-                    "percent": round((down + up) * 100 / allowance, 2) if allowance else None})
+                    "percent": round((down + up) * 100 / allowance, 2) if allowance else None,
+                    "throttledKbps": throttles[sub].kbps if sub in throttles else None})
     return out
+
+
+def monthly(subscription_id: int, first: int = 12) -> list[dict]:
+    """Counted usage per calendar month, newest first (the daily rollup summed)."""
+    months = _bounded(first, 36)
+    start = utcnow().date().replace(day=1)
+    for _ in range(months - 1):
+        start = month_of(start - timedelta(days=1))[0]
+    chosen = chosen_sources([subscription_id])[subscription_id]
+    sums: dict[date, list[int]] = {}
+    for day, down, up in db.session.execute(sa.select(
+            Daily.day, Daily.bytes_down, Daily.bytes_up).where(
+            Daily.subscription_id == subscription_id, Daily.source == chosen,
+            Daily.day >= start)):
+        pair = sums.setdefault(day.replace(day=1), [0, 0])
+        pair[0] += down
+        pair[1] += up
+    return [{"subscriptionId": subscription_id, "month": m, "source": chosen,
+             "bytesDown": v[0], "bytesUp": v[1]} for m, v in sorted(sums.items(), reverse=True)]
+
+
+@query.field("usageMonthly")
+def resolve_monthly(_o, _i, subscriptionId, first=12):  # noqa: N803
+    return monthly(parse_id(subscriptionId, "subscriptionId"), first)
 
 
 @query.field("usage")
@@ -134,16 +170,31 @@ def top_users(on: date | None = None, first: int = 20) -> list[dict]:
     start, end = month_of(on)
     rows = top(start, end, first)
     capped, chosen = allowances([r[0] for r in rows]), chosen_sources([r[0] for r in rows])
+    infos = {sub: get_subscription(sub) for sub, _down, _up in rows}
+    names = _account_names({i.account_id for i in infos.values() if i is not None})
+    throttles = throttled(infos) if start == month_of(utcnow().date())[0] else {}
     out = []
     for sub, down, up in rows:
-        info = get_subscription(sub)
+        info = infos[sub]
         allowance = capped.get(sub, (None, None))[0]
         out.append({"subscriptionId": sub, "serviceName": info.service_name if info else "",
-                    "accountId": info.account_id if info else None, "source": chosen[sub],
+                    "accountId": info.account_id if info else None,
+                    "accountName": names.get(info.account_id) if info else None,
+                    "throttledKbps": throttles[sub].kbps if sub in throttles else None,
+                    "source": chosen[sub],
                     "periodStart": start, "bytesDown": down, "bytesUp": up,
                     "allowanceBytes": allowance,
                     "percent": round((down + up) * 100 / allowance, 2) if allowance else None})
     return out
+
+
+def _account_names(ids) -> dict[int, str]:
+    from backhaul.sdk.accounts import Account
+
+    if not ids:
+        return {}
+    return {i: f"{name} ({number})" for i, name, number in db.session.execute(
+        sa.select(Account.id, Account.name, Account.number).where(Account.id.in_(ids)))}
 
 
 @query.field("usageTop")

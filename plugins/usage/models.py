@@ -117,3 +117,17 @@ class Flow(db.Model):
     bytes: Mapped[int] = mapped_column(sa.BigInteger())
     packets: Mapped[int] = mapped_column(sa.BigInteger())
     subscription_id: Mapped[int | None] = mapped_column(index=True)
+
+
+class Throttle(db.Model):
+    """A data service throttled for the rest of a period because it used its allowance
+    (fair usage: the service's ``fair_usage_kbps``). Only the current period's rows count;
+    a top-up or a new period lifts it (the row goes)."""
+
+    __tablename__ = "usage_throttle"
+
+    subscription_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    account_id: Mapped[int] = mapped_column(index=True)
+    period_start: Mapped[date] = mapped_column()
+    kbps: Mapped[int] = mapped_column()
+    since: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -19,6 +19,7 @@ import socket
 import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 MAX_FIELDS = 128
 MAX_TEMPLATES = 1024
@@ -36,14 +37,20 @@ class Malformed(ValueError):
     """The datagram is not a well-formed NetFlow v5/v9/IPFIX packet."""
 
 
-@dataclass(frozen=True)
-class Flow:
+class Flow(NamedTuple):
+    """One flow. A named tuple (built in C, several hundred thousand a second) whose end
+    time is kept as epoch seconds; :attr:`at` gives it as a datetime."""
+
     src: str
     dst: str
     bytes: int
     packets: int
-    #: when the flow ended (its bytes are attributed to the address holders then)
-    at: datetime
+    #: when the flow ended, epoch seconds (its bytes belong to the address holders then)
+    ts: float
+
+    @property
+    def at(self) -> datetime:
+        return _epoch(self.ts)
 
 
 @dataclass
@@ -101,22 +108,26 @@ def decode(data: bytes, templates: Templates) -> Decoded:
     raise Malformed(f"version {version} is not 5, 9 or 10")
 
 
+V5_HEADER = struct.Struct("!HHIIIIBBH")
+#: a v5 record: src, dst (skipping nexthop and interfaces), packets, octets, first, last
+V5_RECORD = struct.Struct("!4s4s8xIIII16x")
+
+
 def _v5(data: bytes) -> Decoded:
     if len(data) < 24:
         raise Malformed("v5 header truncated")
-    _, count, uptime, secs, nsecs, sequence, _etype, _eid, _sampling = struct.unpack_from(
-        "!HHIIIIBBH", data)
+    _, count, uptime, secs, nsecs, sequence, _etype, _eid, _sampling = \
+        V5_HEADER.unpack_from(data)
     if count > 30 or len(data) < 24 + 48 * count:
         raise Malformed(f"v5 count {count} does not fit the datagram")
     now = secs + nsecs / 1e9
     out = Decoded(5, 0, sequence, count)
-    for i in range(count):
-        base = 24 + 48 * i
-        src, dst = data[base:base + 4], data[base + 4:base + 8]
-        packets, octets, _first, last = struct.unpack_from("!IIII", data, base + 16)
-        at = _epoch(now - ((uptime - last) % 2**32) / 1000.0)
-        out.flows.append(Flow(socket.inet_ntoa(src), socket.inet_ntoa(dst), octets, packets,
-                              at))
+    ntoa = socket.inet_ntoa
+    # one C-level pass over the records; per flow only the tuple and two address strings
+    out.flows = [Flow(ntoa(src), ntoa(dst), octets, packets,
+                      now - ((uptime - last) & 0xFFFFFFFF) / 1000.0)
+                 for src, dst, packets, octets, _first, last
+                 in V5_RECORD.iter_unpack(data[24:24 + 48 * count])]
     return out
 
 
@@ -310,9 +321,10 @@ def _flow(values: dict, clock) -> Flow | None:
     return Flow(src, dst, octets, packets, _flow_time(values, clock))
 
 
-def _flow_time(values: dict, clock) -> datetime:
-    """When the flow ended: absolute end time fields first, then the uptime of its last
-    packet against the exporter's clock; the export time when none makes sense."""
+def _flow_time(values: dict, clock) -> float:
+    """When the flow ended (epoch seconds): absolute end time fields first, then the uptime
+    of its last packet against the exporter's clock; the export time when none makes
+    sense."""
     uptime, export_secs, init_ms = clock
     candidates = []
     millis = _uint(values.get(END_MILLIS))
@@ -328,8 +340,8 @@ def _flow_time(values: dict, clock) -> datetime:
         candidates.append(export_secs - ((uptime - last) % 2**32) / 1000.0)
     for when in candidates:
         if 0 <= when < 2**33:  # a time a datetime can hold; anything else is garbage
-            return _epoch(when)
-    return _epoch(export_secs)
+            return float(when)
+    return float(export_secs)
 
 
 @dataclass

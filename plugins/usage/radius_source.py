@@ -12,6 +12,6 @@ def record(usages) -> set[int]:
                            int(u.input_octets), "radius")
               for u in usages if u.subscription_id is not None]
     services = rollup.add(deltas)
-    if services and caps.thresholds():
+    if services:
         caps.check(services)
     return services

@@ -52,8 +52,9 @@ def _pg_type(column) -> str:
     return "timestamptz"  # UTCDateTime
 
 
-def _upsert(model, keys: tuple[str, ...], rows: list[dict], counters: tuple[str, ...]) -> None:
-    """Add ``rows`` (unique keys) into ``model``'s table: one statement per call."""
+def _upsert(model, keys: tuple[str, ...], rows: list[tuple], counters: tuple[str, ...]) -> None:
+    """Add ``rows`` (unique keys; tuples in ``(*keys, *counters)`` order) into ``model``'s
+    table: one statement per call."""
     if not rows:
         return
     table = model.__table__
@@ -66,42 +67,53 @@ def _upsert(model, keys: tuple[str, ...], rows: list[dict], counters: tuple[str,
         statement = sa.text(
             f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}")
-        db.session.execute(statement, {f"c{i}": [r[n] for r in rows]
-                                       for i, n in enumerate(names)})
+        columns = list(zip(*rows, strict=True))
+        db.session.execute(statement, {f"c{i}": list(columns[i]) for i in range(len(names))})
         return
     stmt = _insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys),
         set_={c: getattr(table.c, c) + getattr(stmt.excluded, c) for c in counters})
-    db.session.execute(stmt, rows)
+    names = (*keys, *counters)
+    db.session.execute(stmt, [dict(zip(names, row, strict=True)) for row in rows])
 
 
 def add(deltas: Iterable[Delta]) -> set[int]:
     """Add ``deltas`` to the hourly and daily rollups (no commit). Returns the services."""
     hours: dict[tuple[int, datetime, str], list[int]] = defaultdict(lambda: [0, 0])
-    days: dict[tuple[int, date, str], list[int]] = defaultdict(lambda: [0, 0])
     for d in deltas:
         if d.down <= 0 and d.up <= 0:
             continue
-        for bucket, key in ((hours, (d.subscription_id, hour_of(d.at), d.source)),
-                            (days, (d.subscription_id, d.at.date(), d.source))):
-            bucket[key][0] += max(0, d.down)
-            bucket[key][1] += max(0, d.up)
+        bucket = hours[(d.subscription_id, hour_of(d.at), d.source)]
+        bucket[0] += max(0, d.down)
+        bucket[1] += max(0, d.up)
+    return add_hours(hours)
+
+
+def add_hours(hours: dict[tuple[int, datetime, str], list[int]]) -> set[int]:
+    """Add ``{(subscription, hour, source): [down, up]}`` (hours already summed, e.g. by the
+    collector's attribution) to the hourly rollup and, summed by day, to the daily one (no
+    commit). Returns the services."""
+    days: dict[tuple[int, date, str], list[int]] = defaultdict(lambda: [0, 0])
+    rows = []
+    for (sub, hour, source), (down, up) in sorted(hours.items()):
+        if down <= 0 and up <= 0:
+            continue
+        rows.append((sub, hour, source, down, up))
+        day = days[(sub, hour.date(), source)]
+        day[0] += down
+        day[1] += up
     counters = ("bytes_down", "bytes_up")
-    _upsert(Hourly, ("subscription_id", "hour", "source"),
-            [dict(subscription_id=s, hour=h, source=src, bytes_down=v[0], bytes_up=v[1])
-             for (s, h, src), v in sorted(hours.items())], counters)
+    _upsert(Hourly, ("subscription_id", "hour", "source"), rows, counters)
     _upsert(Daily, ("subscription_id", "day", "source"),
-            [dict(subscription_id=s, day=dd, source=src, bytes_down=v[0], bytes_up=v[1])
-             for (s, dd, src), v in sorted(days.items())], counters)
-    return {key[0] for key in hours}
+            [(s, d, src, v[0], v[1]) for (s, d, src), v in sorted(days.items())], counters)
+    return {row[0] for row in rows}
 
 
 def add_unattributed(rows: dict[tuple[str, datetime], list[int]]) -> None:
     """``{(exporter, hour): [bytes, flows]}`` added to the unattributed rollup."""
     _upsert(Unattributed, ("exporter", "hour"),
-            [dict(exporter=e, hour=h, bytes=v[0], flows=v[1])
-             for (e, h), v in sorted(rows.items())], ("bytes", "flows"))
+            [(e, h, v[0], v[1]) for (e, h), v in sorted(rows.items())], ("bytes", "flows"))
 
 
-__all__ = ["Delta", "add", "add_unattributed", "hour_of"]
+__all__ = ["Delta", "add", "add_hours", "add_unattributed", "hour_of"]

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from backhaul.sdk import db, permission_required
 from backhaul.sdk.graphql import FieldErrors
 
-from .graphql import choose_source, recent_days, summary, top_users, unattributed
+from .graphql import choose_source, monthly, recent_days, summary, top_users, unattributed
 from .models import SOURCES
 
 bp = Blueprint("usage", __name__, url_prefix="/usage", template_folder="templates")
@@ -52,5 +52,10 @@ def render_account_panel(account) -> str:
         s["days"] = [dict(day=d["start"].date(), total=d["bytesDown"] + d["bytesUp"],
                           height=max(1, round(100 * (d["bytesDown"] + d["bytesUp"]) / peak)))
                      for d in days]
+        months = list(reversed(monthly(s["subscriptionId"], 12)))
+        peak = max([m["bytesDown"] + m["bytesUp"] for m in months] or [0]) or 1
+        s["months"] = [dict(month=m["month"], total=m["bytesDown"] + m["bytesUp"],
+                            height=max(1, round(100 * (m["bytesDown"] + m["bytesUp"]) / peak)))
+                       for m in months]
     return render_template("usage/_account_panel.html", services=services, account=account,
                            sources=SOURCES, gb=_gb)

@@ -526,6 +526,7 @@ GRAPHQL = {
     # webhooks
     'Query.webhooksEventTypes': 'webhooks.view',
     'Query.webhooksEndpoints': 'webhooks.view',
+    'Query.usageMonthly': 'usage.view',
 }
 
 # ----------------------------------------------------------------------- portal (issue 19)

@@ -34,14 +34,19 @@ def test_usage_graphql(app, staff_user, api_token):
     token = api_token(staff_user(["usage.view", "usage.manage"]), "full")
     got = _gql(app, token, """query($s: ID!, $a: ID!) {
         usage(subscriptionId: $s, grain: HOUR) { source bytesDown bytesUp counted }
-        usageSummary(accountId: $a) { subscriptionId source bytesDown bytesUp allowanceBytes percent }
+        usageSummary(accountId: $a) { subscriptionId source bytesDown bytesUp allowanceBytes percent
+          throttledKbps }
         usageUnattributed { bytes } usageCollectorHealth }""",
                {"s": str(sub.id), "a": str(account.id)})["data"]
     assert sorted((p["source"], p["bytesDown"], p["counted"]) for p in got["usage"]) == [
         ("netflow", 7 * 10**9, False), ("radius", 40 * 10**9, True)]
     [summary] = got["usageSummary"]
     assert summary["source"] == "radius" and summary["allowanceBytes"] == 100 * 10**9
-    assert summary["percent"] == 50.0
+    assert summary["percent"] == 50.0 and summary["throttledKbps"] is None
+    months = _gql(app, token, """query($s: ID!) { usageMonthly(subscriptionId: $s) {
+        month source bytesDown bytesUp } }""", {"s": str(sub.id)})["data"]["usageMonthly"]
+    assert months == [{"month": date.today().replace(day=1).isoformat(), "source": "radius",
+                       "bytesDown": 40 * 10**9, "bytesUp": 10 * 10**9}]
     changed = _gql(app, token, """mutation($s: ID!) { usageSetSource(subscriptionId: $s,
         source: "netflow") { ok source } }""", {"s": str(sub.id)})["data"]["usageSetSource"]
     assert changed == {"ok": True, "source": "netflow"}

@@ -11,7 +11,8 @@ from backhaul.sdk.testing.processes import ServiceProcess
 NAS_SECRET = "nas-shared-s3cret"
 
 
-def make_subscriber(app, name="Usage Tenant", address="100.64.20.7", allowance_gb=None):
+def make_subscriber(app, name="Usage Tenant", address="100.64.20.7", allowance_gb=None,
+                    fair_usage_kbps=None):
     """An account with a 100/20 data service (optional allowance), a PPPoE login on a NAS at
     127.0.0.1 and ``address`` from the 100.64.20.0/24 pool (None: no address)."""
     from backhaul.plugins.billing import catalogue, subscriptions
@@ -23,6 +24,8 @@ def make_subscriber(app, name="Usage Tenant", address="100.64.20.7", allowance_g
     params = {"download_mbps": 100, "upload_mbps": 20}
     if allowance_gb is not None:
         params["allowance_gb"] = allowance_gb
+    if fair_usage_kbps is not None:
+        params["fair_usage_kbps"] = fair_usage_kbps
     service = catalogue.create_service(f"Fiber {name}", "data", "50.00", currency="USD",
                                        params=params)
     account = create_account(name=name)
