@@ -99,8 +99,7 @@ def run(schema: GraphQLSchema, body: Any, context: Context,
     except GraphQLError as exc:
         return (*_errors(400, exc), None)
     document = prepared.document
-    problems = prepared.problems or validate(schema, document,
-                                             limits_mod.rules(limits, variables))
+    problems = prepared.problems or limits_mod.check(schema, document, limits, variables)
     if problems:
         return (*_errors(400, *problems), None)
     operation = get_operation_ast(document, operation_name)

@@ -41,6 +41,7 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
+    default_field_resolver,
     is_leaf_type,
     is_object_type,
 )
@@ -71,6 +72,8 @@ class FieldPlan:
     named_type: Any
     children: list[FieldPlan] = field(default_factory=list)
     has_args: bool = False
+    #: the attribute or key read by a default (or Ariadne alias) resolver; None: call resolve
+    attribute: str | None = None
 
 
 @dataclass
@@ -159,7 +162,7 @@ def _fields(schema, fragments, selection_sets, type_: GraphQLObjectType,
             permissions, resolve = getattr(resolve, REQUIRES_ATTR), resolve.__wrapped__
         plan = FieldPlan(key, name, nodes, definition, type_, resolve, permissions, non_null,
                          is_list, item_non_null, named,
-                         has_args=bool(definition.args))
+                         has_args=bool(definition.args), attribute=_attribute(resolve, name))
         if is_leaf_type(named):
             if any(n.selection_set for n in nodes):
                 raise _Unsupported
@@ -171,6 +174,20 @@ def _fields(schema, fragments, selection_sets, type_: GraphQLObjectType,
             raise _Unsupported  # interfaces and unions need resolve_type: graphql-core
         plans.append(plan)
     return plans
+
+
+def _attribute(resolve, name: str) -> str | None:
+    """The attribute a default resolver reads (graphql-core's, or Ariadne's ``resolve_to``
+    with a plain name), so that the executor can read it without a call per value."""
+    if resolve is None or resolve is default_field_resolver:
+        return name
+    if getattr(resolve, "_ariadne_alias_resolver", False) and resolve.__closure__:
+        names = dict(zip(resolve.__code__.co_freevars,
+                         (c.cell_contents for c in resolve.__closure__), strict=True))
+        attribute = names.get("attr_name")
+        if isinstance(attribute, str) and "." not in attribute:
+            return attribute
+    return None
 
 
 def compile_plan(schema: GraphQLSchema, document, operation_name: str | None) -> Plan | None:
@@ -240,14 +257,8 @@ class _Run:
             info = self.info(plan, field_path)
             args = get_argument_values(plan.definition, plan.nodes[0], self.variables) \
                 if plan.has_args else {}
-            resolve = plan.resolve or _default_resolve
-            values = []
             try:
-                for source in sources:
-                    value = resolve(source, info, **args)
-                    if type(value) not in _PLAIN and isawaitable(value):
-                        pending.append((values, len(values), value))
-                    values.append(value)
+                values = self.resolve(plan, sources, info, args, pending)
             except Exception:
                 raise Fallback from None
             resolved.append(values)
@@ -264,6 +275,26 @@ class _Run:
                 nested.append(child)
         if nested:
             await asyncio.gather(*nested)
+
+    @staticmethod
+    def resolve(plan: FieldPlan, sources: list, info, args: dict, pending: list) -> list:
+        attribute = plan.attribute
+        if attribute is not None:  # a default resolver: read it here, call only callables
+            values = [s.get(attribute) if isinstance(s, Mapping) else getattr(s, attribute, None)
+                      for s in sources]
+            for i, value in enumerate(values):
+                if callable(value):
+                    values[i] = value = value(info, **args)
+                    if isawaitable(value):
+                        pending.append((values, i, value))
+            return values
+        resolve, values = plan.resolve, []
+        for source in sources:
+            value = resolve(source, info, **args)
+            if type(value) not in _PLAIN and isawaitable(value):
+                pending.append((values, len(values), value))
+            values.append(value)
+        return values
 
     def complete(self, plan: FieldPlan, values: list, outputs: list[dict], path):
         """Write leaves; return the coroutine resolving the next level (objects)."""

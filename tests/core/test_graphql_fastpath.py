@@ -9,6 +9,7 @@ hypothesis-graphql over the demo data of every enabled plugin.
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -72,7 +73,7 @@ def make_app_module(backhaul_base_config, _backhaul_migrated):
     from backhaul.sdk.testing.pytest_plugin import truncate_all
 
     app = create_app({**backhaul_base_config, "PLUGINS": sorted(discover()),
-                      "QUEUE_PREFIX": f"{backhaul_base_config['QUEUE_PREFIX']}-fastpath"})
+                      "QUEUE_PREFIX": f"{backhaul_base_config['QUEUE_PREFIX']}-{uuid.uuid4().hex[:8]}"})
     with app.app_context():
         truncate_all(app)
         demo_data.load(app)

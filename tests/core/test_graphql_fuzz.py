@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -62,7 +63,7 @@ def fuzz_app(backhaul_base_config, _backhaul_migrated):
     from backhaul.sdk.testing.pytest_plugin import truncate_all
 
     app = create_app({**backhaul_base_config, "PLUGINS": sorted(discover()),
-                      "QUEUE_PREFIX": f"{backhaul_base_config['QUEUE_PREFIX']}-fuzz"})
+                      "QUEUE_PREFIX": f"{backhaul_base_config['QUEUE_PREFIX']}-{uuid.uuid4().hex[:8]}"})
     with app.app_context():
         truncate_all(app)
         demo_data.load(app)
