@@ -31,6 +31,8 @@ def free_port() -> int:
 
 def _serve(database_url: str, port: int, ready) -> None:
     """The server process: the bench app plus the HTTP floor route, until terminated."""
+    import logging
+
     from flask import jsonify, request
     from werkzeug.serving import make_server
 
@@ -50,6 +52,7 @@ def _serve(database_url: str, port: int, ready) -> None:
         return jsonify(rows=[list(r) for r in rows])
 
     app.add_url_rule("/bench/floor", "bench_floor", floor)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = make_server("127.0.0.1", port, app, threaded=True)
     server.timeout = 1
     ready.set()

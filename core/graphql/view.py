@@ -60,6 +60,14 @@ def create_blueprint() -> Blueprint:
     def explorer():
         return render_template("graphql/explorer.html")
 
+    @bp.get("/graphql/reference")
+    @permission_required("core.graphql.explore")
+    def reference():
+        from .reference import reference as build_reference
+
+        schema = current_app.extensions["backhaul.graphql"].schema
+        return render_template("graphql/reference.html", types=build_reference(schema))
+
     return bp
 
 
