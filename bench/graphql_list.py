@@ -484,9 +484,16 @@ def _version(dist: str) -> str:
 def report(result: dict) -> str:
     rates, statements = result["rates"], result["statements"]
     constant = statements["real", PAGE_SIZES[0]] == statements["real", PAGE_SIZES[-1]]
+    machine = result["machine"]
+    busy = machine.get("load") is not None and machine["load"] > (machine.get("nproc") or 1)
     lines = ["## GraphQL list: accounts with nested objects (`bench/graphql_list.py`)", "",
-             common.machine_lines(result["machine"], result["scale"])
+             common.machine_lines(machine, result["scale"])
              + f" graphql-core {result['graphql_core']}.", "",
+             *([f"**The machine was shared and overloaded during this run (load average "
+                f"{machine['load']:.1f} on {machine['nproc']} cores): absolute rates and "
+                "latencies are several times worse than on a quiet machine, and the ratios "
+                "are skewed against the paths that need more CPU. Re-run on a quiet "
+                "machine before comparing with other sections.**", ""] if busy else []),
              f"{result['accounts']:,} accounts (each: status, address in a building, two "
              "contacts, one group); the first page of `accounts(first: N)` with `status`, "
              "`address { building }`, `contacts` and `groups`, through `POST /graphql` "
