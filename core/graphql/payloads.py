@@ -53,6 +53,18 @@ def _flatten(messages, prefix: str = "") -> dict[str | None, list[str]]:
     return out
 
 
+def _empty_lists(info) -> dict:
+    """``[]`` for each non-null list field of the payload type, so that a refused mutation
+    answers ``ok: false`` with its errors instead of a null where the schema promises a list
+    (the fuzzer found ``generateUnits`` with a bad building id failing that way)."""
+    from graphql import get_named_type, is_list_type, is_non_null_type
+
+    payload_type = get_named_type(getattr(info, "return_type", None))
+    fields = getattr(payload_type, "fields", None) or {}
+    return {name: [] for name, f in fields.items()
+            if name != "errors" and is_non_null_type(f.type) and is_list_type(f.type.of_type)}
+
+
 def payload(errors: FieldErrors | None = None, **fields) -> dict:
     """A payload dict: ``payload(account=acc)`` or ``payload(FieldErrors(...))``."""
     return {"ok": errors is None, "errors": errors.as_list() if errors else [], **fields}
@@ -103,7 +115,7 @@ def mutation_payload(resolver: Callable) -> Callable:
             if follow_up is not None:  # e.g. recording a failed re-authentication
                 follow_up()
             errors = exc if isinstance(exc, FieldErrors) else FieldErrors.from_marshmallow(exc)
-            return payload(schema_names(errors))
+            return {**_empty_lists(info), **payload(schema_names(errors))}
         except BaseException:
             savepoint.rollback()
             raise

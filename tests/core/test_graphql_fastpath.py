@@ -9,6 +9,7 @@ hypothesis-graphql over the demo data of every enabled plugin.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
@@ -72,7 +73,7 @@ def make_app_module(backhaul_base_config, _backhaul_migrated):
     from backhaul.core.plugins import discover
     from backhaul.sdk.testing.pytest_plugin import truncate_all
 
-    app = create_app({**backhaul_base_config, "PLUGINS": sorted(discover()),
+    app = create_app({**backhaul_base_config, "PLUGINS": sorted(discover()), "GRAPHQL_RATE_LIMIT": 0,
                       "QUEUE_PREFIX": f"{backhaul_base_config['QUEUE_PREFIX']}-{uuid.uuid4().hex[:8]}"})
     with app.app_context():
         truncate_all(app)
@@ -99,7 +100,9 @@ def _both(app, headers, query, variables=None):
             response = app.test_client().post("/graphql", json=body, headers=headers)
         finally:
             execution.FASTPATH = True
-        out.append((response.status_code, json.dumps(response.get_json(), sort_keys=True)))
+        text = json.dumps(response.get_json(), sort_keys=True)
+        out.append((response.status_code, re.sub(r'"errorId": "[0-9a-f]+"', '"errorId": "…"',
+                                                  text)))
     return out
 
 

@@ -62,7 +62,7 @@ def fuzz_app(backhaul_base_config, _backhaul_migrated):
     from backhaul.core.plugins import discover
     from backhaul.sdk.testing.pytest_plugin import truncate_all
 
-    app = create_app({**backhaul_base_config, "PLUGINS": sorted(discover()),
+    app = create_app({**backhaul_base_config, "PLUGINS": sorted(discover()), "GRAPHQL_RATE_LIMIT": 0,
                       "QUEUE_PREFIX": f"{backhaul_base_config['QUEUE_PREFIX']}-{uuid.uuid4().hex[:8]}"})
     with app.app_context():
         truncate_all(app)
@@ -135,3 +135,19 @@ def test_fuzzed_request_bodies_never_crash(fuzz_app):
                     if e.get("extensions", {}).get("code") == "INTERNAL_ERROR"], (body, errors)
 
     check()
+
+
+def test_found_by_the_fuzzer_refused_mutation_with_list_fields(fuzz_app):
+    """generateUnits with a bad building id answered a null where the schema promises the
+    lists ``created`` and ``skipped`` (an INTERNAL_ERROR): now ``ok: false`` and empty lists."""
+    app, headers = fuzz_app
+    for building in ("", "999999"):
+        response = app.test_client().post("/graphql", headers=headers, json={
+            "query": 'mutation($b: ID!) { generateUnits(buildingId: $b, input: {floors: ""}) '
+                     "{ ok errors { field messages } created { id } skipped } }",
+            "variables": {"b": building}})
+        body = response.get_json()
+        assert "errors" not in body, body
+        result = body["data"]["generateUnits"]
+        assert (result["ok"], result["created"], result["skipped"]) == (False, [], [])
+        assert result["errors"][0]["field"] == "buildingId"
