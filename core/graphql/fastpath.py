@@ -242,8 +242,25 @@ class _Run:
     async def level(self, plans: list[FieldPlan], sources: list, outputs: list[dict],
                     path: Path | None) -> None:
         """Resolve ``plans`` for every source, writing each into the matching output dict."""
-        resolved: list[list] = []
         pending: list[tuple[list, int, Any]] = []
+        try:
+            resolved = await self._resolve_level(plans, sources, path, pending)
+        except Fallback:
+            for _, _, awaitable in pending:  # never awaited: close them quietly
+                close = getattr(awaitable, "close", None)
+                if close is not None:
+                    close()
+            raise
+        nested = []
+        for plan, values in zip(plans, resolved, strict=True):
+            child = self.complete(plan, values, outputs, path)
+            if child is not None:
+                nested.append(child)
+        if nested:
+            await asyncio.gather(*nested)
+
+    async def _resolve_level(self, plans, sources, path, pending) -> list[list]:
+        resolved: list[list] = []
         for plan in plans:
             if plan.name == "__typename":
                 resolved.append([plan.parent_type.name] * len(sources))
@@ -255,26 +272,22 @@ class _Run:
                     raise Fallback from None
             field_path = Path(path, plan.key, plan.parent_type.name)
             info = self.info(plan, field_path)
-            args = get_argument_values(plan.definition, plan.nodes[0], self.variables) \
-                if plan.has_args else {}
             try:
+                args = get_argument_values(plan.definition, plan.nodes[0], self.variables) \
+                    if plan.has_args else {}
                 values = self.resolve(plan, sources, info, args, pending)
             except Exception:
                 raise Fallback from None
             resolved.append(values)
         if pending:
             results = await asyncio.gather(*(p[2] for p in pending), return_exceptions=True)
-            for (values, index, _), result in zip(pending, results, strict=True):
+            pending_done = list(pending)
+            pending.clear()  # all awaited now: nothing to close on a fallback
+            for (values, index, _), result in zip(pending_done, results, strict=True):
                 if isinstance(result, BaseException):
                     raise Fallback from None
                 values[index] = result
-        nested = []
-        for plan, values in zip(plans, resolved, strict=True):
-            child = self.complete(plan, values, outputs, path)
-            if child is not None:
-                nested.append(child)
-        if nested:
-            await asyncio.gather(*nested)
+        return resolved
 
     @staticmethod
     def resolve(plan: FieldPlan, sources: list, info, args: dict, pending: list) -> list:
