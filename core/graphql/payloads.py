@@ -54,15 +54,23 @@ def _flatten(messages, prefix: str = "") -> dict[str | None, list[str]]:
 
 
 def _empty_lists(info) -> dict:
-    """``[]`` for each non-null list field of the payload type, so that a refused mutation
-    answers ``ok: false`` with its errors instead of a null where the schema promises a list
-    (the fuzzer found ``generateUnits`` with a bad building id failing that way)."""
-    from graphql import get_named_type, is_list_type, is_non_null_type
+    """``[]`` for each non-null list field of the payload type and ``false`` for each non-null
+    Boolean, so that a refused mutation (nothing was done) answers ``ok: false`` with its
+    errors instead of a null where the schema promises a value (the fuzzer found
+    ``generateUnits`` with a bad building id, and ``TicketsMessagePayload.emailed``)."""
+    from graphql import GraphQLBoolean, get_named_type, is_list_type, is_non_null_type
 
     payload_type = get_named_type(getattr(info, "return_type", None))
     fields = getattr(payload_type, "fields", None) or {}
-    return {name: [] for name, f in fields.items()
-            if name != "errors" and is_non_null_type(f.type) and is_list_type(f.type.of_type)}
+    out: dict = {}
+    for name, f in fields.items():
+        if name in ("ok", "errors") or not is_non_null_type(f.type):
+            continue
+        if is_list_type(f.type.of_type):
+            out[name] = []
+        elif f.type.of_type is GraphQLBoolean:  # "did it happen": nothing happened
+            out[name] = False
+    return out
 
 
 def payload(errors: FieldErrors | None = None, **fields) -> dict:
