@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     "GRAPHQL_MAX_COST": 10000,  # fields, multiplied by the page size of lists they are in
     "GRAPHQL_DEFAULT_PAGE_SIZE": 20,  # `first` when a connection query omits it
     "GRAPHQL_MAX_PAGE_SIZE": 100,  # the largest `first` a connection accepts
+    "GRAPHQL_RATE_LIMIT": 600,  # requests per principal (token or user) per window; 0: off
+    "GRAPHQL_RATE_WINDOW": 60,  # the rate limit's window, in seconds
     "AUTH_PASSWORD_MIN_LENGTH": 12,
     "AUTH_THROTTLE_ATTEMPTS": 5,  # failures per address+IP within the window before refusing
     "AUTH_THROTTLE_WINDOW_MINUTES": 15,
@@ -58,7 +60,8 @@ _BOOLS = {"STRICT_PLUGINS", "TRACE_HOOKS", "SESSION_COOKIE_SECURE"}
 _INTS = {"SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "MAX_CONTENT_LENGTH",
          "JOB_BACKOFF_SECONDS", "JOB_STALE_GRACE_SECONDS", "GRAPHQL_MAX_DEPTH",
          "GRAPHQL_MAX_ALIASES", "GRAPHQL_MAX_TOKENS", "GRAPHQL_MAX_COST",
-         "GRAPHQL_DEFAULT_PAGE_SIZE", "GRAPHQL_MAX_PAGE_SIZE", "AUTH_PASSWORD_MIN_LENGTH",
+         "GRAPHQL_DEFAULT_PAGE_SIZE", "GRAPHQL_MAX_PAGE_SIZE", "GRAPHQL_RATE_LIMIT",
+         "GRAPHQL_RATE_WINDOW", "AUTH_PASSWORD_MIN_LENGTH",
          "AUTH_THROTTLE_ATTEMPTS", "AUTH_THROTTLE_WINDOW_MINUTES", "AUTH_LOCKOUT_THRESHOLD",
          "AUTH_LOCKOUT_MINUTES", "AUTH_MFA_PENDING_MINUTES", "AUTH_SESSION_TOUCH_SECONDS",
          "TRUSTED_PROXIES"}

@@ -25,6 +25,8 @@ def menu_items():
         MenuItem("Plugins", "core_ui.plugins", "core.plugins.view", section="Admin", order=90),
         MenuItem("GraphQL explorer", "graphql.explorer", "core.graphql.explore", section="Admin",
                  order=95),
+        MenuItem("GraphQL reference", "graphql.reference", "core.graphql.explore",
+                 section="Admin", order=96),
     ]
 
 

@@ -3,6 +3,8 @@
 * :mod:`.schema` — core SDL, assembly of contributions, default-deny check;
 * :mod:`.permissions` — ``@requires`` / ``@public`` / :func:`requires`;
 * :mod:`.limits` — depth, aliases, tokens and cost, checked before execution;
+* :mod:`.ratelimit` — requests per token per window, with ``RateLimit-*`` headers;
+* :mod:`.fastpath` — the executor of error-free queries (graphql-core answers the rest);
 * :mod:`.execution` — parse, validate, execute (framework-free);
 * :mod:`.view` — ``/graphql`` (POST queries, GET the explorer page);
 * :mod:`.pagination`, :mod:`.loaders`, :mod:`.scalars` — helpers re-exported by
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from graphql import GraphQLSchema
 
 from .limits import Limits
+from .ratelimit import RateLimiter
 from .schema import build
 
 
@@ -24,6 +27,7 @@ class GraphQLState:
 
     schema: GraphQLSchema
     limits: Limits
+    rate_limiter: RateLimiter | None = None
 
 
 def init_app(app) -> None:
@@ -43,5 +47,6 @@ def init_app(app) -> None:
     known = frozenset(p.name for p in contributions.permissions)
     schema = build(contributions.graphql, fail=fail, known_permissions=known,
                    is_enabled=plugins.is_enabled)
-    app.extensions["backhaul.graphql"] = GraphQLState(schema, Limits.from_config(app.config))
+    app.extensions["backhaul.graphql"] = GraphQLState(schema, Limits.from_config(app.config),
+                                                      RateLimiter.from_config(app.config))
     app.register_blueprint(create_blueprint())

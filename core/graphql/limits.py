@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from graphql import (
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLInterfaceType,
@@ -158,36 +159,55 @@ class _Walker:
         return total
 
 
+def check(schema, document: DocumentNode, limits: Limits,
+          variables: dict | None) -> list[GraphQLError]:
+    """The limit errors of ``document`` (at most one): aliases, then depth and cost.
+
+    Runs the walker directly, without a validation pass over the whole document (a
+    ``ValidationRule`` that stops at once still has graphql-core visit every node).
+    """
+    context = _Context(schema, {d.name.value: d for d in document.definitions
+                                if isinstance(d, FragmentDefinitionNode)})
+    aliases = sum(_count_aliases(d.selection_set) for d in document.definitions
+                  if hasattr(d, "selection_set"))
+    if aliases > limits.max_aliases:
+        return [limit_error("alias", "GRAPHQL_MAX_ALIASES", limits.max_aliases, aliases)]
+    walker = _Walker(context, variables, limits)
+    for definition in document.definitions:
+        operation = getattr(definition, "operation", None)
+        if operation is None:
+            continue
+        root = {OperationType.QUERY: schema.query_type,
+                OperationType.MUTATION: schema.mutation_type}.get(operation)
+        depth = walker.depth(definition.selection_set, root)
+        if depth > limits.max_depth:
+            return [limit_error("depth", "GRAPHQL_MAX_DEPTH", limits.max_depth, depth,
+                                [definition])]
+        cost = walker.cost(definition.selection_set, root)
+        if cost > limits.max_cost:
+            return [limit_error("cost", "GRAPHQL_MAX_COST", limits.max_cost, cost,
+                                [definition])]
+    return []
+
+
+@dataclass
+class _Context:
+    """What the walker needs of a validation context."""
+
+    schema: object
+    fragments: dict
+
+    def get_fragment(self, name: str):
+        return self.fragments.get(name)
+
+
 def rules(limits: Limits, variables: dict | None) -> list[type[ValidationRule]]:
-    """The validation rules enforcing ``limits`` (``variables`` feed ``first`` into the cost)."""
+    """The limits as a validation rule (for callers that validate with graphql-core)."""
 
     class LimitRule(ValidationRule):
         def enter_document(self, node, *_args):
-            aliases = 0
-            walker = _Walker(self.context, variables, limits)
-            for definition in node.definitions:
-                if hasattr(definition, "selection_set"):
-                    aliases += _count_aliases(definition.selection_set)
-            if aliases > limits.max_aliases:
-                self.report_error(limit_error("alias", "GRAPHQL_MAX_ALIASES",
-                                              limits.max_aliases, aliases))
-                return self.BREAK
-            for definition in node.definitions:
-                operation = getattr(definition, "operation", None)
-                if operation is None:
-                    continue
-                root = {OperationType.QUERY: self.context.schema.query_type,
-                        OperationType.MUTATION: self.context.schema.mutation_type}.get(operation)
-                depth = walker.depth(definition.selection_set, root)
-                if depth > limits.max_depth:
-                    self.report_error(limit_error("depth", "GRAPHQL_MAX_DEPTH",
-                                                  limits.max_depth, depth, [definition]))
-                    return self.BREAK
-                cost = walker.cost(definition.selection_set, root)
-                if cost > limits.max_cost:
-                    self.report_error(limit_error("cost", "GRAPHQL_MAX_COST",
-                                                  limits.max_cost, cost, [definition]))
-                    return self.BREAK
+            for error in check(self.context.schema, node, limits, variables):
+                self.report_error(error)
             return self.BREAK
 
     return [LimitRule]

@@ -41,7 +41,12 @@ class Loader:
         self._cache: dict[tuple, asyncio.Future] = {}
         self._queued: dict[tuple, dict[Any, asyncio.Future]] = defaultdict(dict)
         self._scheduled = False
+        self._closed = False
         self.batches = 0  # queries run, for tests and diagnostics
+
+    def close(self) -> None:
+        """The request is over: a batch still scheduled on the event loop does nothing."""
+        self._closed = True
 
     @property
     def session(self):
@@ -100,6 +105,8 @@ class Loader:
         return future
 
     def _defer(self, hops: int) -> None:
+        if self._closed:
+            return
         if hops > 0:
             asyncio.get_running_loop().call_soon(self._defer, hops - 1)
             return

@@ -53,6 +53,26 @@ def _flatten(messages, prefix: str = "") -> dict[str | None, list[str]]:
     return out
 
 
+def _empty_lists(info) -> dict:
+    """``[]`` for each non-null list field of the payload type and ``false`` for each non-null
+    Boolean, so that a refused mutation (nothing was done) answers ``ok: false`` with its
+    errors instead of a null where the schema promises a value (the fuzzer found
+    ``generateUnits`` with a bad building id, and ``TicketsMessagePayload.emailed``)."""
+    from graphql import GraphQLBoolean, get_named_type, is_list_type, is_non_null_type
+
+    payload_type = get_named_type(getattr(info, "return_type", None))
+    fields = getattr(payload_type, "fields", None) or {}
+    out: dict = {}
+    for name, f in fields.items():
+        if name in ("ok", "errors") or not is_non_null_type(f.type):
+            continue
+        if is_list_type(f.type.of_type):
+            out[name] = []
+        elif f.type.of_type is GraphQLBoolean:  # "did it happen": nothing happened
+            out[name] = False
+    return out
+
+
 def payload(errors: FieldErrors | None = None, **fields) -> dict:
     """A payload dict: ``payload(account=acc)`` or ``payload(FieldErrors(...))``."""
     return {"ok": errors is None, "errors": errors.as_list() if errors else [], **fields}
@@ -103,7 +123,7 @@ def mutation_payload(resolver: Callable) -> Callable:
             if follow_up is not None:  # e.g. recording a failed re-authentication
                 follow_up()
             errors = exc if isinstance(exc, FieldErrors) else FieldErrors.from_marshmallow(exc)
-            return payload(schema_names(errors))
+            return {**_empty_lists(info), **payload(schema_names(errors))}
         except BaseException:
             savepoint.rollback()
             raise

@@ -102,6 +102,7 @@ def _guard(resolve, permissions: tuple[str, ...], mutation: bool):
         return resolve(obj, info, **kwargs)
 
     guarded.__wrapped__ = resolve
+    guarded.__backhaul_guard__ = True  # the fast path checks once per level instead
     setattr(guarded, REQUIRES_ATTR, permissions)
     return guarded
 

@@ -1,5 +1,9 @@
 """``/graphql``: POST runs a query (session cookie or Bearer token), GET serves the explorer.
 
+Each POST counts against its principal's rate limit (:mod:`.ratelimit`); the response says
+where the caller stands in ``RateLimit-*`` headers, and past the limit it is a 429 with
+``Retry-After``.
+
 The explorer (``templates/graphql/explorer.html`` with ``static/explorer.js`` and
 ``explorer.css``) is our own small page inside the staff layout, for signed-in staff holding
 ``core.graphql.explore``. Everything it needs is served from this blueprint, so it works on a
@@ -39,17 +43,43 @@ def create_blueprint() -> Blueprint:
                 f"Malformed JSON body{detail}: send a JSON object such as "
                 '{"query": "{ viewer { email } }", "variables": {}}.')]), 400
         state = current_app.extensions["backhaul.graphql"]
-        context = Context(principal=current_principal(), request=request)
+        principal = current_principal()
+        decision = _rate_decision(state, principal)
+        if decision is not None and not decision.allowed:
+            return jsonify(errors=[request_error(
+                f"Too many requests: this token may send {decision.limit} per "
+                f"{decision.window} s. Try again in {decision.reset} s.", "RATE_LIMITED")]), \
+                429, decision.headers()
+        context = Context(principal=principal, request=request)
         status, response, operation = run(state.schema, body, context, state.limits)
         _finish_transaction(operation, response)
-        return jsonify(response), status
+        return jsonify(response), status, decision.headers() if decision else {}
 
     @bp.get("/graphql")
     @permission_required("core.graphql.explore")
     def explorer():
         return render_template("graphql/explorer.html")
 
+    @bp.get("/graphql/reference")
+    @permission_required("core.graphql.explore")
+    def reference():
+        from .reference import reference as build_reference
+
+        schema = current_app.extensions["backhaul.graphql"].schema
+        return render_template("graphql/reference.html", types=build_reference(schema))
+
     return bp
+
+
+def _rate_decision(state, principal):
+    """Count this request against its principal's limit (``None``: no limit applies)."""
+    from .ratelimit import principal_key
+
+    limiter = state.rate_limiter
+    key = principal_key(principal)
+    if limiter is None or not limiter.enabled or key is None:
+        return None
+    return limiter.hit(key)
 
 
 def _finish_transaction(operation, response: dict) -> None:

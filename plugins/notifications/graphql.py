@@ -69,7 +69,7 @@ def resolve_recipients(preview, _info) -> list[str]:
 def resolve_messages(_obj, _info, first=None, after=None, filter=None):
     stmt = apply_filters(sa.select(Message).options(
         selectinload(Message.log), joinedload(Message.channel)), filter, {
-        "accountId": lambda s, v: s.where(Message.account_id == int(v)),
+        "accountId": lambda s, v: s.where(Message.account_id == parse_id(v, "accountId")),
         "status": Message.status, "medium": Message.medium, "eventKey": Message.event_key})
     return paginate(stmt, first, after, order_by=Message.id.desc())
 

@@ -102,7 +102,7 @@ def sessions(account_id=None, subscription_id=None, open_only=None, limit=50):
 def resolve_sessions(_o, _i, accountId=None, subscriptionId=None, open=None, limit=50):  # noqa: N803, A002
     return sessions(parse_id(accountId, "accountId") if accountId else None,
                     parse_id(subscriptionId, "subscriptionId") if subscriptionId else None,
-                    open, limit)
+                    open, 50 if limit is None else limit)  # limit: null means the default
 
 
 @query.field("radiusLastAuth")

@@ -157,6 +157,7 @@ ROUTES = {
     'GET core_ui.search': '@login',
     'GET example.index': 'example.greetings.view',
     'GET graphql.explorer': 'core.graphql.explore',
+    'GET graphql.reference': 'core.graphql.explore',
     'GET notifications.channel': 'notifications.channels.manage',
     'GET notifications.channel_log': 'notifications.channels.view',
     'GET notifications.channels': 'notifications.channels.view',

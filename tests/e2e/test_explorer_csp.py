@@ -130,3 +130,17 @@ def test_explorer_runs_a_query_and_no_page_breaks_the_policy(server, watched):
     page.wait_for_timeout(100)
     assert page.evaluate("() => window.ran === undefined")
     assert any("script-src" in p for p in problems), problems
+
+
+def test_schema_reference_page(server, watched):
+    """The reference lists the schema's types with their descriptions, under the policy."""
+    page, problems = watched
+    live, user = server
+    sign_in(page, live, user)
+    page.goto(live.url("/graphql/reference"))
+    expect(page.get_by_role("heading", name="GraphQL schema reference")).to_be_visible()
+    account = page.locator("#type-Account")
+    expect(account).to_contain_text("A customer: a tenant, a business or a building owner.")
+    expect(account).to_contain_text("billingInvoices")
+    expect(page.get_by_role("link", name="GraphQL reference")).to_be_visible()  # the menu
+    assert problems == [], "reference"
