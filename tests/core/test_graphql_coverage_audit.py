@@ -29,6 +29,9 @@ GAPS = {
     "ticketsCannedReplyVariables", "ticketsSavedViews", "ticketsInboundMail", "schedulingMap",
     "schedulingJobs", "schedulingJobTypes", "schedulingTechnicians", "usage", "usageSummary",
     "usageTop", "usageUnattributed",
+    # merged the same day from branches written beside this audit (issues 16, 17, 19, 20, 21)
+    "pollerAffected", "pollerHosts", "portalContacts", "reportsReports",
+    "ticketsImapMailboxes", "usageMonthly", "webhooksEndpoints", "webhooksEventTypes",
 }
 
 
