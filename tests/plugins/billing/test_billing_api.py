@@ -19,7 +19,7 @@ def test_services_are_plain_frozen_views(app, db, shop):
     assert info == api.ServiceInfo(shop.fiber.id, "Fiber 100", "data",
                                    {"download_mbps": 100, "upload_mbps": 20,
                                     "burst_download_mbps": None, "burst_upload_mbps": None,
-                                    "allowance_gb": None}, True)
+                                    "allowance_gb": None, "fair_usage_kbps": None}, True)
     with pytest.raises(dataclasses.FrozenInstanceError):
         info.name = "x"
     info.params["download_mbps"] = 1  # a copy: the catalogue is untouched
