@@ -33,7 +33,12 @@ type PollerTemplate {
   snmpInterfaces: Boolean!
   "2c or 3 (USM authPriv)."
   snmpVersion: String!
-  v3User: String! v3Auth: String! v3Priv: String!
+  "SNMPv3 user name (empty unless set)."
+  v3User: String!
+  "SNMPv3 authentication protocol: SHA, SHA-224, SHA-256, SHA-384 or SHA-512."
+  v3Auth: String!
+  "SNMPv3 privacy (encryption) protocol: AES-128, AES-192 or AES-256."
+  v3Priv: String!
   "Whether both v3 keys are stored (they are never shown back)."
   v3KeysSet: Boolean!
   appliedTo: [PollerApplied!]!
@@ -46,15 +51,52 @@ type PollerState { target: String! name: String! state: String! reason: String!
 type PollerSample { at: DateTime! value: Float text: String }
 
 "An account whose services run through a device that is down."
-type PollerAffected { target: String! accountId: ID! subscriptionIds: [ID!]!
-  since: DateTime! notifiedAt: DateTime }
+type PollerAffected {
+  "The down target, device:<id>."
+  target: String!
+  "The affected account."
+  accountId: ID!
+  "The account's subscriptions served through the device."
+  subscriptionIds: [ID!]!
+  "When the device went down (UTC)."
+  since: DateTime!
+  "When the outage notice was queued to the account (UTC); null if not yet."
+  notifiedAt: DateTime
+}
 
 "A host that answered ICMP on a scanned subnet; polled as host:<address> by the subnet's templates."
-type PollerHost { address: String! subnet: String! firstSeen: DateTime! lastSeen: DateTime! rttMs: Float }
+type PollerHost {
+  "The host's IPv4 address."
+  address: String!
+  "The scanned subnet it answered on, in CIDR form."
+  subnet: String!
+  "When it first answered a scan (UTC)."
+  firstSeen: DateTime!
+  "When it last answered a scan (UTC)."
+  lastSeen: DateTime!
+  "Its ping round-trip time at the last scan, in milliseconds."
+  rttMs: Float
+}
 
-type PollerDiscoverPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! hosts: [PollerHost!] }
+"The result of a discovery scan."
+type PollerDiscoverPayload implements MutationPayload {
+  "Whether the subnet was scanned."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The hosts that answered this scan; null when not ok."
+  hosts: [PollerHost!]
+}
 
-type PollerNoticePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! notified: Int }
+"The result of sending an outage notice."
+type PollerNoticePayload implements MutationPayload {
+  "Whether the notices were queued (the target is down and the notifications plugin is enabled)."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "How many accounts were notified now (those already told of this outage are skipped); null when not ok."
+  notified: Int
+}
 
 input PollerOidInput { name: String! oid: String! type: String = "gauge" unit: String
   warning: Float critical: Float hysteresis: Float }
@@ -65,15 +107,19 @@ input PollerTemplateInput {
   lossWarning: Float rttWarning: Float
   snmpEnabled: Boolean snmpCommunity: String snmpPort: Int snmpTimeout: Float
   oids: [PollerOidInput!]
+  "Walk ifXTable/ifTable: per-interface in/out bit/s (metrics if.<name>.in/out); left out: unchanged (off for a new template)."
   snmpInterfaces: Boolean
   "2c or 3; v3 needs v3User and both keys (8-128 characters; omitted keys are kept)."
   snmpVersion: String
+  "SNMPv3 user name, at most 64 characters."
   v3User: String
   "SHA, SHA-224, SHA-256, SHA-384 or SHA-512."
   v3Auth: String
+  "SNMPv3 authentication key, 8-128 characters; write-only (never returned), sealed at rest; left out or empty keeps the stored key."
   v3AuthKey: String
   "AES-128, AES-192 or AES-256."
   v3Priv: String
+  "SNMPv3 privacy key, 8-128 characters; write-only (never returned), sealed at rest; left out or empty keeps the stored key."
   v3PrivKey: String
 }
 

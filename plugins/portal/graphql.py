@@ -15,28 +15,43 @@ from .views_staff import portal_contacts, send_link_for
 SDL = '''
 "The customer portal's branding: each ISP's portal looks like its own."
 type PortalBranding {
+  "The ISP's name as the portal shows it."
   name: String!
+  "A short line under the name (empty: none)."
   tagline: String!
+  "Main colour, #rrggbb."
   primaryColour: String!
+  "Accent colour, #rrggbb."
   accentColour: String!
+  "E-mail address customers are told to write to for help (empty: none)."
   supportEmail: String!
+  "Phone number customers are told to call for help (empty: none)."
   supportPhone: String!
+  "Web address of the ISP's help pages (empty: none)."
   supportUrl: String!
+  "Whether a logo image is stored (the image itself is served by the portal, not here)."
   hasLogo: Boolean!
   "Customers may not turn auto-pay off."
   autopayLocked: Boolean!
 }
 
+"The customer portal's branding, replacing the stored one (the logo is kept unless changed)."
 input PortalBrandingInput {
+  "The ISP's name as the portal shows it, 1 to 100 characters."
   name: String!
+  "A short line under the name, at most 200 characters."
   tagline: String = ""
   "#rrggbb"
   primaryColour: String!
   "#rrggbb"
   accentColour: String!
+  "Support e-mail address shown to customers, at most 254 characters (empty: none)."
   supportEmail: String = ""
+  "Support phone number shown to customers, at most 30 characters (empty: none)."
   supportPhone: String = ""
+  "Web address of the ISP's help pages, starting with https:// or http://, at most 300 characters (empty: none)."
   supportUrl: String = ""
+  "Customers may not turn auto-pay off."
   autopayLocked: Boolean = false
   "A PNG, JPEG, GIF or WebP image, base64 (at most 256 KB); omit to keep the current logo."
   logoBase64: String
@@ -44,33 +59,49 @@ input PortalBrandingInput {
   removeLogo: Boolean = false
 }
 
+"The result of saving the portal's branding."
 type PortalBrandingPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! branding: PortalBranding
+  "Whether the branding was saved."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The branding as saved; null when not ok."
+  branding: PortalBranding
 }
 
 "A contact with portal access."
 type PortalContact {
+  "The contact's id."
   id: ID!
+  "The contact's name."
   name: String!
+  "The contact's e-mail address, where password links are sent; null if none."
   email: String
   "A password has been set (through an e-mailed link)."
   hasPassword: Boolean!
+  "When the contact last signed in to the portal (UTC); null if never."
   lastLoginAt: DateTime
 }
 
+"The result of sending a portal password link."
 type PortalLinkPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]!
+  "Whether a new link was made (the contact needs portal access and an e-mail address)."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
   "Whether the e-mail was queued (false: no e-mail channel is enabled)."
   emailed: Boolean!
 }
 
 extend type Query {
+  "The customer portal's branding (the defaults until it is saved)."
   portalBranding: PortalBranding! @requires(permission: "portal.settings.manage")
   "The account's contacts with portal access."
   portalContacts(accountId: ID!): [PortalContact!]! @requires(permission: "portal.access.manage")
 }
 
 extend type Mutation {
+  "Save the customer portal's branding and, optionally, a new logo or none."
   portalUpdateBranding(input: PortalBrandingInput!): PortalBrandingPayload!
     @requires(permission: "portal.settings.manage")
   "E-mail the contact a link to set (or reset) their portal password; earlier links stop working."

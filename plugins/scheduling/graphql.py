@@ -49,12 +49,15 @@ type SchedulingJobTask {
 
 "Equipment a job installs (to its account) or collects (into a stock location) on completion."
 type SchedulingJobItem {
+  "The id of this equipment line on the job (jobItemId of schedulingRemoveJobItem)."
   id: ID!
   "The inventory plugin's item."
   itemId: ID!
   "install or collect"
   action: String!
+  "collect: the stock location the item goes back into; null for install."
   locationId: ID
+  "The item as it was when picked: its number, make, model and identifiers, e.g. #12 Acme LTE Router 5 · serial LTE-0001."
   label: String!
   "Moved (at the job's completion)."
   done: Boolean!
@@ -73,6 +76,7 @@ type SchedulingJob {
   notes: String!
   completedAt: DateTime
   tasks: [SchedulingJobTask!]!
+  "Equipment the job installs or collects when it completes."
   items: [SchedulingJobItem!]!
 }
 
@@ -131,6 +135,7 @@ extend type Mutation {
   "Equipment to install (an item in stock) or collect (held by the job's account, into locationId); moved when the job completes (inventory plugin)."
   schedulingAddJobItem(id: ID!, itemId: ID!, action: String!, locationId: ID): SchedulingJobPayload!
     @requires(permission: "scheduling.job.manage")
+  "Take an equipment line off a new or booked job (nothing is moved)."
   schedulingRemoveJobItem(id: ID!, jobItemId: ID!): SchedulingJobPayload!
     @requires(permission: "scheduling.job.manage")
   schedulingSaveJobType(id: ID, input: SchedulingJobTypeInput!): SchedulingJobTypePayload!

@@ -197,32 +197,64 @@ input TicketsCannedReplyInput { name: String! body: String! groupId: ID }
 
 "A mailbox fetched over IMAP by UID (read-only); its mail counts as sent to inboundAddress."
 type TicketsImapMailbox {
+  "The mailbox's id."
   id: ID!
+  "The mailbox's name, unique among the IMAP mailboxes."
   name: String!
+  "The IMAP server's host name or IP address."
   host: String!
+  "The IMAP server's TCP port."
   port: Int!
   "ssl, starttls or none"
   security: String!
+  "The IMAP login name."
   username: String!
   "Whether a password is stored (it is never shown)."
   hasPassword: Boolean!
+  "The IMAP folder that is fetched, e.g. INBOX."
   folder: String!
+  "The inbound address the mailbox's mail counts as sent to (its group and category)."
   inboundAddress: TicketsInboundAddress!
+  "Whether the periodic poll fetches this mailbox."
   enabled: Boolean!
   "The highest UID handled so far."
   lastUid: Float!
+  "How many messages have been fetched from this mailbox in all."
   fetched: Int!
+  "When the mailbox was last polled (UTC); null if never."
   lastPolledAt: DateTime
   "Why the last poll failed (empty when it worked)."
   lastError: String!
 }
 "The password is sealed at rest; leave it out to keep the stored one."
 input TicketsImapMailboxInput {
-  name: String! host: String! port: Int security: String username: String!
-  password: String folder: String inboundAddressId: ID! enabled: Boolean
+  "The mailbox's name, unique, at most 100 characters."
+  name: String!
+  "The IMAP server's host name or IP address."
+  host: String!
+  "The IMAP server's TCP port, 1-65535; left out: 993 for ssl, 143 otherwise."
+  port: Int
+  "ssl (the default), starttls or none."
+  security: String
+  "The IMAP login name, at most 254 characters."
+  username: String!
+  "The IMAP password, write-only (never returned), sealed at rest; required for a new mailbox, left out or empty keeps the stored one."
+  password: String
+  "The IMAP folder to fetch, at most 200 characters; left out: INBOX."
+  folder: String
+  "The inbound address the mailbox receives for: its mail counts as sent there."
+  inboundAddressId: ID!
+  "Whether the periodic poll fetches this mailbox; left out: true."
+  enabled: Boolean
 }
+"The result of saving or fetching an IMAP mailbox."
 type TicketsImapMailboxPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! imapMailbox: TicketsImapMailbox
+  "Whether the mailbox was saved (or its fetch requested)."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The mailbox; null when not ok."
+  imapMailbox: TicketsImapMailbox
 }
 
 type TicketsTicketPayload implements MutationPayload {
@@ -259,6 +291,7 @@ extend type Query {
   ticketsCategories: [TicketsCategory!]! @requires(permission: "tickets.ticket.view")
   ticketsInboundAddresses: [TicketsInboundAddress!]! @requires(permission: "tickets.ticket.view")
   ticketsCannedReplies: [TicketsCannedReply!]! @requires(permission: "tickets.ticket.view")
+  "The IMAP mailboxes fetched for inbound mail, by name."
   ticketsImapMailboxes: [TicketsImapMailbox!]! @requires(permission: "tickets.settings.manage")
   "The variables canned replies may use."
   ticketsCannedReplyVariables: [TicketsVariable!]! @requires(permission: "tickets.ticket.view")

@@ -48,7 +48,18 @@ type UsageSummary {
 }
 
 "A service's counted usage in one calendar month."
-type UsageMonth { subscriptionId: ID! month: Date! source: String! bytesDown: Long! bytesUp: Long! }
+type UsageMonth {
+  "The service (billing subscription)."
+  subscriptionId: ID!
+  "The first day of the calendar month (UTC)."
+  month: Date!
+  "The source counted for the service (radius or netflow); only its bytes are summed."
+  source: String!
+  "Bytes to the subscriber in the month."
+  bytesDown: Long!
+  "Bytes from the subscriber in the month."
+  bytesUp: Long!
+}
 
 "Traffic of addresses no service held, per exporter and hour."
 type UsageUnattributed { exporter: String! hour: DateTime! bytes: Long! flows: Long! }

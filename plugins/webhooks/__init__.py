@@ -92,6 +92,7 @@ SDL = """
 type WebhooksEventType {
   "The key to subscribe to (or a pattern: * or invoice.*)."
   key: String!
+  "What happened, in a sentence."
   description: String!
   "An example of the payload's data member."
   example: JSON!
@@ -99,10 +100,15 @@ type WebhooksEventType {
 
 "A webhook endpoint (a notifications webhook channel); never its secret."
 type WebhooksEndpoint {
+  "The notifications channel's id."
   id: ID!
+  "The channel's name."
   name: String!
+  "The address events are POSTed to."
   url: String!
+  "The event keys or patterns it subscribes to (* or invoice.*); [*] when none were chosen."
   events: [String!]!
+  "Whether events are sent to it."
   enabled: Boolean!
 }
 
