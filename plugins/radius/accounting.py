@@ -140,7 +140,7 @@ def _lock_rows(keys: list[tuple[int, str]]) -> dict[tuple[int, str], _Row]:
 
 def record_many(items: list[Item]) -> list[Usage]:
     """Apply a batch of updates with a handful of statements whatever its size: the
-    sessions it touches selected and locked (one SELECT per 500), the new ones inserted
+    sessions it touches selected and locked (one SELECT per 2,000), the new ones inserted
     (one pipelined INSERT ... ON CONFLICT DO NOTHING, then selected), the changed ones
     written back (one pipelined UPDATE) and one ``radius_usage`` call. Plain rows, not
     mapped objects: the RADIUS writer applies thousands of updates a second. The same

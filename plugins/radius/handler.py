@@ -199,7 +199,7 @@ class Handler:
         cause = _raw(pkt, 49)
         update = accounting.Update(
             status=status, session_id=(_raw_text(pkt, 44) or "")[:64], username=username,
-            at=_event_time(_raw(pkt, 55) and _raw_int(pkt, 55), _raw_int(pkt, 41)),
+            at=_event_time(_raw_int(pkt, 55), _raw_int(pkt, 41)),
             input_octets=(_raw_int(pkt, 52) << 32) + _raw_int(pkt, 42),
             output_octets=(_raw_int(pkt, 53) << 32) + _raw_int(pkt, 43),
             session_time=_raw_int(pkt, 46),
@@ -211,7 +211,7 @@ class Handler:
                 update.status in (1, 2, 3) and not update.session_id):
             return self._drop("accounting without a status or session id", address)
         sub = self.directory.subscriber(username) if username else None
-        # answered after the batch it joins is committed (group commit, see record_accounting)
+        # answered by the server loop: once journaled, or once committed without a journal
         self.pending.append(_Pending(
             self._current_key, self._current_source, nas.device_id, update,
             sub.extra.get("subscription_id") if sub else None,

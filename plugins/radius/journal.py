@@ -140,10 +140,10 @@ class Journal:
             os.close(segment.fd)
 
 
-def orphans(directory: str | Path) -> Iterator[tuple[Path, int, list[Item]]]:
+def orphans(directory: str | Path) -> Iterator[tuple[Path, list[Item]]]:
     """Segments no live process owns, each read whole and still locked while the caller
-    applies it: yields (path, fd, items); the caller deletes the path once committed, the
-    lock goes with the fd (closed here after the caller resumes)."""
+    applies it: yields (path, items); the caller deletes the path once committed, and the
+    lock is released here when the caller asks for the next one."""
     directory = Path(directory)
     if not directory.is_dir():
         return
@@ -172,6 +172,6 @@ def orphans(directory: str | Path) -> Iterator[tuple[Path, int, list[Item]]]:
             if bad:
                 log.warning("accounting journal %s: %d unreadable line(s) skipped",
                             path.name, bad)
-            yield path, fd, items
+            yield path, items
         finally:
             os.close(fd)

@@ -70,12 +70,14 @@ class _Writer(threading.Thread):
         self.app, self.handler, self.send, self.journal = app, handler, send, journal
         self.work: queue.Queue = queue.Queue()
         self.backlog = 0
+        self._lock = threading.Lock()
         self.stopping = threading.Event()
         self._orphans_at = 0.0
 
     def accounting(self, batch: list, segment: int | None = None) -> None:
         if batch:
-            self.backlog += len(batch)
+            with self._lock:  # the packet loop adds, the writer thread subtracts
+                self.backlog += len(batch)
             self.work.put(("acct", batch, segment))
 
     def last_auth(self, batch: dict) -> None:
@@ -125,12 +127,16 @@ class _Writer(threading.Thread):
                 if self.journal is None:
                     self.handler.record_accounting(batch, self.send)
                 else:
-                    self._apply_journaled(batch)
-                    self.journal.applied(counts)
-                self.backlog -= len(batch)
+                    if self._apply_journaled(batch):
+                        self.journal.applied(counts)
+                with self._lock:
+                    self.backlog -= len(batch)
                 self._replay_orphans()
 
-    def _apply_journaled(self, batch: list) -> None:
+    def _apply_journaled(self, batch: list) -> bool:
+        """True when the batch is done with (committed, or its bad updates dropped and
+        logged); False when the server stops while the database is unreachable: the batch
+        then stays in the journal, for the next process to apply."""
         items = [as_item(p) for p in batch]
         delay = 0.5
         while not self.handler.apply(items):
@@ -138,12 +144,13 @@ class _Writer(threading.Thread):
                 for item in items:  # one bad update is dropped, not the batch
                     if not self.handler.apply([item]):
                         self.handler.drops["not recorded"] += 1
-                return
+                return True  # done with: applied, or dropped and logged
             if self.stopping.is_set():
-                return  # still in the journal: the next process applies it
+                return False  # still in the journal: the next process applies it
             self.handler.drops["database unreachable (retrying)"] += 1
             self.stopping.wait(delay)
             delay = min(delay * 2, 30.0)
+        return True
 
     def _replay_orphans(self) -> None:
         if self.journal is None or time.monotonic() - self._orphans_at < ORPHAN_SECONDS:
@@ -170,7 +177,7 @@ def replay_orphans(directory, chunk: int = 2000) -> int:
     """Apply the journal segments of processes that are gone (crashed, or stopped while the
     database was unreachable), then delete them. Returns the updates applied."""
     total = 0
-    for path, _fd, items in journal_orphans(directory):
+    for path, items in journal_orphans(directory):
         for at in range(0, len(items), chunk):
             accounting.record_many(items[at:at + chunk])
             db.session.commit()
