@@ -49,7 +49,13 @@ from backhaul.core.graphql.errors import GraphQLUserError, PermissionDenied
 from backhaul.core.graphql.execution import Context
 from backhaul.core.graphql.loaders import Loader, current_loader, load, load_many, load_related
 from backhaul.core.graphql.names import camel, parse_id, set_aliases, snake
-from backhaul.core.graphql.pagination import Connection, apply_filters, paginate
+from backhaul.core.graphql.pagination import (
+    Connection,
+    apply_filters,
+    paginate,
+    paginate_list,
+    sort_order,
+)
 from backhaul.core.graphql.payloads import FieldErrors, mutation_payload, payload
 from backhaul.core.graphql.permissions import requires
 from backhaul.core.graphql.scalars import date_scalar, datetime_scalar, json_scalar
@@ -82,10 +88,12 @@ __all__ = [
     "load_related",
     "mutation_payload",
     "paginate",
+    "paginate_list",
     "parse_id",
     "payload",
     "requires",
     "run_query_as",
     "set_aliases",
     "snake",
+    "sort_order",
 ]

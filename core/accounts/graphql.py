@@ -25,6 +25,7 @@ from backhaul.sdk.graphql import (
     parse_id,
     set_aliases,
     snake,  # noqa: F401
+    sort_order,
 )
 
 from .accounts import search_accounts
@@ -247,13 +248,12 @@ def resolve_account(_obj, _info, id=None, number=None):  # noqa: A002
 @query.field("accounts")
 def resolve_accounts(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
     f = dict(filter or {})
-    if sort is not None and sort not in SORTS:
-        raise GraphQLUserError(f"Cannot sort by '{sort}'; use one of {', '.join(SORTS)}.")
+    order_by = sort_order(sort, SORTS, "number")
     stmt = search_accounts(
         f.get("search") or "", status=f.get("status"), meaning=f.get("meaning"),
         account_type=f.get("accountType"), group=f.get("group"),
         building_id=int_id(f["buildingId"], "buildingId") if f.get("buildingId") else None)
-    return paginate(stmt, first, after, order_by=SORTS[sort or "number"])
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("accountStatuses")

@@ -182,6 +182,50 @@ def paginate(stmt: sa.Select, first: int | None = None, after: str | None = None
     return Connection(rows, cursors, has_next, bool(after), count)
 
 
+def sort_order(sort: str | None, sorts: Mapping[str, Any], default: str):
+    """The ``order_by`` for :func:`paginate` named by a connection's ``sort`` argument.
+
+    ``sorts`` maps each published key (``"name"``, ``"-name"``, ``"createdAt"`` ...) to an
+    attribute or ``Model.attr.desc()``; a key not in it is refused with the keys a client may
+    use, never turned into SQL. Publish the same keys in the SDL description of ``sort``.
+    """
+    key = default if sort is None or sort == "" else sort
+    if key not in sorts:
+        raise GraphQLUserError(f"Cannot sort by '{sort}'; use one of {', '.join(sorts)}.")
+    return sorts[key]
+
+
+def paginate_list(items: Sequence, first: int | None = None, after: str | None = None,
+                  sort: str | None = None, sorts: Mapping[str, Callable[[Any], Any]] | None = None,
+                  default_sort: str | None = None, *, max_first: int | None = None) -> Connection:
+    """One page of an in-memory sequence (a plugin registry, a computed list) as a Connection.
+
+    For lists that are not table rows. ``sorts`` maps each published key to a key function;
+    a leading ``-`` in the key means descending (``{"name": ..., "-name": ...}`` — give both).
+    Cursors carry the offset and the sort key, so a cursor from another order is refused.
+    """
+    default_size, max_size = _page_sizes()
+    max_first = max_first or max_size
+    first = default_size if first is None else first
+    if not 0 <= first <= max_first:
+        raise GraphQLUserError(f"'first' must be between 0 and {max_first}, got {first}.")
+    rows = list(items)
+    key = default_sort if sort is None or sort == "" else sort
+    if key is not None:
+        if not sorts or key not in sorts:
+            raise GraphQLUserError(f"Cannot sort by '{sort}'; use one of "
+                                   f"{', '.join(sorts or {}) or 'nothing'}.")
+        rows.sort(key=sorts[key], reverse=key.startswith("-"))
+    keys = ["#list", key or ""]
+    offset = decode_cursor(after, keys)[0] if after else -1
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < -1:
+        raise GraphQLUserError("The 'after' cursor is not valid for this list.")
+    start = offset + 1
+    page = rows[start:start + first]
+    cursors = [encode_cursor(keys, [start + i, key or ""]) for i in range(len(page))]
+    return Connection(page, cursors, start + first < len(rows), start > 0, lambda: len(rows))
+
+
 # ------------------------------------------------------------------------------ filters
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "eq": lambda c, v: c == v, "ne": lambda c, v: c != v,

@@ -34,6 +34,11 @@ GAPS = {
     "ticketsImapMailboxes", "usageMonthly", "webhooksEndpoints", "webhooksEventTypes",
 }
 
+#: Reviewed exemptions: list fields that are not entities (computed views, code-defined
+#: enumerations, lookups by a scanned code). Each says why it need not be a connection.
+EXEMPT: dict[str, str] = {
+}
+
 
 def not_full_connections(schema) -> set[str]:
     out = set()
@@ -53,7 +58,9 @@ def not_full_connections(schema) -> set[str]:
 def test_every_entity_list_is_a_full_connection(make_app):
     schema = make_app().extensions["backhaul.graphql"].schema
     found = not_full_connections(schema)
-    new = sorted(found - GAPS)
+    assert not set(EXEMPT) & GAPS, "a field is either exempt (with its reason) or a gap"
+    assert all(len(why) > 20 for why in EXEMPT.values()), "say why in EXEMPT"
+    new = sorted(found - GAPS - set(EXEMPT))
     assert not new, (f"make these connections with first/after, filter, sort and totalCount "
                      f"(see Query.accounts): {new}")
     closed = sorted(GAPS - found - {n for n in GAPS if n not in schema.query_type.fields})
