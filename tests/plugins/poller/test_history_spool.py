@@ -55,28 +55,13 @@ def test_downsampling_to_five_minutes_and_hours(app):
 @pytest.fixture
 def outage(app):
     """``outage.start()`` / ``outage.end()``: PostgreSQL refuses this database's sessions."""
-    url = db.engine.url
-    if url.get_backend_name() != "postgresql":
+    from backhaul.sdk.testing.outage import DatabaseOutage
+
+    if db.engine.url.get_backend_name() != "postgresql":
         pytest.skip("the outage is made with PostgreSQL's connection limit")
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = url.database
-
-    class Outage:
-        def start(self):
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'ALTER DATABASE "{name}" CONNECTION LIMIT 0'))
-                conn.execute(sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
-
-        def end(self):
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'ALTER DATABASE "{name}" CONNECTION LIMIT -1'))
-
-    made = Outage()
+    made = DatabaseOutage(db.engine.url)
     yield made
-    made.end()
-    admin.dispose()
+    made.close()
 
 
 def test_results_spooled_while_database_refuses_and_sent_after(app, outage, tmp_path):

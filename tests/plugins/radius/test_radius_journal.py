@@ -118,3 +118,49 @@ def test_accounting_answered_while_the_database_is_locked_survives_a_kill(app, t
             return row and (row.subscription_id, row.input_octets, row.output_octets)
 
         assert eventually(session, (sub.id, 4000, 9000)) == (sub.id, 4000, 9000)
+
+
+def test_answered_updates_survive_a_clean_stop_during_a_database_outage(app, tmp_path):
+    """PostgreSQL refuses connections; the server answers accounting (journaled), is told
+    to stop (SIGTERM) while the writer is still retrying, and must leave the journal in
+    place: the next server, once the database is back, applies what was answered."""
+    from backhaul.plugins.radius.journal import SUFFIX
+    from backhaul.plugins.radius.models import Session
+    from backhaul.sdk.testing.outage import DatabaseOutage
+
+    if shutil.which("radclient") is None:
+        peer_missing("radclient (freeradius-utils)")
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the outage is made with PostgreSQL's connection limit")
+    _, sub, _ = make_subscriber(app)
+    sub_id = sub.id
+    user, folder = f"pppoe{sub_id}", tmp_path / "journal"
+    db.session.commit()
+    db.session.close()
+    outage = DatabaseOutage(db.engine.url)
+    try:
+        first = RadiusProcess(app, free_port(), free_port(), journal_dir=str(folder)).start()
+        outage.start()
+        db.engine.dispose()  # the pool's connections were terminated
+        target = f"127.0.0.1:{first.acct_port}"
+        for status, inp, out in (("Start", 0, 0), ("Interim-Update", 7000, 11000)):
+            code, text = radclient(target, "acct", NAS_SECRET, (
+                f'User-Name = "{user}"\nAcct-Status-Type = {status}\n'
+                f'Acct-Session-Id = "O-1"\nAcct-Input-Octets = {inp}\n'
+                f"Acct-Output-Octets = {out}\n"))
+            assert code == 0 and "Accounting-Response" in text, text
+        first.stop()  # SIGTERM: a clean stop, the writer still retrying
+        assert first.proc.returncode is not None
+        assert list(folder.glob(f"*{SUFFIX}")), \
+            "the answered updates were never committed: their segment must stay"
+    finally:
+        outage.close()
+    db.engine.dispose()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Session)) == 0
+    with RadiusProcess(app, free_port(), free_port(), journal_dir=str(folder)):
+
+        def session():
+            row = db.session.scalar(sa.select(Session).where(Session.acct_session_id == "O-1"))
+            return row and (row.subscription_id, row.input_octets, row.output_octets)
+
+        assert eventually(session, (sub_id, 7000, 11000)) == (sub_id, 7000, 11000)
