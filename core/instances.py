@@ -33,8 +33,9 @@ REDACTED = "***"
 
 class ExtensionInstance(TimestampMixin, db.Model):
     __tablename__ = "core_extension_instance"
-    #: the token changes whenever a secret does: recorded as "***", never the value
-    __audit_secret__ = ("secrets",)
+    #: an ``encrypt_json`` token: re-encrypted by ``backhaul secrets rotate``, and (it changes
+    #: whenever a secret does) recorded in the audit trail as "***", never the value
+    __sealed__ = ("secrets",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the plugin that owns the instance (its pages edit it)
@@ -183,20 +184,50 @@ def _secret_names_of(row: ExtensionInstance) -> tuple[str, ...]:
     return secret_fields(extension) if extension is not None else ()
 
 
-def rotate_all(batch: int = 500) -> int:
-    """Re-encrypt every stored secret with the first key; returns how many rows changed.
+def sealed_columns() -> list[tuple[type, str]]:
+    """``(model, attribute)`` for every ``__sealed__`` column of every mapped model.
 
-    All or nothing within the caller's transaction: a token no key can read stops it.
+    A model declares the columns that hold :func:`encrypt_json` tokens with
+    ``__sealed__ = ("secrets",)``; rotation finds them here, whichever plugin owns them.
     """
-    changed, last = 0, 0
-    while True:
-        rows = db.session.scalars(sa.select(ExtensionInstance).where(
-            ExtensionInstance.id > last, ExtensionInstance.secrets != "")
-            .order_by(ExtensionInstance.id).limit(batch)).all()
-        if not rows:
-            return changed
-        for row in rows:
-            row.secrets = rotate_token(row.secrets)
-            changed += 1
-        last = rows[-1].id
-        db.session.flush()
+    found = []
+    for mapper in sorted(db.Model.registry.mappers, key=lambda m: m.class_.__name__):
+        for key in getattr(mapper.class_, "__sealed__", ()):
+            if key not in mapper.column_attrs:
+                raise TypeError(f"{mapper.class_.__name__}.__sealed__ names '{key}', "
+                                "which is not one of its columns")
+            found.append((mapper.class_, key))
+    return found
+
+
+def rotate_all(batch: int = 500) -> dict[str, int]:
+    """Re-encrypt every ``__sealed__`` column's tokens with the first key.
+
+    Returns ``{table: rows changed}``. All or nothing within the caller's transaction: a
+    token no key can read raises :class:`SecretsUnreadable` before anything is committed.
+    Tables that do not exist in this database (a plugin never enabled here) are skipped.
+    """
+    existing = set(sa.inspect(db.session.connection()).get_table_names())
+    changed: dict[str, int] = {}
+    for model, key in sealed_columns():
+        table = model.__table__
+        if table.name not in existing:
+            continue
+        column = table.c[getattr(model, key).property.columns[0].key]
+        [pk] = table.primary_key.columns
+        last, count = None, 0
+        while True:
+            stmt = sa.select(pk, column).where(column.is_not(None), column != "") \
+                .order_by(pk).limit(batch)
+            if last is not None:
+                stmt = stmt.where(pk > last)
+            rows = db.session.execute(stmt).all()
+            if not rows:
+                break
+            db.session.execute(table.update().where(pk == sa.bindparam("_pk"))
+                               .values({column.key: sa.bindparam("_token")}),
+                               [{"_pk": r[0], "_token": rotate_token(r[1])} for r in rows])
+            count += len(rows)
+            last = rows[-1][0]
+        changed[table.name] = changed.get(table.name, 0) + count
+    return changed

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 
+from .audit.recorder import record
 from .db import db
 from .instances import rotate_all
 from .secrets import SecretsUnreadable, new_key
@@ -29,10 +30,13 @@ def rotate_command():
     """
     with current_app.app_context():
         try:
-            count = rotate_all()
+            counts = rotate_all()
+            record("secrets.rotated", "secrets", None, {"rows": counts})
             db.session.commit()
         except SecretsUnreadable as exc:
             db.session.rollback()
             raise click.ClickException(str(exc)) from None
-    click.echo(f"re-encrypted the secrets of {count} configured instance(s) with the "
-               "first key; the other keys may now be removed from BACKHAUL_SECRETS_KEYS")
+    for table, count in sorted(counts.items()):
+        click.echo(f"{table}: {count} row(s) re-encrypted")
+    click.echo(f"re-encrypted {sum(counts.values())} stored secret(s) with the first key; "
+               "the other keys may now be removed from BACKHAUL_SECRETS_KEYS")

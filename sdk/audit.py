@@ -2,7 +2,7 @@
 
 Creates, updates and deletes of your models are recorded automatically (mark a model
 ``__audit__ = False`` to opt out, list secret columns in ``__audit_secret__`` — recorded as
-``"***"`` — and noisy bookkeeping columns in ``__audit_exclude__``). Record security and money
+``"***"``, as are ``__sealed__`` columns (see ``backhaul.sdk.instances``) — and noisy bookkeeping columns in ``__audit_exclude__``). Record security and money
 events explicitly::
 
     from backhaul.sdk import audit

@@ -10,6 +10,10 @@ rather than in a table of your own and secrets are handled for you:
 * **Encrypted at rest** with ``cryptography``'s MultiFernet; the keys come from
   ``BACKHAUL_SECRETS_KEYS`` (never the database). ``backhaul secrets rotate`` re-encrypts
   everything with a new first key.
+* **In a table of your own**: store ``encrypt_json({...})`` in a text column and list it in
+  the model's ``__sealed__ = ("secrets",)``, so ``backhaul secrets rotate`` re-encrypts it
+  (a token rotation misses is unreadable once the old key is removed) and the audit trail
+  records ``"***"``. A test fails when a column is written with ``encrypt_json`` undeclared.
 * **Never shown back**: :func:`form_fields` / :func:`form_values` build the settings form from
   the schema; a stored secret's input stays empty with the placeholder "unchanged", and
   saving a blank (or ``"unchanged"``) keeps it. The same holds for GraphQL inputs.

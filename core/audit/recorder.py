@@ -151,7 +151,8 @@ def describe(state, action: str) -> dict | None:
         return None
     cls = mapper.class_
     excluded = ALWAYS_EXCLUDED | frozenset(getattr(cls, "__audit_exclude__", ()))
-    secrets = ALWAYS_SECRET | frozenset(getattr(cls, "__audit_secret__", ()))
+    secrets = ALWAYS_SECRET | frozenset(getattr(cls, "__audit_secret__", ())) \
+        | frozenset(getattr(cls, "__sealed__", ()))
     changes: dict[str, dict] = {}
     for attr in mapper.column_attrs:
         key = attr.key

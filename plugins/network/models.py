@@ -30,6 +30,8 @@ class Device(TimestampMixin, db.Model):
     """A managed device and the provisioning backend that manages it."""
 
     __tablename__ = "network_device"
+    #: ``encrypt_json`` tokens: re-encrypted by ``backhaul secrets rotate``, audited as "***"
+    __sealed__ = ("secrets",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)
@@ -84,6 +86,8 @@ class Credential(TimestampMixin, db.Model):
     """How a data service authenticates: PPPoE/hotspot login and DHCP identity."""
 
     __tablename__ = "network_credential"
+    #: ``encrypt_json`` tokens: re-encrypted by ``backhaul secrets rotate``, audited as "***"
+    __sealed__ = ("secret",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscription_id: Mapped[int] = mapped_column(unique=True)

@@ -19,6 +19,8 @@ class Template(db.Model):
     back below ``threshold - hysteresis``)."""
 
     __tablename__ = "poller_template"
+    #: ``encrypt_json`` tokens: re-encrypted by ``backhaul secrets rotate``, audited as "***"
+    __sealed__ = ("v3_secrets",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)

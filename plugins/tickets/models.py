@@ -204,6 +204,8 @@ class ImapMailbox(TimestampMixin, db.Model):
     from the first UID (Message-IDs already on tickets are not added twice)."""
 
     __tablename__ = "tickets_imap_mailbox"
+    #: ``encrypt_json`` tokens: re-encrypted by ``backhaul secrets rotate``, audited as "***"
+    __sealed__ = ("secrets",)
     __audit_secret__ = ("secrets",)
     __audit_exclude__ = ("last_uid", "uid_validity", "last_polled_at", "last_error",
                          "fetched")

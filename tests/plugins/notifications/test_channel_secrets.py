@@ -117,7 +117,7 @@ def test_a_channel_secret_is_encrypted_unaudited_unlogged_and_survives_rotation(
     both = keyed_app(NEW_KEY, OLD_KEY)
     result = run_cli(both, "secrets", "rotate")
     assert result.exit_code == 0, result.output
-    assert "re-encrypted the secrets of 1" in result.output
+    assert "core_extension_instance: 1 row(s) re-encrypted" in result.output
 
     new_only = keyed_app(NEW_KEY)
     with new_only.app_context():
