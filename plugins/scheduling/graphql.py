@@ -241,6 +241,7 @@ def resolve_cancel(_obj, _info, id):  # noqa: A002
 @mutation_payload
 def resolve_add_item(_obj, _info, id, itemId, action, locationId=None):  # noqa: A002, N803
     job = _get(Job, id)
+    jobs.check_may_pick_equipment()
     jobs.add_item(job, parse_id(itemId, "itemId"), action,
                   parse_id(locationId, "locationId") if locationId else None)
     return {"job": job}

@@ -16,7 +16,7 @@ from flask import current_app
 from marshmallow import ValidationError
 
 from backhaul.plugins.notifications.api import notify
-from backhaul.sdk import current_actor, db, plugin_enabled, utcnow
+from backhaul.sdk import current_actor, db, may, plugin_enabled, utcnow
 from backhaul.sdk.accounts import get_account
 
 from .models import JOB_ITEM_ACTIONS, Job, JobItem, JobTask, JobType, Technician
@@ -271,6 +271,18 @@ def _inventory():
 def item_label(item) -> str:
     idents = " ".join(f"{k} {v}" for k, v in sorted(item.identifiers.items()))
     return f"#{item.id} {item.manufacturer} {item.model}" + (f" · {idents}" if idents else "")
+
+
+#: seeing what is in stock (and what an account holds) is the inventory's to grant
+STOCK_PERMISSION = "inventory.view"
+
+
+def check_may_pick_equipment() -> None:
+    """For the page and the mutation that put equipment on a job: the request's principal
+    must see the stock too (managing jobs alone does not grant it)."""
+    if not may(STOCK_PERMISSION):
+        raise ValidationError({"itemId": [f"picking equipment needs the {STOCK_PERMISSION} "
+                                          "permission (the stock is the inventory's)"]})
 
 
 def add_item(job: Job, item_id, action: str, location_id=None) -> JobItem:

@@ -24,6 +24,7 @@ from backhaul.sdk import (
     TimelineEntry,
     current_plugin_settings,
     db,
+    may,
     permission_required,
     plugin_enabled,
 )
@@ -122,6 +123,9 @@ def _equipment_choices(job: Job) -> dict:
     the account holds), when the inventory plugin is enabled."""
     if not plugin_enabled("inventory"):
         return {"inventory": False}
+    if not may(jobs.STOCK_PERMISSION):
+        return {"inventory": True, "stock_hidden": True, "stock_choices": [],
+                "held_choices": [], "location_choices": []}
     from backhaul.plugins.inventory import api
 
     search = request.args.get("stock", "")
@@ -141,6 +145,7 @@ def job_item_add(job_id: int):
     row = _job(job_id)
     form = request.form
     try:
+        jobs.check_may_pick_equipment()
         item = jobs.add_item(row, form.get("itemId"), form.get("action", ""),
                              form.get("locationId"))
     except ValidationError as exc:

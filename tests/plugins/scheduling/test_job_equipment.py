@@ -152,7 +152,7 @@ def test_pages_and_graphql_put_equipment_on_a_job(app, field, ticket, stock, sta
     job = jobs.create_job({"typeId": install.id, "ticketId": ticket.id})
     db.session.commit()
     client = app.test_client()
-    login(client, staff_user(["scheduling.job.view", "scheduling.job.manage"]))
+    login(client, staff_user(["scheduling.job.view", "scheduling.job.manage", "inventory.view"]))
     page = client.get(f"/scheduling/jobs/{job.id}?stock=ONT-0002").get_data(as_text=True)
     assert "ONT-0002" in page and "ONT-0001" not in page  # the stock search
     added = client.post(f"/scheduling/jobs/{job.id}/items", data={
@@ -165,7 +165,8 @@ def test_pages_and_graphql_put_equipment_on_a_job(app, field, ticket, stock, sta
         follow_redirects=True).get_data(as_text=True)
     assert "Equipment: there is no item nope" in bad
 
-    token = api_token(staff_user(["scheduling.job.view", "scheduling.job.manage"]), "full")
+    token = api_token(staff_user(["scheduling.job.view", "scheduling.job.manage",
+                                  "inventory.view"]), "full")
     query = ("mutation($id: ID!, $item: ID!) { schedulingAddJobItem(id: $id, itemId: $item, "
              "action: \"install\") { ok errors { field messages } job { items { itemId action "
              "done } } } }")
@@ -181,3 +182,33 @@ def test_pages_and_graphql_put_equipment_on_a_job(app, field, ticket, stock, sta
     denied = client.post("/graphql", headers={"Authorization": f"Bearer {reader}"}, json={
         "query": query, "variables": {"id": str(job.id), "item": str(stock.a.id)}}).get_json()
     assert denied.get("errors")
+
+
+def test_without_inventory_view_the_stock_is_neither_shown_nor_pickable(
+        app, field, ticket, stock, staff_user, login, csrf_token, api_token):
+    """Managing jobs does not grant seeing the stock: the page offers no items (no serials),
+    and the form and the mutation refuse to put one on the job, with the reason."""
+    from backhaul.plugins.scheduling import jobs
+
+    install, _, _ = field
+    job = jobs.create_job({"typeId": install.id, "ticketId": ticket.id})
+    db.session.commit()
+    dispatcher = staff_user(["scheduling.job.view", "scheduling.job.manage"])
+    client = app.test_client()
+    login(client, dispatcher)
+    page = client.get(f"/scheduling/jobs/{job.id}").get_data(as_text=True)
+    assert "ONT-0001" not in page and "ONT-0002" not in page
+    assert "needs the inventory.view permission" in page
+    refused = client.post(f"/scheduling/jobs/{job.id}/items", data={
+        "csrf_token": csrf_token(client), "itemId": str(stock.a.id), "action": "install"},
+        follow_redirects=True).get_data(as_text=True)
+    assert "needs the inventory.view permission" in refused
+    out = client.post("/graphql", headers={
+        "Authorization": f"Bearer {api_token(dispatcher, 'full')}"}, json={
+        "query": "mutation($id: ID!, $item: ID!) { schedulingAddJobItem(id: $id, itemId: $item,"
+                 " action: \"install\") { ok errors { field messages } } }",
+        "variables": {"id": str(job.id), "item": str(stock.a.id)}}).get_json()
+    payload = out["data"]["schedulingAddJobItem"]
+    assert payload["ok"] is False and payload["errors"][0]["field"] == "itemId"
+    db.session.expire_all()
+    assert job.items == [], "nothing was put on the job"
