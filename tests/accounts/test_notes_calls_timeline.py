@@ -101,11 +101,13 @@ def test_timeline_merges_everything_by_time(make_app, temp_plugin):
 
 @pytest.mark.parametrize("hostile", ["[" * 20000, "![" * 10000, "*a" * 10000, "[a](" * 5000])
 def test_hostile_markdown_renders_in_linear_time(hostile):
-    """Issue 11 #4: 20,000 '[' (inside the field's limit) took 36.5 s with Python-Markdown."""
+    """Issue 11 #4: 20,000 '[' (inside the field's limit) took 36.5 s with Python-Markdown.
+    CPU time of this process, not wall time: other processes on a busy machine do not
+    count against it (it once failed at load 10 on wall time)."""
     import time
 
     from backhaul.core.accounts.notes import render_markdown
 
-    started = time.monotonic()
+    started = time.process_time()
     html = render_markdown(hostile)
-    assert time.monotonic() - started < 3 and html.startswith("<p>")
+    assert time.process_time() - started < 3 and html.startswith("<p>")
