@@ -118,13 +118,13 @@ def test_unit_formats_are_not_python_format_strings_and_ranges_are_bounded_first
         with pytest.raises(ValueError):
             floor_units("1-2", 2, bad)
     assert floor_units("1", 3, "{floor}-{unit:03d}") == ["1-001", "1-002", "1-003"]
-    started = time.monotonic()
+    started = time.process_time()  # CPU: a busy machine's other processes don't count
     for data in ({"floors": "1-10000000", "units_per_floor": 1},
                  {"floors": "1-200", "units_per_floor": 200},
                  {"pattern": ", ".join(["1-2000"] * 500)}):
         with pytest.raises(ValidationError):
             unit_labels(UnitGenerationSchema().load(data))
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
 
 
 def test_nul_characters_are_field_errors(app):

@@ -27,10 +27,10 @@ from backhaul.plugins.notifications.templates import TemplateProblem
 ])
 def test_hostile_templates_are_refused_fast_and_small(source, reason):
     tracemalloc.start()
-    started = time.monotonic()
+    started = time.process_time()  # CPU: a busy machine's other processes don't count
     with pytest.raises(TemplateProblem) as refused:
         templates.render(source, {}, "body_text")
-    elapsed = time.monotonic() - started
+    elapsed = time.process_time() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert reason in refused.value.message
