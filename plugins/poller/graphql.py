@@ -27,7 +27,9 @@ type PollerTemplate {
   id: ID! name: String! interval: Int!
   icmpEnabled: Boolean! icmpCount: Int! icmpInterval: Float! icmpTimeout: Float!
   lossWarning: Float! rttWarning: Float!
-  snmpEnabled: Boolean! snmpCommunity: String! snmpPort: Int! snmpTimeout: Float!
+  snmpEnabled: Boolean! snmpPort: Int! snmpTimeout: Float!
+  "Whether a v2c community is stored (the community itself is write-only: sealed at rest, never returned)."
+  snmpCommunitySet: Boolean!
   oids: [PollerOid!]!
   "Walk ifXTable/ifTable: per-interface in/out bit/s (metrics if.<name>.in/out)."
   snmpInterfaces: Boolean!
@@ -105,7 +107,9 @@ input PollerTemplateInput {
   name: String interval: Int
   icmpEnabled: Boolean icmpCount: Int icmpInterval: Float icmpTimeout: Float
   lossWarning: Float rttWarning: Float
-  snmpEnabled: Boolean snmpCommunity: String snmpPort: Int snmpTimeout: Float
+  snmpEnabled: Boolean snmpPort: Int snmpTimeout: Float
+  "SNMP v2c community, at most 64 characters; write-only (never returned), sealed at rest; left out or empty keeps the stored one (a new template: public)."
+  snmpCommunity: String
   oids: [PollerOidInput!]
   "Walk ifXTable/ifTable: per-interface in/out bit/s (metrics if.<name>.in/out); left out: unchanged (off for a new template)."
   snmpInterfaces: Boolean
@@ -173,21 +177,19 @@ state_type = ObjectType("PollerState")
 applied_type = ObjectType("PollerApplied")
 oid_type = ObjectType("PollerOid")
 for _name, _attr in CAMEL.items():
-    if not _name.endswith("Key"):
+    if not _name.endswith("Key") and _name != "snmpCommunity":  # write-only
         template_type.set_alias(_name, _attr)
 
 
 @template_type.field("v3KeysSet")
 def resolve_v3_keys_set(obj: Template, _i):
-    if not obj.v3_secrets:
-        return False
-    from backhaul.sdk.instances import SecretsUnreadable, decrypt_json
-
-    try:
-        keys = decrypt_json(obj.v3_secrets)
-    except SecretsUnreadable:
-        return False
+    keys = obj.sealed()
     return bool(keys.get("auth_key") and keys.get("priv_key"))
+
+
+@template_type.field("snmpCommunitySet")
+def resolve_community_set(obj: Template, _i):
+    return bool(obj.sealed().get("community"))
 state_type.set_alias("changedAt", "changed_at")
 state_type.set_alias("polledAt", "polled_at")
 state_type.set_alias("rttMs", "rtt_ms")

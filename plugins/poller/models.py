@@ -20,7 +20,7 @@ class Template(db.Model):
 
     __tablename__ = "poller_template"
     #: ``encrypt_json`` tokens: re-encrypted by ``backhaul secrets rotate``, audited as "***"
-    __sealed__ = ("v3_secrets",)
+    __sealed__ = ("secrets",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)
@@ -33,7 +33,6 @@ class Template(db.Model):
     loss_warning: Mapped[float] = mapped_column(sa.Float, default=20.0)
     rtt_warning: Mapped[float] = mapped_column(sa.Float, default=200.0)
     snmp_enabled: Mapped[bool] = mapped_column(default=False)
-    snmp_community: Mapped[str] = mapped_column(sa.String(64), default="public")
     snmp_port: Mapped[int] = mapped_column(default=161)
     snmp_timeout: Mapped[float] = mapped_column(sa.Float, default=1.0)
     oids: Mapped[list] = mapped_column(sa.JSON, default=list)
@@ -44,8 +43,18 @@ class Template(db.Model):
     v3_user: Mapped[str] = mapped_column(sa.String(64), default="")
     v3_auth: Mapped[str] = mapped_column(sa.String(16), default="SHA-256")
     v3_priv: Mapped[str] = mapped_column(sa.String(16), default="AES-128")
-    #: {"auth_key", "priv_key"} encrypted with the instance's secrets keys; never shown back
-    v3_secrets: Mapped[str] = mapped_column(sa.Text, default="")
+    #: ``encrypt_json({"community", "auth_key", "priv_key"})`` (v2c community, SNMPv3 keys):
+    #: sealed at rest, never shown back, audited as "***"
+    secrets: Mapped[str] = mapped_column(sa.Text, default="")
+
+    def sealed(self) -> dict:
+        """The community and v3 keys, decrypted (``{}`` when none or unreadable)."""
+        from backhaul.sdk.instances import SecretsUnreadable, decrypt_json
+
+        try:
+            return decrypt_json(self.secrets) if self.secrets else {}
+        except SecretsUnreadable:
+            return {}
 
 
 class Applied(db.Model):

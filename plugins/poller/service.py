@@ -21,9 +21,11 @@ NUMBERS = {"interval": (10, 86_400), "icmp_count": (1, 20), "icmp_interval": (0.
            "snmp_port": (1, 65535), "snmp_timeout": (0.1, 10.0)}
 DEFAULTS = {"interval": 60, "icmp_enabled": True, "icmp_count": 3, "icmp_interval": 0.2,
             "icmp_timeout": 1.0, "loss_warning": 20.0, "rtt_warning": 200.0,
-            "snmp_enabled": False, "snmp_community": "public", "snmp_port": 161,
+            "snmp_enabled": False, "snmp_port": 161,
             "snmp_timeout": 1.0, "oids": [], "snmp_interfaces": False, "snmp_version": "2c",
-            "v3_user": "", "v3_auth": "SHA-256", "v3_priv": "AES-128", "v3_secrets": ""}
+            "v3_user": "", "v3_auth": "SHA-256", "v3_priv": "AES-128", "secrets": ""}
+#: a new template's v2c community when none is given (the agents' factory default)
+DEFAULT_COMMUNITY = "public"
 VERSIONS = ("2c", "3")
 
 
@@ -82,11 +84,6 @@ def save_template(values: dict, template_id: int | None = None) -> Template:
     for key in ("icmp_enabled", "snmp_enabled"):
         if values.get(key) is not None:
             setattr(row, key, bool(values[key]))
-    if values.get("snmp_community") is not None:
-        community = str(values["snmp_community"])
-        if not 1 <= len(community) <= 64:
-            raise FieldErrors({"snmp_community": ["1-64 characters"]})
-        row.snmp_community = community
     if values.get("oids") is not None:
         row.oids = clean_oids(values["oids"])
     if values.get("snmp_interfaces") is not None:
@@ -98,7 +95,8 @@ def save_template(values: dict, template_id: int | None = None) -> Template:
 
 
 def _save_v3(row: Template, values: dict) -> None:
-    """SNMP version and v3 credentials; keys are sealed at rest and kept when not given."""
+    """SNMP version, v2c community and v3 credentials; the community and keys are sealed at
+    rest and kept when not given (a blank input keeps them: they are never shown back)."""
     from backhaul.sdk.instances import decrypt_json, encrypt_json
 
     from .snmp_icmp import AUTH, PRIV
@@ -116,7 +114,15 @@ def _save_v3(row: Template, values: dict) -> None:
             if values[key] not in allowed:
                 raise FieldErrors({key: [f"one of {', '.join(allowed)}"]})
             setattr(row, key, values[key])
-    keys = decrypt_json(row.v3_secrets) if row.v3_secrets else {}
+    keys = decrypt_json(row.secrets) if row.secrets else {}
+    community = values.get("snmp_community")
+    if community not in (None, ""):
+        community = str(community)
+        if len(community) > 64 or any(ord(c) < 32 for c in community):
+            raise FieldErrors({"snmp_community": ["1-64 printable characters"]})
+        keys["community"] = community
+    elif "community" not in keys:
+        keys["community"] = DEFAULT_COMMUNITY
     for field in ("auth_key", "priv_key"):
         given = values.get(f"v3_{field}")
         if given not in (None, ""):
@@ -128,7 +134,7 @@ def _save_v3(row: Template, values: dict) -> None:
                    if not (row.v3_user if f == "v3_user" else keys.get(f[3:]))]
         if missing:
             raise FieldErrors({f: ["needed for SNMPv3 authPriv"] for f in missing})
-    row.v3_secrets = encrypt_json(keys) if keys else ""
+    row.secrets = encrypt_json(keys)
 
 
 def delete_template(template_id: int) -> None:

@@ -37,18 +37,13 @@ class TemplateSpec:
     @classmethod
     def of(cls, row: Template) -> TemplateSpec:
         usm = None
+        keys = row.sealed()
         if row.snmp_version == "3":
-            from backhaul.sdk.instances import SecretsUnreadable, decrypt_json
-
-            try:
-                keys = decrypt_json(row.v3_secrets) if row.v3_secrets else {}
-            except SecretsUnreadable:
-                keys = {}
             usm = (row.v3_user, row.v3_auth, keys.get("auth_key", ""), row.v3_priv,
                    keys.get("priv_key", ""))
         return cls(row.id, row.name, row.interval, row.icmp_enabled, row.icmp_count,
                    row.icmp_interval, row.icmp_timeout, row.loss_warning, row.rtt_warning,
-                   row.snmp_enabled, row.snmp_community, row.snmp_port, row.snmp_timeout,
+                   row.snmp_enabled, keys.get("community", ""), row.snmp_port, row.snmp_timeout,
                    tuple(dict(o) for o in row.oids or ()), bool(row.snmp_interfaces),
                    row.snmp_version or "2c", usm)
 

@@ -37,7 +37,7 @@ def _seed(values: dict[str, dict]) -> None:
     db.session.add(Credential(subscription_id=1, account_id=1, device_id=device.id,
                               username="tenant", secret=encrypt_json(values["network_credential"])))
     db.session.add(Template(name="v3", snmp_version="3", v3_user="mon",
-                            v3_secrets=encrypt_json(values["poller_template"])))
+                            secrets=encrypt_json(values["poller_template"])))
     group = Group(name="Support")
     db.session.add(group)
     db.session.flush()
@@ -53,11 +53,12 @@ def _seed(values: dict[str, dict]) -> None:
 
 
 COLUMNS = {"network_device": "secrets", "network_credential": "secret",
-           "poller_template": "v3_secrets", "tickets_imap_mailbox": "secrets",
+           "poller_template": "secrets", "tickets_imap_mailbox": "secrets",
            "core_extension_instance": "secrets"}
 VALUES = {"network_device": {"password": "router-pw-1", "radius_secret": "nas-secret-2"},
           "network_credential": {"password": "tenant-pw-3"},
-          "poller_template": {"auth_key": "auth-key-4444", "priv_key": "priv-key-5555"},
+          "poller_template": {"community": "c0mmunity-7", "auth_key": "auth-key-4444",
+                              "priv_key": "priv-key-5555"},
           "tickets_imap_mailbox": {"password": "imap-pw-6"}}
 
 

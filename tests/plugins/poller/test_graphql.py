@@ -67,3 +67,57 @@ def test_v3_keys_are_write_only(app, staff_user, api_token):
                                                "v3AuthKey": "12345678", "v3PrivKey": "12345678",
                                                "v3Priv": "DES"}})
     assert bad["data"]["pollerCreateTemplate"]["errors"][0]["field"] == "v3Priv"
+
+
+def test_the_v2c_community_is_sealed_write_only_and_kept(app, staff_user, api_token, login):
+    """A community is an SNMP agent's password: sealed at rest, absent from the audit trail
+    and from every answer, kept when an update leaves it out, and what the poller sends."""
+    import sqlalchemy as sa
+
+    from backhaul.plugins.poller.models import Template
+    from backhaul.plugins.poller.targets import TemplateSpec
+    from backhaul.sdk import db
+
+    community = "Tower7-ro-Quokka"
+    manager = api_token(staff_user(["poller.view", "poller.manage"]), "full")
+    made = _gql(app, manager, """mutation($input: PollerTemplateInput!) {
+      pollerCreateTemplate(input: $input) { ok template { id snmpCommunitySet } } }""",
+                {"input": {"name": "agents", "snmpEnabled": True, "snmpCommunity": community}})
+    tpl = made["data"]["pollerCreateTemplate"]["template"]
+    assert tpl["snmpCommunitySet"] is True
+    updated = _gql(app, manager, """mutation($id: ID!, $input: PollerTemplateInput!) {
+      pollerUpdateTemplate(id: $id, input: $input) { ok template { name snmpCommunitySet } } }""",
+                   {"id": tpl["id"], "input": {"name": "agents-2", "snmpCommunity": ""}})
+    assert updated["data"]["pollerUpdateTemplate"]["template"] == {
+        "name": "agents-2", "snmpCommunitySet": True}
+    listed = _gql(app, manager, "{ pollerTemplates { name snmpCommunitySet } }")
+    assert community not in str(listed)
+    too_long = _gql(app, manager, """mutation($id: ID!, $input: PollerTemplateInput!) {
+      pollerUpdateTemplate(id: $id, input: $input) { ok errors { field } } }""",
+                    {"id": tpl["id"], "input": {"snmpCommunity": "x" * 65}})
+    assert too_long["data"]["pollerUpdateTemplate"] == {
+        "ok": False, "errors": [{"field": "snmpCommunity"}]}
+    db.session.expire_all()
+    row = db.session.get(Template, int(tpl["id"]))
+    assert TemplateSpec.of(row).snmp_community == community, "the poller still sends it"
+    stored = " ".join(str(v) for v in db.session.execute(
+        sa.select(Template.__table__)).one())
+    audited = " ".join(str(c) for c in db.session.execute(
+        sa.text("SELECT changes FROM audit_entry")).scalars())
+    assert community not in stored and community not in audited
+    client = app.test_client()
+    login(client, staff_user(["poller.view", "poller.manage"]))
+    page = client.get(f"/poller/templates/{tpl['id']}")
+    assert page.status_code == 200
+    assert "stored; leave blank to keep" in page.get_data(as_text=True)
+    assert community not in page.get_data(as_text=True)
+
+
+def test_a_new_template_without_a_community_uses_public(app):
+    from backhaul.plugins.poller import service
+    from backhaul.plugins.poller.targets import TemplateSpec
+    from backhaul.sdk import db
+
+    tpl = service.save_template({"name": "plain"})
+    db.session.commit()
+    assert TemplateSpec.of(tpl).snmp_community == "public"

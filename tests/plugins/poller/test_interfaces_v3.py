@@ -81,7 +81,7 @@ def test_v3_authpriv_and_wrong_credentials(app, snmpd):
     tpl = _v3_template(snmpd)
     service.apply_template(tpl.id, "device", str(device.id))
     db.session.commit()
-    sealed = db.session.scalar(sa.select(Template.v3_secrets).where(Template.id == tpl.id))
+    sealed = db.session.scalar(sa.select(Template.secrets).where(Template.id == tpl.id))
     assert snmpd.V3_AUTH not in sealed and snmpd.V3_PRIV not in sealed
     key = f"device:{device.id}"
     snmpd.set("gauge", 42)
