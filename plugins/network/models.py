@@ -119,6 +119,19 @@ class Reconcile(db.Model):
     error: Mapped[str | None] = mapped_column(sa.Text)
 
 
+class PendingReconcile(db.Model):
+    """A service waiting to be reconciled on a device. Business events add rows (and a job);
+    the first job to run for the device takes every row there is, so a night of delinquency
+    reaches a router as a few jobs carrying many services, not one login per account."""
+
+    __tablename__ = "network_reconcile_pending"
+    __audit__ = False  # bookkeeping between an event and its job
+
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("network_device.id"),
+                                           primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(primary_key=True)
+
+
 class Lease(db.Model):
     """An address a device reports it handed out to a service (a DHCP lease, read back by
     backends that can see them, e.g. Kea's lease table), refreshed on every reconcile."""

@@ -17,7 +17,7 @@ from backhaul.sdk import audit, call_hook, db, enqueue, registered, utcnow
 from backhaul.sdk.provisioning import Change, ProvisioningError, diff
 
 from .desired import desired_state
-from .models import Credential, Device, Lease, Reconcile
+from .models import Credential, Device, Lease, PendingReconcile, Reconcile
 
 
 @dataclass
@@ -93,11 +93,50 @@ def _subscription_of(key: str) -> int | None:
 
 def reconcile_job(device_id: int, subscription_ids: list[int] | None = None) -> None:
     """The job: reconcile, keep the record, and fail (so the job system retries with
-    backoff) only when the device could not be reached and trying again can help."""
-    outcome = reconcile(device_id, only=set(subscription_ids) if subscription_ids else None)
+    backoff) only when the device could not be reached and trying again can help.
+
+    With ``subscription_ids`` (a business event's job) it reconciles every service pending
+    on the device — its own and those of events since — and takes them off the list; a job
+    that finds the list empty (an earlier one took its services) ends without contacting the
+    device. Without (the periodic job) the whole device is reconciled.
+    """
+    if subscription_ids is None:
+        taken = _take_pending(device_id)
+        only = None
+    else:
+        taken = _take_pending(device_id)
+        if not taken:
+            return  # handled by an earlier job for this device
+        only = taken
+    outcome = reconcile(device_id, only=only)
+    if outcome.retryable or (outcome.record.error and only is not None):
+        # still owed: the retry or the device's next job takes them again (the periodic
+        # whole-device reconcile retries the rest and clears the list)
+        _add_pending(device_id, taken)
     if outcome.retryable:
         db.session.commit()  # the record of this attempt stays
         raise RuntimeError(f"device {device_id}: {outcome.record.error}")
+
+
+def _take_pending(device_id: int) -> set[int]:
+    """Claim (delete) the device's pending services; two jobs never claim the same row."""
+    table = PendingReconcile.__table__
+    rows = db.session.execute(table.delete().where(table.c.device_id == device_id)
+                              .returning(table.c.subscription_id)).scalars()
+    return set(rows)
+
+
+def _add_pending(device_id: int, subscription_ids) -> None:
+    """Add services to the device's pending list; ones already there stay once."""
+    if not subscription_ids:
+        return
+    table = PendingReconcile.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(table).on_conflict_do_nothing(), [
+        {"device_id": device_id, "subscription_id": sid} for sid in sorted(subscription_ids)])
 
 
 def reconcile_all_job() -> None:
@@ -110,7 +149,8 @@ def enqueue_for_subscriptions(subscription_ids: set[int],
                               also: dict[int, set[int]] | None = None) -> int:
     """After a business event: reconcile just these services on the devices they use
     (``also``: device id -> services to reconcile there too, e.g. the device a service was
-    moved away from, so it is removed there at once)."""
+    moved away from, so it is removed there at once). The services join the device's
+    pending list and a job is enqueued; whichever job runs first takes the whole list."""
     rows = db.session.execute(sa.select(Credential.device_id, Credential.subscription_id)
                               .where(Credential.subscription_id.in_(subscription_ids),
                                      Credential.device_id.is_not(None))).all()
@@ -120,6 +160,7 @@ def enqueue_for_subscriptions(subscription_ids: set[int],
         if sid not in by_device.setdefault(device_id, []):
             by_device[device_id].append(sid)
     for device_id, sids in by_device.items():
+        _add_pending(device_id, sids)
         enqueue(reconcile_job, device_id, sorted(sids))
     if subscription_ids:
         call_hook("network_subscribers_changed", subscription_ids=sorted(subscription_ids))

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 from network_helpers import make_tenant
 
-from backhaul.sdk import db
+from backhaul.sdk import PluginMeta, db
 from backhaul.sdk.testing.provisioning import (
     DirectoryBackend,
     applied_changes,
@@ -313,3 +313,41 @@ def test_ipv6_prefix_delegation_pool_hands_out_prefixes_and_answers_who_held_an_
     assert ipam.holder_of("2001:db8:100:ff::1", later) == first.id
     state = {s.key: s for s in desired_state(device.id).subscribers}
     assert state[f"sub-{first.id}"].ipv6_prefix == "2001:db8:100::/56"
+
+
+def test_a_night_of_delinquency_reaches_the_router_in_one_reconcile(
+        make_app, temp_plugin, tmp_path, redis_url, rq_burst):
+    """Billing's nightly run changes many accounts; each change is its own event, its own
+    transaction and its own job. With a real Redis and RQ worker that starts after them, the
+    first job takes every pending service of the router (one reconcile record, all four
+    tenants suspended) and the other jobs end without contacting it."""
+    import sqlalchemy as sa
+
+    from backhaul.plugins.network.models import PendingReconcile, Reconcile
+    from backhaul.plugins.network.reconcile import reconcile
+    from backhaul.sdk.accounts import set_status
+
+    kit = temp_plugin("kit_devices", meta=PluginMeta(name="kit_devices"),
+                      provisioning_backends=lambda: [DirectoryBackend()])
+    app = make_app(plugins=["billing", "network"], extra_plugins=[kit], redis_url=redis_url)
+    app.device_folder = tmp_path / "devices"
+    app.device_folder.mkdir()
+    with app.app_context():
+        tenants = [make_tenant(app, name=f"Tenant {n}") for n in range(5)]
+        device = tenants[0][2]
+        rq_burst(app)  # what setting them up queued
+        reconcile(device.id)
+        db.session.commit()
+        before = db.session.scalar(sa.select(sa.func.max(Reconcile.id)))
+        for account, _, _ in tenants[:4]:
+            set_status(account, "delinquent", reason="delinquency")
+            db.session.commit()  # one event, one transaction, one job each
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingReconcile)) == 4
+        rq_burst(app)
+        db.session.expire_all()
+        runs = db.session.scalars(sa.select(Reconcile).where(Reconcile.id > before)).all()
+        assert [(r.device_id, r.applied) for r in runs] == [(device.id, 4)]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingReconcile)) == 0
+        states = {key: o["state"] for key, o in _objects(device).items()}
+        assert [states[f"sub-{sub.id}"] for _, sub, _ in tenants] == [
+            "suspended", "suspended", "suspended", "suspended", "active"]
