@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
 
 from backhaul.sdk import GraphQLContribution, db
 from backhaul.sdk.graphql import (
@@ -9,14 +10,16 @@ from backhaul.sdk.graphql import (
     MutationType,
     ObjectType,
     QueryType,
+    apply_filters,
     mutation_payload,
     paginate,
     parse_id,
     set_aliases,
+    sort_order,
 )
 
 from . import jobs
-from .models import Job, JobType, Technician
+from .models import JOB_STATUSES, Job, JobType, Technician
 
 SDL = '''
 type SchedulingTask { name: String! required: Boolean! }
@@ -107,15 +110,60 @@ type SchedulingPlace {
   jobs: Int!
 }
 
+input SchedulingJobFilter {
+  "new, booked, done or cancelled"
+  status: String
+  technicianId: ID
+  accountId: ID
+  ticketId: ID
+  typeId: ID
+  "Starting at or after this time (unbooked jobs never match)."
+  from: DateTime
+  "Starting before this time (unbooked jobs never match)."
+  to: DateTime
+}
+input SchedulingJobTypeFilter {
+  "Part of the name (case-insensitive)."
+  search: String
+  "The skill the type needs (exact; empty: types needing none)."
+  skill: String
+}
+input SchedulingTechnicianFilter {
+  "Part of the name (case-insensitive)."
+  search: String
+  active: Boolean
+}
+
+type SchedulingJobTypeEdge implements Edge { cursor: String! node: SchedulingJobType! }
+type SchedulingJobTypeConnection implements Connection {
+  edges: [SchedulingJobTypeEdge!]! nodes: [SchedulingJobType!]! pageInfo: PageInfo!
+  totalCount: Int!
+}
+type SchedulingTechnicianEdge implements Edge { cursor: String! node: SchedulingTechnician! }
+type SchedulingTechnicianConnection implements Connection {
+  edges: [SchedulingTechnicianEdge!]! nodes: [SchedulingTechnician!]! pageInfo: PageInfo!
+  totalCount: Int!
+}
+
 extend type Query {
   "Buildings and addresses by tickets and jobs, busiest first (tickets only with tickets.ticket.view)."
   schedulingMap(limit: Int = 100): [SchedulingPlace!]! @requires(permission: "scheduling.job.view")
-  schedulingJobs(first: Int, after: String, status: String, technicianId: ID,
-                 from: DateTime, to: DateTime): SchedulingJobConnection!
+  "Field jobs."
+  schedulingJobs(filter: SchedulingJobFilter, first: Int, after: String,
+                 "-createdAt (the default), createdAt"
+                 sort: String): SchedulingJobConnection!
     @requires(permission: "scheduling.job.view")
   schedulingJob(id: ID!): SchedulingJob @requires(permission: "scheduling.job.view")
-  schedulingJobTypes: [SchedulingJobType!]! @requires(permission: "scheduling.job.view")
-  schedulingTechnicians: [SchedulingTechnician!]! @requires(permission: "scheduling.job.view")
+  "The kinds of job (installation, repair...)."
+  schedulingJobTypes(filter: SchedulingJobTypeFilter, first: Int, after: String,
+                     "name (the default), -name, durationMinutes, -durationMinutes"
+                     sort: String): SchedulingJobTypeConnection!
+    @requires(permission: "scheduling.job.view")
+  "The field technicians."
+  schedulingTechnicians(filter: SchedulingTechnicianFilter, first: Int, after: String,
+                        "name (the default), -name, createdAt, -createdAt"
+                        sort: String): SchedulingTechnicianConnection!
+    @requires(permission: "scheduling.job.view")
 }
 
 extend type Mutation {
@@ -168,19 +216,37 @@ def _get(model, value, field: str = "id"):
     return row
 
 
+JOB_SORTS = {"-createdAt": Job.created_at.desc(), "createdAt": Job.created_at}
+
+
+def _id_is(column, name: str):
+    return lambda stmt, value: stmt.where(column == parse_id(value, name))
+
+
+def _name_contains(column):
+    def where(stmt, value):
+        text = " ".join(str(value).split())[:100]
+        return stmt.where(column.icontains(text, autoescape=True)) if text else stmt
+    return where
+
+
+def _status(stmt, value):
+    if value not in JOB_STATUSES:
+        raise FieldErrors({"status": [f"one of {', '.join(JOB_STATUSES)}"]})
+    return stmt.where(Job.status == value)
+
+
 @query.field("schedulingJobs")
-def resolve_jobs(_obj, _info, first=None, after=None, status=None, technicianId=None,  # noqa: N803
-                 **span):
-    stmt = sa.select(Job)
-    if status:
-        stmt = stmt.where(Job.status == status)
-    if technicianId:
-        stmt = stmt.where(Job.technician_id == parse_id(technicianId, "technicianId"))
-    if span.get("from"):
-        stmt = stmt.where(Job.starts_at >= span["from"])
-    if span.get("to"):
-        stmt = stmt.where(Job.starts_at < span["to"])
-    return paginate(stmt, first, after, order_by=Job.id.desc())
+def resolve_jobs(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, JOB_SORTS, "-createdAt")
+    stmt = apply_filters(sa.select(Job).options(
+        joinedload(Job.type), joinedload(Job.technician), selectinload(Job.tasks),
+        selectinload(Job.items)), filter, {
+        "status": _status, "technicianId": _id_is(Job.technician_id, "technicianId"),
+        "accountId": _id_is(Job.account_id, "accountId"),
+        "ticketId": _id_is(Job.ticket_id, "ticketId"), "typeId": _id_is(Job.type_id, "typeId"),
+        "from": (Job.starts_at, "gte"), "to": (Job.starts_at, "lt")})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 query.set_field("schedulingJob", lambda _o, _i, id: db.session.get(Job, parse_id(id)))
@@ -195,10 +261,29 @@ def resolve_map(_obj, _info, limit=100):
     return mapping.places()[:max(1, min(limit or 100, 1000))]
 
 
-query.set_field("schedulingJobTypes", lambda *_: db.session.scalars(
-    sa.select(JobType).order_by(JobType.name)).all())
-query.set_field("schedulingTechnicians", lambda *_: db.session.scalars(
-    sa.select(Technician).order_by(Technician.name)).all())
+@query.field("schedulingJobTypes")
+def resolve_job_types(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                      sort=None):
+    order_by = sort_order(sort, {
+        "name": JobType.name, "-name": JobType.name.desc(),
+        "durationMinutes": JobType.duration_minutes,
+        "-durationMinutes": JobType.duration_minutes.desc()}, "name")
+    stmt = apply_filters(sa.select(JobType), filter, {
+        "search": _name_contains(JobType.name), "skill": JobType.skill})
+    return paginate(stmt, first, after, order_by=order_by)
+
+
+@query.field("schedulingTechnicians")
+def resolve_technicians(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                        sort=None):
+    order_by = sort_order(sort, {
+        "name": Technician.name, "-name": Technician.name.desc(),
+        "createdAt": Technician.created_at, "-createdAt": Technician.created_at.desc()},
+        "name")
+    stmt = apply_filters(sa.select(Technician), filter, {
+        "search": _name_contains(Technician.name),
+        "active": lambda s, v: s.where(Technician.active.is_(bool(v)))})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @mutation.field("schedulingCreateJob")

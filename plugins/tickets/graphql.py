@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
+from sqlalchemy.orm import joinedload
 
 from backhaul.sdk import GraphQLContribution, db
 from backhaul.sdk.graphql import (
@@ -16,10 +17,14 @@ from backhaul.sdk.graphql import (
     paginate,
     parse_id,
     set_aliases,
+    sort_order,
 )
 
 from . import canned, config, desk, imap, mailin, saved
 from .models import (
+    INBOUND_OUTCOMES,
+    PRIORITIES,
+    STATUSES,
     CannedReply,
     Category,
     Group,
@@ -106,8 +111,18 @@ input TicketsTicketFilter {
   categoryId: ID
   assigneeId: ID
   accountId: ID
+  contactId: ID
   "token, subject or requester (substring)"
   search: String
+  "email or staff"
+  source: String
+  inboundAddressId: ID
+  "true: only tickets nobody is assigned to; false: only assigned ones."
+  unassigned: Boolean
+  "Opened at or after this time."
+  createdFrom: DateTime
+  "Opened before this time."
+  createdTo: DateTime
 }
 
 "One message the mail listener accepted, and what was done with it."
@@ -131,6 +146,82 @@ type TicketsInboundMailConnection implements Connection {
   nodes: [TicketsInboundMail!]!
   pageInfo: PageInfo!
   totalCount: Int!
+}
+
+type TicketsGroupEdge implements Edge { cursor: String! node: TicketsGroup! }
+type TicketsGroupConnection implements Connection {
+  edges: [TicketsGroupEdge!]! nodes: [TicketsGroup!]! pageInfo: PageInfo! totalCount: Int!
+}
+type TicketsCategoryEdge implements Edge { cursor: String! node: TicketsCategory! }
+type TicketsCategoryConnection implements Connection {
+  edges: [TicketsCategoryEdge!]! nodes: [TicketsCategory!]! pageInfo: PageInfo! totalCount: Int!
+}
+type TicketsInboundAddressEdge implements Edge { cursor: String! node: TicketsInboundAddress! }
+type TicketsInboundAddressConnection implements Connection {
+  edges: [TicketsInboundAddressEdge!]!
+  nodes: [TicketsInboundAddress!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+type TicketsCannedReplyEdge implements Edge { cursor: String! node: TicketsCannedReply! }
+type TicketsCannedReplyConnection implements Connection {
+  edges: [TicketsCannedReplyEdge!]!
+  nodes: [TicketsCannedReply!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+type TicketsSavedViewEdge implements Edge { cursor: String! node: TicketsSavedView! }
+type TicketsSavedViewConnection implements Connection {
+  edges: [TicketsSavedViewEdge!]! nodes: [TicketsSavedView!]! pageInfo: PageInfo! totalCount: Int!
+}
+type TicketsImapMailboxEdge implements Edge { cursor: String! node: TicketsImapMailbox! }
+type TicketsImapMailboxConnection implements Connection {
+  edges: [TicketsImapMailboxEdge!]!
+  nodes: [TicketsImapMailbox!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input TicketsNameFilter {
+  "Part of the name (case-insensitive)."
+  search: String
+}
+input TicketsInboundAddressFilter {
+  groupId: ID
+  categoryId: ID
+  "Part of the address or of its name (case-insensitive)."
+  search: String
+}
+input TicketsCannedReplyFilter {
+  "The group's replies (replies for every group are not included)."
+  groupId: ID
+  "Part of the name or text (case-insensitive)."
+  search: String
+}
+input TicketsSavedViewFilter {
+  "true: only shared views; false: only your own."
+  shared: Boolean
+  "Part of the name (case-insensitive)."
+  search: String
+}
+input TicketsImapMailboxFilter {
+  enabled: Boolean
+  inboundAddressId: ID
+  "true: only mailboxes whose last poll failed."
+  failing: Boolean
+  "Part of the name, host or login (case-insensitive)."
+  search: String
+}
+input TicketsInboundMailFilter {
+  "ticket, threaded, reopened, held, bounce, failed or released"
+  outcome: String
+  ticketId: ID
+  "Received at or after this time."
+  receivedFrom: DateTime
+  "Received before this time."
+  receivedTo: DateTime
+  "Part of the sender, recipients, subject or Message-ID (case-insensitive)."
+  search: String
 }
 
 type TicketsCannedReply { id: ID! name: String! body: String! groupId: ID }
@@ -284,24 +375,51 @@ type TicketsCannedReplyPayload implements MutationPayload {
 }
 
 extend type Query {
-  ticketsTickets(first: Int, after: String, filter: TicketsTicketFilter): TicketsTicketConnection!
+  "The ticket queue."
+  ticketsTickets(filter: TicketsTicketFilter, first: Int, after: String,
+                 "-createdAt (the default), createdAt, -lastActivityAt, lastActivityAt, subject, -subject, token, -token"
+                 sort: String): TicketsTicketConnection!
     @requires(permission: "tickets.ticket.view")
   ticketsTicket(id: ID!): TicketsTicket @requires(permission: "tickets.ticket.view")
-  ticketsGroups: [TicketsGroup!]! @requires(permission: "tickets.ticket.view")
-  ticketsCategories: [TicketsCategory!]! @requires(permission: "tickets.ticket.view")
-  ticketsInboundAddresses: [TicketsInboundAddress!]! @requires(permission: "tickets.ticket.view")
-  ticketsCannedReplies: [TicketsCannedReply!]! @requires(permission: "tickets.ticket.view")
-  "The IMAP mailboxes fetched for inbound mail, by name."
-  ticketsImapMailboxes: [TicketsImapMailbox!]! @requires(permission: "tickets.settings.manage")
+  "The desk's groups (queues)."
+  ticketsGroups(filter: TicketsNameFilter, first: Int, after: String,
+                "name (the default), -name, createdAt, -createdAt"
+                sort: String): TicketsGroupConnection!
+    @requires(permission: "tickets.ticket.view")
+  "The ticket categories."
+  ticketsCategories(filter: TicketsNameFilter, first: Int, after: String,
+                    "name (the default), -name, createdAt, -createdAt"
+                    sort: String): TicketsCategoryConnection!
+    @requires(permission: "tickets.ticket.view")
+  "The addresses mail is accepted on."
+  ticketsInboundAddresses(filter: TicketsInboundAddressFilter, first: Int, after: String,
+                          "address (the default), -address, name, -name"
+                          sort: String): TicketsInboundAddressConnection!
+    @requires(permission: "tickets.ticket.view")
+  "The canned replies."
+  ticketsCannedReplies(filter: TicketsCannedReplyFilter, first: Int, after: String,
+                       "name (the default), -name, updatedAt, -updatedAt"
+                       sort: String): TicketsCannedReplyConnection!
+    @requires(permission: "tickets.ticket.view")
+  "The IMAP mailboxes fetched for inbound mail."
+  ticketsImapMailboxes(filter: TicketsImapMailboxFilter, first: Int, after: String,
+                       "name (the default), -name, host, -host"
+                       sort: String): TicketsImapMailboxConnection!
+    @requires(permission: "tickets.settings.manage")
   "The variables canned replies may use."
   ticketsCannedReplyVariables: [TicketsVariable!]! @requires(permission: "tickets.ticket.view")
   "Render a saved canned reply (cannedReplyId) or an unsaved text (body) for a ticket."
   ticketsPreviewCannedReply(ticketId: ID!, cannedReplyId: ID, body: String): TicketsPreview!
     @requires(permission: "tickets.ticket.work")
   "Your saved views and the shared ones."
-  ticketsSavedViews: [TicketsSavedView!]! @requires(permission: "tickets.ticket.view")
-  "The inbound mail log, newest first."
-  ticketsInboundMail(first: Int, after: String, outcome: String): TicketsInboundMailConnection!
+  ticketsSavedViews(filter: TicketsSavedViewFilter, first: Int, after: String,
+                    "name (the default), -name, createdAt, -createdAt"
+                    sort: String): TicketsSavedViewConnection!
+    @requires(permission: "tickets.ticket.view")
+  "The inbound mail log."
+  ticketsInboundMail(filter: TicketsInboundMailFilter, first: Int, after: String,
+                     "-receivedAt (the default), receivedAt"
+                     sort: String): TicketsInboundMailConnection!
     @requires(permission: "tickets.ticket.view")
 }
 
@@ -398,27 +516,69 @@ def _ids(data: dict, *names: str) -> dict:
     return out
 
 
-def _search(stmt, value: str):
-    pattern = f"%{' '.join(value.split())[:100]}%"
-    return stmt.where(sa.or_(Ticket.token.ilike(pattern), Ticket.subject.ilike(pattern),
-                             Ticket.requester_email.ilike(pattern),
-                             Ticket.requester_name.ilike(pattern)))
+def _like(value: str) -> str:
+    """A case-insensitive substring pattern for ``ilike`` (wildcards in it escaped)."""
+    text = " ".join(str(value).split())[:100]
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _matching(*columns):
+    """A filter function: any of ``columns`` contains the search text."""
+    def where(stmt, value):
+        if not str(value).strip():
+            return stmt
+        pattern = _like(value)
+        return stmt.where(sa.or_(*(c.ilike(pattern, escape="\\") for c in columns)))
+    return where
+
+
+def _id_is(column, name: str):
+    return lambda stmt, value: stmt.where(column == parse_id(value, name))
+
+
+def _one_of(column, name: str, allowed):
+    def where(stmt, value):
+        if value not in allowed:
+            raise FieldErrors({name: [f"one of {', '.join(allowed)}"]})
+        return stmt.where(column == value)
+    return where
+
+
+_search = _matching(Ticket.token, Ticket.subject, Ticket.requester_email, Ticket.requester_name)
+
+TICKET_SORTS = {
+    "-createdAt": Ticket.created_at.desc(), "createdAt": Ticket.created_at,
+    "-lastActivityAt": Ticket.last_activity_at.desc(), "lastActivityAt": Ticket.last_activity_at,
+    "subject": Ticket.subject, "-subject": Ticket.subject.desc(),
+    "token": Ticket.token, "-token": Ticket.token.desc()}
 
 
 @query.field("ticketsTickets")
-def resolve_tickets(_obj, _info, first=None, after=None, filter=None):  # noqa: A002
+def resolve_tickets(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
     def status(stmt, value):
         if value == "active":
             return stmt.where(Ticket.status.in_(("new", "open", "pending")))
-        return stmt.where(Ticket.status == value)
+        return _one_of(Ticket.status, "status", ("active", *STATUSES))(stmt, value)
 
-    stmt = apply_filters(sa.select(Ticket), filter, {
-        "groupId": lambda s, v: s.where(Ticket.group_id == parse_id(v, "groupId")),
-        "categoryId": lambda s, v: s.where(Ticket.category_id == parse_id(v, "categoryId")),
-        "assigneeId": lambda s, v: s.where(Ticket.assignee_id == parse_id(v, "assigneeId")),
-        "accountId": lambda s, v: s.where(Ticket.account_id == parse_id(v, "accountId")),
-        "status": status, "priority": Ticket.priority, "search": _search})
-    return paginate(stmt, first, after, order_by=Ticket.id.desc())
+    def unassigned(stmt, value):
+        return stmt.where(Ticket.assignee_id.is_(None) if value
+                          else Ticket.assignee_id.is_not(None))
+
+    order_by = sort_order(sort, TICKET_SORTS, "-createdAt")
+    stmt = apply_filters(sa.select(Ticket).options(
+        joinedload(Ticket.group), joinedload(Ticket.category),
+        joinedload(Ticket.inbound_address)), filter, {
+        "groupId": _id_is(Ticket.group_id, "groupId"),
+        "categoryId": _id_is(Ticket.category_id, "categoryId"),
+        "assigneeId": _id_is(Ticket.assignee_id, "assigneeId"),
+        "accountId": _id_is(Ticket.account_id, "accountId"),
+        "contactId": _id_is(Ticket.contact_id, "contactId"),
+        "inboundAddressId": _id_is(Ticket.inbound_address_id, "inboundAddressId"),
+        "status": status, "priority": _one_of(Ticket.priority, "priority", PRIORITIES),
+        "source": _one_of(Ticket.source, "source", ("email", "staff")),
+        "unassigned": unassigned, "search": _search,
+        "createdFrom": (Ticket.created_at, "gte"), "createdTo": (Ticket.created_at, "lt")})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("ticketsTicket")
@@ -426,17 +586,71 @@ def resolve_ticket(_obj, _info, id):  # noqa: A002
     return db.session.get(Ticket, parse_id(id))
 
 
-def _all(model, order):
-    return db.session.scalars(sa.select(model).order_by(order)).all()
+def _listing(stmt, filter, fields, first, after, sort, sorts, default):  # noqa: A002
+    order_by = sort_order(sort, sorts, default)
+    return paginate(apply_filters(stmt, filter, fields), first, after, order_by=order_by)
 
 
-query.set_field("ticketsGroups", lambda *_: _all(Group, Group.name))
-query.set_field("ticketsCategories", lambda *_: _all(Category, Category.name))
-query.set_field("ticketsInboundAddresses",
-                lambda *_: _all(InboundAddress, InboundAddress.address))
-query.set_field("ticketsCannedReplies", lambda *_: _all(CannedReply, CannedReply.name))
+def _sorts(**columns) -> dict:
+    """``name=Model.name`` -> ``{"name": Model.name, "-name": Model.name.desc()}``."""
+    out = {}
+    for key, column in columns.items():
+        out[key] = column
+        out["-" + key] = column.desc()
+    return out
+
+
+@query.field("ticketsGroups")
+def resolve_groups(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    return _listing(sa.select(Group), filter, {"search": _matching(Group.name)}, first, after,
+                    sort, _sorts(name=Group.name, createdAt=Group.created_at), "name")
+
+
+@query.field("ticketsCategories")
+def resolve_categories(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                       sort=None):
+    return _listing(sa.select(Category), filter, {"search": _matching(Category.name)}, first,
+                    after, sort, _sorts(name=Category.name, createdAt=Category.created_at),
+                    "name")
+
+
+@query.field("ticketsInboundAddresses")
+def resolve_inbound_addresses(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                              sort=None):
+    return _listing(sa.select(InboundAddress).options(
+        joinedload(InboundAddress.group), joinedload(InboundAddress.category)), filter, {
+        "groupId": _id_is(InboundAddress.group_id, "groupId"),
+        "categoryId": _id_is(InboundAddress.category_id, "categoryId"),
+        "search": _matching(InboundAddress.address, InboundAddress.name)},
+        first, after, sort, _sorts(address=InboundAddress.address, name=InboundAddress.name),
+        "address")
+
+
+@query.field("ticketsCannedReplies")
+def resolve_canned_replies(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                           sort=None):
+    return _listing(sa.select(CannedReply), filter, {
+        "groupId": _id_is(CannedReply.group_id, "groupId"),
+        "search": _matching(CannedReply.name, CannedReply.body_text)},
+        first, after, sort, _sorts(name=CannedReply.name, updatedAt=CannedReply.updated_at),
+        "name")
+
+
 query.set_field("ticketsCannedReplyVariables", lambda *_: list(canned.VARIABLES))
-query.set_field("ticketsSavedViews", lambda *_: saved.visible())
+
+
+@query.field("ticketsSavedViews")
+def resolve_saved_views(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                        sort=None):
+    me = desk.actor_user_id() or -1
+    return _listing(saved.visible_select(), filter, {
+        "shared": lambda s, v: s.where(SavedView.owner_id.is_(None) if v
+                                       else SavedView.owner_id == me),
+        "search": _matching(SavedView.name)},
+        first, after, sort, _sorts(name=SavedView.name, createdAt=SavedView.created_at),
+        "name")
+
+
 VIEW_KEYS = {"groupId": "group", "status": "status", "priority": "priority",
              "categoryId": "category", "assignee": "assignee", "search": "q", "sort": "sort"}
 
@@ -480,11 +694,16 @@ def resolve_preview(_obj, _info, ticketId, cannedReplyId=None, body=None):  # no
 
 
 @query.field("ticketsInboundMail")
-def resolve_inbound(_obj, _info, first=None, after=None, outcome=None):
-    stmt = sa.select(InboundMail)
-    if outcome:
-        stmt = stmt.where(InboundMail.outcome == outcome)
-    return paginate(stmt, first, after, order_by=InboundMail.id.desc())
+def resolve_inbound(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    return _listing(sa.select(InboundMail), filter, {
+        "outcome": _one_of(InboundMail.outcome, "outcome", INBOUND_OUTCOMES),
+        "ticketId": _id_is(InboundMail.ticket_id, "ticketId"),
+        "receivedFrom": (InboundMail.received_at, "gte"),
+        "receivedTo": (InboundMail.received_at, "lt"),
+        "search": _matching(InboundMail.mail_from, InboundMail.rcpt_to, InboundMail.subject,
+                            InboundMail.message_id)},
+        first, after, sort, {"-receivedAt": InboundMail.received_at.desc(),
+                             "receivedAt": InboundMail.received_at}, "-receivedAt")
 
 
 @mutation.field("ticketsOpenTicket")
@@ -555,7 +774,17 @@ def resolve_save_canned(_obj, _info, input, id=None):  # noqa: A002
     return {"cannedReply": canned.save(_ids(input, "groupId"), row)}
 
 
-query.set_field("ticketsImapMailboxes", lambda *_: _all(ImapMailbox, ImapMailbox.name))
+@query.field("ticketsImapMailboxes")
+def resolve_mailboxes(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                      sort=None):
+    return _listing(sa.select(ImapMailbox).options(joinedload(ImapMailbox.inbound_address)),
+                    filter, {
+        "enabled": lambda s, v: s.where(ImapMailbox.enabled.is_(bool(v))),
+        "inboundAddressId": _id_is(ImapMailbox.inbound_address_id, "inboundAddressId"),
+        "failing": lambda s, v: s.where(ImapMailbox.last_error != "" if v
+                                        else ImapMailbox.last_error == ""),
+        "search": _matching(ImapMailbox.name, ImapMailbox.host, ImapMailbox.username)},
+        first, after, sort, _sorts(name=ImapMailbox.name, host=ImapMailbox.host), "name")
 
 
 @mutation.field("ticketsSaveImapMailbox")

@@ -38,12 +38,18 @@ def clean_filters(raw: dict) -> dict:
     return out
 
 
-def visible() -> list[SavedView]:
-    """The views the current staff member may use: their own and the shared ones."""
+def visible_select() -> sa.Select:
+    """``select(SavedView)`` of the views the current staff member may use: their own and
+    the shared ones."""
     me = desk.actor_user_id()
-    return list(db.session.scalars(sa.select(SavedView).where(
+    return sa.select(SavedView).where(
         sa.or_(SavedView.owner_id.is_(None), SavedView.owner_id == (me or -1)))
-        .order_by(SavedView.owner_id.is_(None), SavedView.name)))
+
+
+def visible() -> list[SavedView]:
+    """The views the current staff member may use, their own first, by name."""
+    return list(db.session.scalars(visible_select().order_by(SavedView.owner_id.is_(None),
+                                                            SavedView.name)))
 
 
 def save(name: str, filters: dict, shared: bool = False) -> SavedView:

@@ -42,8 +42,9 @@ def test_messages_event_types_and_channels(app, staff_user, api_token, http_rece
         nodes { eventKey medium recipient status attempts channel { name medium }
                 log { event attempt detail } }
       }
-      notificationsChannels { name channelKey medium enabled }
-      notificationsEventTypes { key category essential variables { name example } }
+      notificationsChannels { nodes { name channelKey medium enabled } }
+      notificationsEventTypes(first: 100) { nodes { key category essential
+                                                    variables { name example } } }
     }""", account=str(account.id))
     conn = data["notificationsMessages"]
     assert conn["totalCount"] == 1
@@ -52,9 +53,9 @@ def test_messages_event_types_and_channels(app, staff_user, api_token, http_rece
         ("testinvoices.outage", "webhook", "sent", 2)
     assert [e["event"] for e in node["log"]] == ["queued", "retry", "sent"]
     assert "HTTP 500" in node["log"][1]["detail"]
-    assert data["notificationsChannels"] == [{"name": "Hook", "channelKey": "webhook",
+    assert data["notificationsChannels"]["nodes"] == [{"name": "Hook", "channelKey": "webhook",
                                               "medium": "webhook", "enabled": True}]
-    types = {t["key"]: t for t in data["notificationsEventTypes"]}
+    types = {t["key"]: t for t in data["notificationsEventTypes"]["nodes"]}
     assert types["accounts.suspended"]["essential"] is True
     invoice = types["testinvoices.invoice_due"]
     assert invoice["category"] == "billing"

@@ -68,10 +68,10 @@ def test_the_whole_job_over_graphql(app, token, field, ticket):
     done = gql(client, token, """mutation($id: ID!) { schedulingCompleteJob(id: $id) {
       ok job { status } } }""", id=job_id)["schedulingCompleteJob"]
     assert done == {"ok": True, "job": {"status": "done"}}
-    listed = gql(client, token, """{ schedulingJobs(first: 10, status: "done") { totalCount }
-      schedulingTechnicians { name workStart workEnd workDays } }""")
+    listed = gql(client, token, """{ schedulingJobs(first: 10, filter: {status: "done"}) {
+      totalCount } schedulingTechnicians { nodes { name workStart workEnd workDays } } }""")
     assert listed["schedulingJobs"]["totalCount"] == 1
-    assert listed["schedulingTechnicians"][0] == {"name": "Alex Fielder", "workStart": "08:00",
+    assert listed["schedulingTechnicians"]["nodes"][0] == {"name": "Alex Fielder", "workStart": "08:00",
                                                   "workEnd": "17:00", "workDays": "12345"}
 
 

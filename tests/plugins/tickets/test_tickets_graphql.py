@@ -208,8 +208,8 @@ def test_viewers_cannot_act(app, staff_user, api_token, desk):
     response = app.test_client().post("/graphql", json={"query": """mutation {
       ticketsSaveGroup(name: "X") { ok } }"""}, headers={"Authorization": f"Bearer {token}"})
     assert response.get_json()["errors"]
-    listed = gql(app.test_client(), token, "{ ticketsGroups { name } }")
-    assert [g["name"] for g in listed["ticketsGroups"]] == ["Billing", "Support"]
+    listed = gql(app.test_client(), token, "{ ticketsGroups { nodes { name } } }")
+    assert [g["name"] for g in listed["ticketsGroups"]["nodes"]] == ["Billing", "Support"]
 
 
 def test_saved_views_over_graphql(app, client, token, desk):
@@ -224,8 +224,8 @@ def test_saved_views_over_graphql(app, client, token, desk):
       } }""", g=str(desk[0].id))["ticketsSaveView"]
     assert made["ok"] and made["savedView"]["shared"] is True
     assert made["savedView"]["filters"] == {"group": str(desk[0].id), "sort": "-activity"}
-    listed = gql(client, token, "{ ticketsSavedViews { name } }")["ticketsSavedViews"]
-    assert listed == [{"name": "Mine"}]
+    listed = gql(client, token, "{ ticketsSavedViews { nodes { name } } }")["ticketsSavedViews"]
+    assert listed["nodes"] == [{"name": "Mine"}]
     gone = gql(client, token, """mutation($id: ID!) { ticketsDeleteView(id: $id) { ok } }""",
                id=made["savedView"]["id"])
     assert gone["ticketsDeleteView"]["ok"]
