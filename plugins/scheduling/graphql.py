@@ -216,6 +216,15 @@ def _get(model, value, field: str = "id"):
     return row
 
 
+def _filters(stmt, values, fields):
+    """``apply_filters`` after refusing text with a NUL character (the database cannot
+    compare it: it would be a server error, not an empty page)."""
+    for name, value in (values or {}).items():
+        if isinstance(value, str) and "\x00" in value:
+            raise FieldErrors({name: ["must not contain a NUL character"]})
+    return apply_filters(stmt, values, fields)
+
+
 JOB_SORTS = {"-createdAt": Job.created_at.desc(), "createdAt": Job.created_at}
 
 
@@ -239,7 +248,7 @@ def _status(stmt, value):
 @query.field("schedulingJobs")
 def resolve_jobs(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
     order_by = sort_order(sort, JOB_SORTS, "-createdAt")
-    stmt = apply_filters(sa.select(Job).options(
+    stmt = _filters(sa.select(Job).options(
         joinedload(Job.type), joinedload(Job.technician), selectinload(Job.tasks),
         selectinload(Job.items)), filter, {
         "status": _status, "technicianId": _id_is(Job.technician_id, "technicianId"),
@@ -268,7 +277,7 @@ def resolve_job_types(_obj, _info, filter=None, first=None, after=None,  # noqa:
         "name": JobType.name, "-name": JobType.name.desc(),
         "durationMinutes": JobType.duration_minutes,
         "-durationMinutes": JobType.duration_minutes.desc()}, "name")
-    stmt = apply_filters(sa.select(JobType), filter, {
+    stmt = _filters(sa.select(JobType), filter, {
         "search": _name_contains(JobType.name), "skill": JobType.skill})
     return paginate(stmt, first, after, order_by=order_by)
 
@@ -280,7 +289,7 @@ def resolve_technicians(_obj, _info, filter=None, first=None, after=None,  # noq
         "name": Technician.name, "-name": Technician.name.desc(),
         "createdAt": Technician.created_at, "-createdAt": Technician.created_at.desc()},
         "name")
-    stmt = apply_filters(sa.select(Technician), filter, {
+    stmt = _filters(sa.select(Technician), filter, {
         "search": _name_contains(Technician.name),
         "active": lambda s, v: s.where(Technician.active.is_(bool(v)))})
     return paginate(stmt, first, after, order_by=order_by)

@@ -516,6 +516,15 @@ def _ids(data: dict, *names: str) -> dict:
     return out
 
 
+def _filters(stmt, values, fields):
+    """``apply_filters`` after refusing text with a NUL character (the database cannot
+    compare it: it would be a server error, not an empty page)."""
+    for name, value in (values or {}).items():
+        if isinstance(value, str) and "\x00" in value:
+            raise FieldErrors({name: ["must not contain a NUL character"]})
+    return apply_filters(stmt, values, fields)
+
+
 def _like(value: str) -> str:
     """A case-insensitive substring pattern for ``ilike`` (wildcards in it escaped)."""
     text = " ".join(str(value).split())[:100]
@@ -565,7 +574,7 @@ def resolve_tickets(_obj, _info, filter=None, first=None, after=None, sort=None)
                           else Ticket.assignee_id.is_not(None))
 
     order_by = sort_order(sort, TICKET_SORTS, "-createdAt")
-    stmt = apply_filters(sa.select(Ticket).options(
+    stmt = _filters(sa.select(Ticket).options(
         joinedload(Ticket.group), joinedload(Ticket.category),
         joinedload(Ticket.inbound_address)), filter, {
         "groupId": _id_is(Ticket.group_id, "groupId"),
@@ -588,7 +597,7 @@ def resolve_ticket(_obj, _info, id):  # noqa: A002
 
 def _listing(stmt, filter, fields, first, after, sort, sorts, default):  # noqa: A002
     order_by = sort_order(sort, sorts, default)
-    return paginate(apply_filters(stmt, filter, fields), first, after, order_by=order_by)
+    return paginate(_filters(stmt, filter, fields), first, after, order_by=order_by)
 
 
 def _sorts(**columns) -> dict:
