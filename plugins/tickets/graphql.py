@@ -37,85 +37,157 @@ from .models import (
 )
 
 SDL = '''
-type TicketsGroup { id: ID! name: String! }
-type TicketsCategory { id: ID! name: String! }
+"A queue of the desk (Support, Billing...): each ticket is in one."
+type TicketsGroup {
+  "The group's id (groupId in filters and inputs)."
+  id: ID!
+  "The group's name, unique, at most 100 characters."
+  name: String!
+}
+"What a ticket is about (Outage, Billing query...), optional on a ticket."
+type TicketsCategory {
+  "The category's id (categoryId in filters and inputs)."
+  id: ID!
+  "The category's name, unique, at most 100 characters."
+  name: String!
+}
 
 "An address mail arrives on; its tickets go to its group and are answered from it."
 type TicketsInboundAddress {
+  "The inbound address's id (inboundAddressId in filters and inputs)."
   id: ID!
+  "The e-mail address, lower case, unique, e.g. support@isp.example.net."
   address: String!
+  "The display name replies are sent under (empty: none)."
   name: String!
+  "The group new tickets from this address go to."
   group: TicketsGroup!
+  "The category new tickets from this address get (null: none)."
   category: TicketsCategory
 }
 
-type TicketsAttachment { id: ID! filename: String! contentType: String! size: Int! }
+"A file attached to a received mail (its content is downloaded from the ticket page)."
+type TicketsAttachment {
+  "The attachment's id."
+  id: ID!
+  "The file name as sent, at most 255 characters."
+  filename: String!
+  "The MIME type as sent, e.g. image/png."
+  contentType: String!
+  "The size in bytes."
+  size: Int!
+}
 
 "The customer's mail (inbound), a public reply (e-mailed) or an internal note."
 type TicketsMessage {
+  "The message's id."
   id: ID!
+  "inbound (mail from the customer), reply (public, e-mailed) or note (internal)"
   kind: String!
+  "When it was received or written (UTC)."
   at: DateTime!
+  "Who wrote it: the staff member for replies and notes, the sender for inbound mail."
   author: String!
+  "The sender's e-mail address (a reply: the inbound address it went out from)."
   fromAddress: String!
+  "The recipient's e-mail address (empty for notes)."
   toAddress: String!
+  "The mail's subject (empty for notes)."
   subject: String!
+  "The plain-text body."
   bodyText: String!
+  "The RFC 5322 Message-ID (with brackets) of the mail received or sent; null for notes."
   messageId: String
   "An auto-reply or part of a mail loop: never answered."
   automatic: Boolean!
   "The notifications plugin's message carrying a reply (its delivery log)."
   notificationId: ID
+  "The files attached to a received mail (none for replies and notes)."
   attachments: [TicketsAttachment!]!
 }
 
+"A customer's request: the mails, replies and notes about one problem."
 type TicketsTicket {
+  "The ticket's id."
   id: ID!
+  "The reference told to customers and put in subjects, e.g. TK-ABC234; unique."
   token: String!
+  "The subject, at most 300 characters."
   subject: String!
   "new, open, pending, solved or closed"
   status: String!
   "low, normal, high or urgent"
   priority: String!
+  "The group (queue) the ticket is in."
   group: TicketsGroup!
+  "Its category (null: none)."
   category: TicketsCategory
+  "The staff member it is assigned to (null: nobody)."
   assigneeId: ID
+  "The assignee's name (null: nobody)."
   assigneeName: String
+  "The customer account it is about (null: not linked)."
   accountId: ID
+  "The account's contact who asked (null: not linked)."
   contactId: ID
+  "The address replies go to: the first mail's sender, or the contact's e-mail (empty: none)."
   requesterEmail: String!
+  "The requester's name (empty: unknown)."
   requesterName: String!
   "email or staff"
   source: String!
+  "The address the ticket came in on, which replies are sent from (null: opened by staff)."
   inboundAddress: TicketsInboundAddress
+  "When a mail, reply, note or change last touched it (UTC)."
   lastActivityAt: DateTime!
+  "When it was closed (UTC); null while not closed."
   closedAt: DateTime
+  "When it was opened (UTC)."
   createdAt: DateTime!
   "Oldest first."
   messages(limit: Int = 100): [TicketsMessage!]!
 }
 
-type TicketsTicketEdge implements Edge { cursor: String! node: TicketsTicket! }
+"One ticket of a page, with its cursor."
+type TicketsTicketEdge implements Edge {
+  "Opaque; pass it as after to read the page that follows."
+  cursor: String!
+  "The ticket."
+  node: TicketsTicket!
+}
+"A page of tickets, with the total count."
 type TicketsTicketConnection implements Connection {
+  "The tickets of this page, each with its cursor."
   edges: [TicketsTicketEdge!]!
+  "The tickets of this page (the edges' nodes)."
   nodes: [TicketsTicket!]!
+  "Cursors of this page and whether more follow."
   pageInfo: PageInfo!
+  "How many tickets match the filter, across all pages."
   totalCount: Int!
 }
 
+"Narrows ticketsTickets; every given value must match."
 input TicketsTicketFilter {
+  "Only tickets in this group."
   groupId: ID
   "a status, or \\"active\\" (new, open, pending)"
   status: String
+  "low, normal, high or urgent"
   priority: String
+  "Only tickets of this category."
   categoryId: ID
+  "Only tickets assigned to this staff member."
   assigneeId: ID
+  "Only tickets about this account."
   accountId: ID
+  "Only tickets from this contact."
   contactId: ID
   "token, subject or requester (substring)"
   search: String
   "email or staff"
   source: String
+  "Only tickets that came in on this inbound address."
   inboundAddressId: ID
   "true: only tickets nobody is assigned to; false: only assigned ones."
   unassigned: Boolean
@@ -127,94 +199,200 @@ input TicketsTicketFilter {
 
 "One message the mail listener accepted, and what was done with it."
 type TicketsInboundMail {
+  "The log entry's id."
   id: ID!
+  "When the listener or the IMAP fetch accepted it (UTC)."
   receivedAt: DateTime!
+  "The envelope sender (MAIL FROM), at most 300 characters."
   mailFrom: String!
+  "The envelope recipients (RCPT TO), comma-separated."
   rcptTo: String!
+  "The mail's Message-ID header (null: none)."
   messageId: String
+  "The mail's subject."
   subject: String!
+  "The raw mail's size in bytes."
   size: Int!
   "ticket, threaded, reopened, held, bounce, failed or released"
   outcome: String!
+  "What was done or why not, for people (e.g. why it was held)."
   detail: String!
+  "The ticket it opened or was added to (null: none)."
   ticketId: ID
 }
 
-type TicketsInboundMailEdge implements Edge { cursor: String! node: TicketsInboundMail! }
+"One received mail of a page, with its cursor."
+type TicketsInboundMailEdge implements Edge {
+  "Opaque; pass it as after to read the page that follows."
+  cursor: String!
+  "The received mail."
+  node: TicketsInboundMail!
+}
+"A page of received mails, with the total count."
 type TicketsInboundMailConnection implements Connection {
+  "The received mails of this page, each with its cursor."
   edges: [TicketsInboundMailEdge!]!
+  "The received mails of this page (the edges' nodes)."
   nodes: [TicketsInboundMail!]!
+  "Cursors of this page and whether more follow."
   pageInfo: PageInfo!
+  "How many received mails match the filter, across all pages."
   totalCount: Int!
 }
 
-type TicketsGroupEdge implements Edge { cursor: String! node: TicketsGroup! }
+"One group of a page, with its cursor."
+type TicketsGroupEdge implements Edge {
+  "Opaque; pass it as after to read the page that follows."
+  cursor: String!
+  "The group."
+  node: TicketsGroup!
+}
+"A page of groups, with the total count."
 type TicketsGroupConnection implements Connection {
-  edges: [TicketsGroupEdge!]! nodes: [TicketsGroup!]! pageInfo: PageInfo! totalCount: Int!
+  "The groups of this page, each with its cursor."
+  edges: [TicketsGroupEdge!]!
+  "The groups of this page (the edges' nodes)."
+  nodes: [TicketsGroup!]!
+  "Cursors of this page and whether more follow."
+  pageInfo: PageInfo!
+  "How many groups match the filter, across all pages."
+  totalCount: Int!
 }
-type TicketsCategoryEdge implements Edge { cursor: String! node: TicketsCategory! }
+"One category of a page, with its cursor."
+type TicketsCategoryEdge implements Edge {
+  "Opaque; pass it as after to read the page that follows."
+  cursor: String!
+  "The category."
+  node: TicketsCategory!
+}
+"A page of categories, with the total count."
 type TicketsCategoryConnection implements Connection {
-  edges: [TicketsCategoryEdge!]! nodes: [TicketsCategory!]! pageInfo: PageInfo! totalCount: Int!
+  "The categories of this page, each with its cursor."
+  edges: [TicketsCategoryEdge!]!
+  "The categories of this page (the edges' nodes)."
+  nodes: [TicketsCategory!]!
+  "Cursors of this page and whether more follow."
+  pageInfo: PageInfo!
+  "How many categories match the filter, across all pages."
+  totalCount: Int!
 }
-type TicketsInboundAddressEdge implements Edge { cursor: String! node: TicketsInboundAddress! }
+"One inbound address of a page, with its cursor."
+type TicketsInboundAddressEdge implements Edge {
+  "Opaque; pass it as after to read the page that follows."
+  cursor: String!
+  "The inbound address."
+  node: TicketsInboundAddress!
+}
+"A page of inbound addresses, with the total count."
 type TicketsInboundAddressConnection implements Connection {
+  "The inbound addresses of this page, each with its cursor."
   edges: [TicketsInboundAddressEdge!]!
+  "The inbound addresses of this page (the edges' nodes)."
   nodes: [TicketsInboundAddress!]!
+  "Cursors of this page and whether more follow."
   pageInfo: PageInfo!
+  "How many inbound addresses match the filter, across all pages."
   totalCount: Int!
 }
-type TicketsCannedReplyEdge implements Edge { cursor: String! node: TicketsCannedReply! }
+"One canned reply of a page, with its cursor."
+type TicketsCannedReplyEdge implements Edge {
+  "Opaque; pass it as after to read the page that follows."
+  cursor: String!
+  "The canned reply."
+  node: TicketsCannedReply!
+}
+"A page of canned replies, with the total count."
 type TicketsCannedReplyConnection implements Connection {
+  "The canned replies of this page, each with its cursor."
   edges: [TicketsCannedReplyEdge!]!
+  "The canned replies of this page (the edges' nodes)."
   nodes: [TicketsCannedReply!]!
+  "Cursors of this page and whether more follow."
   pageInfo: PageInfo!
+  "How many canned replies match the filter, across all pages."
   totalCount: Int!
 }
-type TicketsSavedViewEdge implements Edge { cursor: String! node: TicketsSavedView! }
-type TicketsSavedViewConnection implements Connection {
-  edges: [TicketsSavedViewEdge!]! nodes: [TicketsSavedView!]! pageInfo: PageInfo! totalCount: Int!
+"One saved view of a page, with its cursor."
+type TicketsSavedViewEdge implements Edge {
+  "Opaque; pass it as after to read the page that follows."
+  cursor: String!
+  "The saved view."
+  node: TicketsSavedView!
 }
-type TicketsImapMailboxEdge implements Edge { cursor: String! node: TicketsImapMailbox! }
-type TicketsImapMailboxConnection implements Connection {
-  edges: [TicketsImapMailboxEdge!]!
-  nodes: [TicketsImapMailbox!]!
+"A page of saved views, with the total count."
+type TicketsSavedViewConnection implements Connection {
+  "The saved views of this page, each with its cursor."
+  edges: [TicketsSavedViewEdge!]!
+  "The saved views of this page (the edges' nodes)."
+  nodes: [TicketsSavedView!]!
+  "Cursors of this page and whether more follow."
   pageInfo: PageInfo!
+  "How many saved views match the filter, across all pages."
+  totalCount: Int!
+}
+"One IMAP mailbox of a page, with its cursor."
+type TicketsImapMailboxEdge implements Edge {
+  "Opaque; pass it as after to read the page that follows."
+  cursor: String!
+  "The IMAP mailbox."
+  node: TicketsImapMailbox!
+}
+"A page of IMAP mailboxes, with the total count."
+type TicketsImapMailboxConnection implements Connection {
+  "The IMAP mailboxes of this page, each with its cursor."
+  edges: [TicketsImapMailboxEdge!]!
+  "The IMAP mailboxes of this page (the edges' nodes)."
+  nodes: [TicketsImapMailbox!]!
+  "Cursors of this page and whether more follow."
+  pageInfo: PageInfo!
+  "How many IMAP mailboxes match the filter, across all pages."
   totalCount: Int!
 }
 
+"Narrows a list of named things."
 input TicketsNameFilter {
   "Part of the name (case-insensitive)."
   search: String
 }
+"Narrows ticketsInboundAddresses; every given value must match."
 input TicketsInboundAddressFilter {
+  "Only addresses feeding this group."
   groupId: ID
+  "Only addresses giving this category."
   categoryId: ID
   "Part of the address or of its name (case-insensitive)."
   search: String
 }
+"Narrows ticketsCannedReplies; every given value must match."
 input TicketsCannedReplyFilter {
   "The group's replies (replies for every group are not included)."
   groupId: ID
   "Part of the name or text (case-insensitive)."
   search: String
 }
+"Narrows ticketsSavedViews; every given value must match."
 input TicketsSavedViewFilter {
   "true: only shared views; false: only your own."
   shared: Boolean
   "Part of the name (case-insensitive)."
   search: String
 }
+"Narrows ticketsImapMailboxes; every given value must match."
 input TicketsImapMailboxFilter {
+  "Only mailboxes the periodic poll fetches (true) or skips (false)."
   enabled: Boolean
+  "Only mailboxes whose mail counts as sent to this inbound address."
   inboundAddressId: ID
   "true: only mailboxes whose last poll failed."
   failing: Boolean
   "Part of the name, host or login (case-insensitive)."
   search: String
 }
+"Narrows ticketsInboundMail; every given value must match."
 input TicketsInboundMailFilter {
   "ticket, threaded, reopened, held, bounce, failed or released"
   outcome: String
+  "Only mail that opened or was added to this ticket."
   ticketId: ID
   "Received at or after this time."
   receivedFrom: DateTime
@@ -224,48 +402,95 @@ input TicketsInboundMailFilter {
   search: String
 }
 
-type TicketsCannedReply { id: ID! name: String! body: String! groupId: ID }
+"A reply text staff insert into a ticket's reply box; it may use the variables of ticketsCannedReplyVariables."
+type TicketsCannedReply {
+  "The canned reply's id."
+  id: ID!
+  "The name staff pick it by, unique, at most 100 characters."
+  name: String!
+  "The text with {{ variables }}, rendered for a ticket by ticketsPreviewCannedReply."
+  body: String!
+  "Offered in this group only (null: in every group)."
+  groupId: ID
+}
 
 "A named set of queue filters, yours or shared with the desk."
 type TicketsSavedView {
+  "The view's id."
   id: ID!
+  "The view's name, at most 100 characters, unique per owner."
   name: String!
+  "Shared with the whole desk (false: only yours)."
   shared: Boolean!
   "The list's filters: group, status, priority, category, assignee, q, sort."
   filters: JSON!
 }
 
+"A view to save: a name and the queue's filters (at most 50 views each)."
 input TicketsSavedViewInput {
+  "The view's name, 1-100 characters, unique among yours (or among the shared ones)."
   name: String!
+  "Share with the whole desk (default false: only you see it)."
   shared: Boolean
+  "Only tickets in this group."
   groupId: ID
   "a status, or \\"active\\""
   status: String
+  "low, normal, high or urgent"
   priority: String
+  "Only tickets of this category."
   categoryId: ID
   "me, none or a staff id"
   assignee: String
+  "Token, subject or requester (substring), at most 200 characters."
   search: String
   "token, subject, status, priority or activity; - for descending"
   sort: String
 }
 
+"The result of saving or deleting a view."
 type TicketsSavedViewPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! savedView: TicketsSavedView
+  "Whether it was done (false: see errors; nothing was changed)."
+  ok: Boolean!
+  "What is wrong, by input field (empty when ok)."
+  errors: [FieldError!]!
+  "The view saved; null when deleted or not ok."
+  savedView: TicketsSavedView
 }
 
-type TicketsVariable { name: String! description: String! example: String! }
+"A variable a canned reply may use, e.g. {{ ticket.token }}."
+type TicketsVariable {
+  "The name to write between {{ and }}, e.g. ticket.token."
+  name: String!
+  "What it stands for."
+  description: String!
+  "An example value."
+  example: String!
+}
 
 "A canned reply rendered for a ticket (what lands in the reply box), or why it cannot be."
-type TicketsPreview { body: String error: String }
+type TicketsPreview {
+  "The rendered text; null when it cannot be rendered."
+  body: String
+  "Why it cannot be rendered (an unknown variable, bad syntax); null when it can."
+  error: String
+}
 
+"A ticket opened by hand; the contact defaults to the account's primary contact."
 input TicketsOpenInput {
+  "The subject, 1-300 characters."
   subject: String!
+  "The group (queue) to put it in."
   groupId: ID!
+  "Its category (left out: none)."
   categoryId: ID
+  "low, normal (the default), high or urgent"
   priority: String
+  "The staff member to assign it to (left out: nobody)."
   assigneeId: ID
+  "The customer account it is about."
   accountId: ID
+  "The account's contact who asked (left out: the primary contact)."
   contactId: ID
   "The first internal note (what the caller said)."
   body: String
@@ -273,18 +498,44 @@ input TicketsOpenInput {
 
 "Only the fields given change; null clears categoryId, assigneeId, accountId."
 input TicketsUpdateInput {
+  "A new subject, 1-300 characters."
   subject: String
+  "new, open, pending, solved or closed"
   status: String
+  "low, normal, high or urgent"
   priority: String
+  "Move it to this group."
   groupId: ID
+  "Its category (null clears it)."
   categoryId: ID
+  "Assign it to this staff member (null: nobody)."
   assigneeId: ID
+  "Link it to this account (null unlinks it)."
   accountId: ID
+  "Link it to this contact of the account."
   contactId: ID
 }
 
-input TicketsInboundAddressInput { address: String! name: String groupId: ID! categoryId: ID }
-input TicketsCannedReplyInput { name: String! body: String! groupId: ID }
+"An address mail is accepted on and the group its tickets go to."
+input TicketsInboundAddressInput {
+  "A valid e-mail address, at most 254 characters, unique."
+  address: String!
+  "The display name replies are sent under, at most 100 characters."
+  name: String
+  "The group new tickets go to."
+  groupId: ID!
+  "The category new tickets get (left out: none)."
+  categoryId: ID
+}
+"A canned reply; its text is checked (known variables, syntax, length)."
+input TicketsCannedReplyInput {
+  "The name, 1-100 characters, unique."
+  name: String!
+  "The text, with variables from ticketsCannedReplyVariables, e.g. {{ contact.name }}."
+  body: String!
+  "Offer it in this group only (left out: in every group)."
+  groupId: ID
+}
 
 "A mailbox fetched over IMAP by UID (read-only); its mail counts as sent to inboundAddress."
 type TicketsImapMailbox {
@@ -348,30 +599,70 @@ type TicketsImapMailboxPayload implements MutationPayload {
   imapMailbox: TicketsImapMailbox
 }
 
+"The result of opening or changing a ticket."
 type TicketsTicketPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! ticket: TicketsTicket
-}
-type TicketsMessagePayload implements MutationPayload {
+  "Whether it was done (false: see errors; nothing was changed)."
   ok: Boolean!
+  "What is wrong, by input field (empty when ok)."
   errors: [FieldError!]!
+  "The ticket as saved; null when not ok."
+  ticket: TicketsTicket
+}
+"The result of a reply or a note."
+type TicketsMessagePayload implements MutationPayload {
+  "Whether it was done (false: see errors; nothing was changed)."
+  ok: Boolean!
+  "What is wrong, by input field (empty when ok)."
+  errors: [FieldError!]!
+  "The reply or note added; null when not ok."
   message: TicketsMessage
   "Whether a reply was queued for e-mail (false: no address, or no e-mail channel)."
   emailed: Boolean!
 }
+"The result of releasing a held mail."
 type TicketsInboundMailPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! inboundMail: TicketsInboundMail
+  "Whether it was done (false: see errors; nothing was changed)."
+  ok: Boolean!
+  "What is wrong, by input field (empty when ok)."
+  errors: [FieldError!]!
+  "The log entry, now released (its ticketId set); null when not ok."
+  inboundMail: TicketsInboundMail
 }
+"The result of saving a group."
 type TicketsGroupPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! group: TicketsGroup
+  "Whether it was done (false: see errors; nothing was changed)."
+  ok: Boolean!
+  "What is wrong, by input field (empty when ok)."
+  errors: [FieldError!]!
+  "The group as saved; null when not ok."
+  group: TicketsGroup
 }
+"The result of saving a category."
 type TicketsCategoryPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! category: TicketsCategory
+  "Whether it was done (false: see errors; nothing was changed)."
+  ok: Boolean!
+  "What is wrong, by input field (empty when ok)."
+  errors: [FieldError!]!
+  "The category as saved; null when not ok."
+  category: TicketsCategory
 }
+"The result of saving an inbound address."
 type TicketsInboundAddressPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! inboundAddress: TicketsInboundAddress
+  "Whether it was done (false: see errors; nothing was changed)."
+  ok: Boolean!
+  "What is wrong, by input field (empty when ok)."
+  errors: [FieldError!]!
+  "The address as saved; null when not ok."
+  inboundAddress: TicketsInboundAddress
 }
+"The result of saving a canned reply."
 type TicketsCannedReplyPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! cannedReply: TicketsCannedReply
+  "Whether it was done (false: see errors; nothing was changed)."
+  ok: Boolean!
+  "What is wrong, by input field (empty when ok)."
+  errors: [FieldError!]!
+  "The canned reply as saved; null when not ok."
+  cannedReply: TicketsCannedReply
 }
 
 extend type Query {
@@ -380,6 +671,7 @@ extend type Query {
                  "-createdAt (the default), createdAt, -lastActivityAt, lastActivityAt, subject, -subject, token, -token"
                  sort: String): TicketsTicketConnection!
     @requires(permission: "tickets.ticket.view")
+  "One ticket by id (null: no such ticket)."
   ticketsTicket(id: ID!): TicketsTicket @requires(permission: "tickets.ticket.view")
   "The desk's groups (queues)."
   ticketsGroups(filter: TicketsNameFilter, first: Int, after: String,
@@ -427,6 +719,7 @@ extend type Mutation {
   "Open a ticket by hand (a call, a visit)."
   ticketsOpenTicket(input: TicketsOpenInput!): TicketsTicketPayload!
     @requires(permission: "tickets.ticket.work")
+  "Change a ticket; fields left out stay as they are."
   ticketsUpdateTicket(id: ID!, input: TicketsUpdateInput!): TicketsTicketPayload!
     @requires(permission: "tickets.ticket.work")
   "A public reply, e-mailed from the address the ticket came in on; then status (default pending)."
@@ -447,8 +740,10 @@ extend type Mutation {
   "Create (no id) or rename a group."
   ticketsSaveGroup(id: ID, name: String!): TicketsGroupPayload!
     @requires(permission: "tickets.settings.manage")
+  "Create (no id) or rename a category."
   ticketsSaveCategory(id: ID, name: String!): TicketsCategoryPayload!
     @requires(permission: "tickets.settings.manage")
+  "Create (no id) or change an inbound address."
   ticketsSaveInboundAddress(id: ID, input: TicketsInboundAddressInput!): TicketsInboundAddressPayload!
     @requires(permission: "tickets.settings.manage")
   "Create or change a canned reply; the text is checked (unknown variables, bounds)."
