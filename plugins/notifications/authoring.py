@@ -50,6 +50,10 @@ def check(event: EventType | None, medium: str, content: dict) -> None:
     problems = []
     for name, html in fields_for(medium):
         source = content.get(name) or ""
+        if "\x00" in source:
+            problems.append(templates.TemplateProblem(name, None, "must not contain a NUL "
+                                                                  "character"))
+            continue
         if not source.strip():
             if name in ("subject", "body_text"):
                 problems.append(templates.TemplateProblem(name, None, "must not be empty"))

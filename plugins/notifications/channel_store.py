@@ -27,7 +27,9 @@ class ChannelInvalid(ValueError):
 
 
 class ChannelSchema(Schema):
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.Str(required=True, validate=(
+        validate.Length(min=1, max=100),
+        validate.Regexp(r"^[^\x00]*$", error="must not contain a NUL character")))
     enabled = fields.Bool(load_default=True)
     is_default = fields.Bool(load_default=False)
     rate_limit_per_minute = fields.Int(load_default=0, validate=validate.Range(0, 100000))

@@ -17,8 +17,10 @@ from backhaul.sdk.graphql import (
     apply_filters,
     mutation_payload,
     paginate,
+    paginate_list,
     parse_id,
     set_aliases,
+    sort_order,
 )
 from backhaul.sdk.instances import get_instance
 
@@ -65,13 +67,29 @@ def resolve_recipients(preview, _info) -> list[str]:
     return [c.email or c.phone or "" for c in preview.recipients]
 
 
+def _filters(stmt, values, fields):
+    """``apply_filters`` after refusing text with a NUL character (the database cannot
+    compare it: it would be a server error, not an empty page)."""
+    for name, value in (values or {}).items():
+        if isinstance(value, str) and "\x00" in value:
+            raise FieldErrors({name: ["must not contain a NUL character"]})
+    return apply_filters(stmt, values, fields)
+
+
+MESSAGE_SORTS = {"-createdAt": Message.created_at.desc(), "createdAt": Message.created_at}
+
+
 @query.field("notificationsMessages")
-def resolve_messages(_obj, _info, first=None, after=None, filter=None):
-    stmt = apply_filters(sa.select(Message).options(
+def resolve_messages(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, MESSAGE_SORTS, "-createdAt")
+    stmt = _filters(sa.select(Message).options(
         selectinload(Message.log), joinedload(Message.channel)), filter, {
         "accountId": lambda s, v: s.where(Message.account_id == parse_id(v, "accountId")),
-        "status": Message.status, "medium": Message.medium, "eventKey": Message.event_key})
-    return paginate(stmt, first, after, order_by=Message.id.desc())
+        "channelId": lambda s, v: s.where(Message.channel_id == parse_id(v, "channelId")),
+        "status": Message.status, "medium": Message.medium, "eventKey": Message.event_key,
+        "category": Message.category, "recipient": (Message.recipient, "icontains"),
+        "createdFrom": (Message.created_at, "gte"), "createdTo": (Message.created_at, "lt")})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("notificationsMessage")
@@ -79,22 +97,60 @@ def resolve_message(_obj, _info, id):
     return db.session.get(Message, parse_id(id))
 
 
+def _event_type(e) -> dict:
+    return {"key": e.key, "label": e.label, "category": e.category, "essential": e.essential,
+            "description": e.description, "variables": catalogue.variables_of(e)}
+
+
+EVENT_TYPE_SORTS = {"key": lambda t: t["key"], "-key": lambda t: t["key"],
+                    "label": lambda t: t["label"].casefold(),
+                    "-label": lambda t: t["label"].casefold()}
+
+
 @query.field("notificationsEventTypes")
-def resolve_event_types(_obj, _info):
-    return [{"key": e.key, "label": e.label, "category": e.category, "essential": e.essential,
-             "description": e.description, "variables": catalogue.variables_of(e)}
-            for e in catalogue.event_types().values()]
+def resolve_event_types(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                        sort=None):
+    f = dict(filter or {})
+    rows = [_event_type(e) for e in catalogue.event_types().values()]
+    if f.get("category") is not None:
+        rows = [t for t in rows if t["category"] == f["category"]]
+    if f.get("essential") is not None:
+        rows = [t for t in rows if t["essential"] is f["essential"]]
+    text = " ".join((f.get("search") or "").split()).casefold()
+    if text:
+        rows = [t for t in rows
+                if any(text in t[k].casefold() for k in ("key", "label", "description"))]
+    return paginate_list(rows, first, after, sort, EVENT_TYPE_SORTS, "key")
+
+
+TEMPLATE_SORTS = {
+    "eventKey": (MessageTemplate.event_key, MessageTemplate.medium),
+    "-eventKey": (MessageTemplate.event_key.desc(), MessageTemplate.medium.desc()),
+    "updatedAt": MessageTemplate.updated_at, "-updatedAt": MessageTemplate.updated_at.desc()}
 
 
 @query.field("notificationsTemplates")
-def resolve_templates(_obj, _info):
-    return db.session.scalars(sa.select(MessageTemplate).order_by(
-        MessageTemplate.event_key, MessageTemplate.medium)).all()
+def resolve_templates(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                      sort=None):
+    order_by = sort_order(sort, TEMPLATE_SORTS, "eventKey")
+    stmt = _filters(sa.select(MessageTemplate), filter, {
+        "eventKey": MessageTemplate.event_key, "medium": MessageTemplate.medium,
+        "enabled": lambda s, v: s.where(MessageTemplate.enabled.is_(bool(v)))})
+    return paginate(stmt, first, after, order_by=order_by)
+
+
+CHANNEL_SORTS = {"createdAt": ChannelConfig.created_at,
+                 "-createdAt": ChannelConfig.created_at.desc(), "name": ChannelConfig.name, "-name": ChannelConfig.name.desc()}
 
 
 @query.field("notificationsChannels")
-def resolve_channels(_obj, _info):
-    return db.session.scalars(sa.select(ChannelConfig).order_by(ChannelConfig.id)).all()
+def resolve_channels(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                     sort=None):
+    order_by = sort_order(sort, CHANNEL_SORTS, "createdAt")
+    stmt = _filters(sa.select(ChannelConfig), filter, {
+        "medium": ChannelConfig.medium, "channelKey": ChannelConfig.channel_key,
+        "enabled": lambda s, v: s.where(ChannelConfig.enabled.is_(bool(v)))})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 def _content(data: dict) -> dict:
@@ -114,7 +170,7 @@ def resolve_preview(_obj, _info, eventKey, medium, accountId, input):  # noqa: N
 
     if not may("accounts.account.view"):  # the preview shows the account's name and contacts
         raise GraphQLUserError("Previewing for an account needs accounts.account.view.")
-    account = get_account(int(accountId))
+    account = get_account(parse_id(accountId, "accountId"))
     if account is None:
         raise GraphQLUserError(f"There is no account {accountId}.")
     content = _content(input)
@@ -155,10 +211,13 @@ def resolve_save_channel(_obj, _info, channelKey, input, id=None):  # noqa: N803
         row = db.session.get(ChannelConfig, parse_id(id))
         if row is None or row.channel_key != channelKey:
             raise FieldErrors({"id": [f"There is no {channelKey} channel {id}."]})
+    settings = input.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise FieldErrors({"settings": ["an object of the channel type's settings"]})
     data = {"name": input["name"], "enabled": input.get("enabled", True) is not False,
             "is_default": bool(input.get("isDefault")),
             "rate_limit_per_minute": input.get("rateLimitPerMinute") or 0,
-            "settings": dict(input.get("settings") or {})}
+            "settings": dict(settings)}
     try:
         saved = channel_store.save_channel(channelKey, data, row)
     except channel_store.ChannelInvalid as exc:
@@ -239,6 +298,9 @@ def resolve_send_notice(_obj, _info, id):  # noqa: A002
     return {"notice": row}
 
 
+#: a refused test (no such channel, no address) has no detail: "" rather than a null
+test_payload_type = ObjectType("NotificationsTestPayload")
+test_payload_type.set_field("detail", lambda p, _i: p.get("detail") or "")
 notice_type = ObjectType("NotificationsNotice")
 notice_type.set_field("recipientCount", lambda n, _i: n.recipient_count or 0)
 
@@ -246,4 +308,4 @@ notice_type.set_field("recipientCount", lambda n, _i: n.recipient_count or 0)
 def contribution() -> GraphQLContribution:
     return GraphQLContribution(SDL, (query, mutation, message_type, log_type, channel_type,
                                      template_type, event_type, variable_type, preview_type,
-                                     notice_type))
+                                     notice_type, test_payload_type))

@@ -34,21 +34,24 @@ NOTICE_EVENT = "notifications.notice"
 SAMPLE_SIZE = 50
 
 
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="must not contain a NUL character")
+
+
 class NoticeSchema(Schema):
-    title = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    title = fields.Str(required=True, validate=(validate.Length(min=1, max=200), NO_NUL))
     category = fields.Str(load_default="outages", validate=validate.OneOf(
         [c for c in CATEGORIES if c != "security"]))
     essential = fields.Bool(load_default=False)
     media = fields.List(fields.Str(validate=validate.OneOf(tuple(TEMPLATED_MEDIA))),
                         required=True, validate=validate.Length(min=1))
-    subject = fields.Str(load_default="")
-    body_text = fields.Str(load_default="")
-    body_html = fields.Str(load_default="")
-    sms_text = fields.Str(load_default="")
+    subject = fields.Str(load_default="", validate=NO_NUL)
+    body_text = fields.Str(load_default="", validate=NO_NUL)
+    body_html = fields.Str(load_default="", validate=NO_NUL)
+    sms_text = fields.Str(load_default="", validate=NO_NUL)
     buildings = fields.List(fields.Int(), load_default=list)
     statuses = fields.List(fields.Str(), load_default=list)
     groups = fields.List(fields.Int(), load_default=list)
-    addresses = fields.Str(load_default="")
+    addresses = fields.Str(load_default="", validate=NO_NUL)
 
     @validates_schema
     def _check(self, data, **kwargs):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
 
 from backhaul.sdk import GraphQLContribution, db
 from backhaul.sdk.graphql import (
@@ -9,42 +10,103 @@ from backhaul.sdk.graphql import (
     MutationType,
     ObjectType,
     QueryType,
+    apply_filters,
     mutation_payload,
     paginate,
     parse_id,
     set_aliases,
+    sort_order,
 )
 
 from . import jobs
-from .models import Job, JobType, Technician
+from .models import JOB_STATUSES, Job, JobType, Technician
 
 SDL = '''
-type SchedulingTask { name: String! required: Boolean! }
-input SchedulingTaskInput { name: String! required: Boolean }
+"A step of a job type, copied onto each new job of that type."
+type SchedulingTask {
+  "What to do, at most 200 characters."
+  name: String!
+  "A job cannot be completed while this task is open."
+  required: Boolean!
+}
+"A step of a job type (at most 50 per type)."
+input SchedulingTaskInput {
+  "What to do, 1-200 characters."
+  name: String!
+  "Must be done before the job can be completed (default false)."
+  required: Boolean
+}
 
+"A kind of field job (installation, repair, survey...) with its duration, skill and tasks."
 type SchedulingJobType {
-  id: ID! name: String! durationMinutes: Int! skill: String! tasks: [SchedulingTask!]!
+  "The job type's id (typeId in inputs and filters)."
+  id: ID!
+  "The name, unique, at most 100 characters."
+  name: String!
+  "How long a booking lasts, in minutes (5-1440)."
+  durationMinutes: Int!
+  "The skill a technician needs to be booked for it (empty: none)."
+  skill: String!
+  "The steps copied onto each new job, in order."
+  tasks: [SchedulingTask!]!
 }
+"A job type; tasks replace the stored ones (existing jobs keep theirs)."
 input SchedulingJobTypeInput {
-  name: String! durationMinutes: Int skill: String tasks: [SchedulingTaskInput!]
+  "The name, 1-100 characters, unique."
+  name: String!
+  "Minutes a booking lasts, 5-1440 (left out: 60)."
+  durationMinutes: Int
+  "The skill a technician needs, at most 50 characters (left out: none)."
+  skill: String
+  "The steps, at most 50 (left out: none)."
+  tasks: [SchedulingTaskInput!]
 }
 
+"A field technician jobs are booked for, with working hours and skills."
 type SchedulingTechnician {
-  id: ID! name: String!
+  "The technician's id (technicianId in arguments and filters)."
+  id: ID!
+  "The name, unique, at most 100 characters."
+  name: String!
   "ISO weekdays worked, 12345 = Monday-Friday"
   workDays: String!
   "HH:MM, the ISP's time zone"
   workStart: String!
+  "HH:MM, the ISP's time zone: bookings end by then."
   workEnd: String!
+  "The skills held, e.g. fiber, wifi (a job type's skill must be among them)."
   skills: [String!]!
+  "Offered for new bookings (false: kept for history only)."
   active: Boolean!
 }
+"A technician's name, working days and hours, and skills."
 input SchedulingTechnicianInput {
-  name: String! workDays: String workStart: String workEnd: String skills: [String!]
+  "The name, 1-100 characters, unique."
+  name: String!
+  "ISO weekdays worked, e.g. 12345 for Monday-Friday (the default)."
+  workDays: String
+  "HH:MM, the ISP's time zone (left out: 08:00)."
+  workStart: String
+  "HH:MM, after workStart (left out: 17:00)."
+  workEnd: String
+  "The skills held, each at most 50 characters, at most 20."
+  skills: [String!]
 }
 
+"A task of one job, ticked off in the field."
 type SchedulingJobTask {
-  id: ID! name: String! required: Boolean! done: Boolean! doneAt: DateTime doneBy: String!
+  "The task's id (taskId of schedulingSetTask)."
+  id: ID!
+  "What to do."
+  name: String!
+  "The job cannot be completed while this task is open."
+  required: Boolean!
+  "Ticked off."
+  done: Boolean!
+  "When it was ticked off (UTC); null while open."
+  doneAt: DateTime
+  "Who ticked it off (empty while open)."
+  doneBy: String!
 }
 
 "Equipment a job installs (to its account) or collects (into a stock location) on completion."
@@ -63,59 +125,198 @@ type SchedulingJobItem {
   done: Boolean!
 }
 
+"A visit to a customer: its type, account (and ticket), technician, time slot and tasks."
 type SchedulingJob {
+  "The job's id."
   id: ID!
   "new, booked, done or cancelled"
   status: String!
+  "The kind of job."
   type: SchedulingJobType!
+  "The customer account visited."
   accountId: ID
+  "The ticket the job was made from (null: none)."
   ticketId: ID
+  "The technician booked (null: not booked)."
   technician: SchedulingTechnician
+  "The booked start (UTC); null until booked."
   startsAt: DateTime
+  "The booked end (UTC): start plus the type's duration; null until booked."
   endsAt: DateTime
+  "Free-text notes for the technician."
   notes: String!
+  "When it was completed (UTC); null until done."
   completedAt: DateTime
+  "The job's tasks, in order."
   tasks: [SchedulingJobTask!]!
   "Equipment the job installs or collects when it completes."
   items: [SchedulingJobItem!]!
 }
 
-type SchedulingJobEdge implements Edge { cursor: String! node: SchedulingJob! }
+"One job of a page, with its cursor."
+type SchedulingJobEdge implements Edge {
+  "Opaque; pass it as after to read the page that follows."
+  cursor: String!
+  "The job."
+  node: SchedulingJob!
+}
+"A page of jobs, with the total count."
 type SchedulingJobConnection implements Connection {
-  edges: [SchedulingJobEdge!]! nodes: [SchedulingJob!]! pageInfo: PageInfo! totalCount: Int!
+  "The jobs of this page, each with its cursor."
+  edges: [SchedulingJobEdge!]!
+  "The jobs of this page (the edges' nodes)."
+  nodes: [SchedulingJob!]!
+  "Cursors of this page and whether more follow."
+  pageInfo: PageInfo!
+  "How many jobs match the filter, across all pages."
+  totalCount: Int!
 }
 
-input SchedulingJobInput { typeId: ID! accountId: ID ticketId: ID notes: String }
+"A new job, for an account or for a ticket (its account)."
+input SchedulingJobInput {
+  "The job type."
+  typeId: ID!
+  "The account to visit (left out: the ticket's account)."
+  accountId: ID
+  "The ticket the job is for (it gets a note at each step)."
+  ticketId: ID
+  "Notes for the technician, at most 10,000 characters."
+  notes: String
+}
 
+"The result of a change to a job."
 type SchedulingJobPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! job: SchedulingJob
+  "Whether it was done (false: see errors; nothing was changed)."
+  ok: Boolean!
+  "What is wrong, by input field (empty when ok)."
+  errors: [FieldError!]!
+  "The job as it is now; null when not ok."
+  job: SchedulingJob
 }
+"The result of saving a job type."
 type SchedulingJobTypePayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! jobType: SchedulingJobType
+  "Whether it was done (false: see errors; nothing was changed)."
+  ok: Boolean!
+  "What is wrong, by input field (empty when ok)."
+  errors: [FieldError!]!
+  "The job type as saved; null when not ok."
+  jobType: SchedulingJobType
 }
+"The result of saving a technician."
 type SchedulingTechnicianPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! technician: SchedulingTechnician
+  "Whether it was done (false: see errors; nothing was changed)."
+  ok: Boolean!
+  "What is wrong, by input field (empty when ok)."
+  errors: [FieldError!]!
+  "The technician as saved; null when not ok."
+  technician: SchedulingTechnician
 }
 
 "A building (or lone address) with the tickets and jobs of the accounts living there."
 type SchedulingPlace {
+  "The building's name, or the address on one line."
   label: String!
+  "Degrees north (the building's, else the address's); null: not located."
   latitude: Float
+  "Degrees east (the building's, else the address's); null: not located."
   longitude: Float
+  "Tickets of the accounts living there, all statuses (0 without tickets.ticket.view)."
   tickets: Int!
+  "Of those, the ones waiting for staff (new or open)."
   openTickets: Int!
+  "Jobs of the accounts living there, all statuses."
   jobs: Int!
+}
+
+"Narrows schedulingJobs; every given value must match."
+input SchedulingJobFilter {
+  "new, booked, done or cancelled"
+  status: String
+  "Only jobs booked for this technician."
+  technicianId: ID
+  "Only jobs for this account."
+  accountId: ID
+  "Only jobs made from this ticket."
+  ticketId: ID
+  "Only jobs of this type."
+  typeId: ID
+  "Starting at or after this time (unbooked jobs never match)."
+  from: DateTime
+  "Starting before this time (unbooked jobs never match)."
+  to: DateTime
+}
+"Narrows schedulingJobTypes; every given value must match."
+input SchedulingJobTypeFilter {
+  "Part of the name (case-insensitive)."
+  search: String
+  "The skill the type needs (exact; empty: types needing none)."
+  skill: String
+}
+"Narrows schedulingTechnicians; every given value must match."
+input SchedulingTechnicianFilter {
+  "Part of the name (case-insensitive)."
+  search: String
+  "Only technicians offered for bookings (true) or retired (false)."
+  active: Boolean
+}
+
+"One job type of a page, with its cursor."
+type SchedulingJobTypeEdge implements Edge {
+  "Opaque; pass it as after to read the page that follows."
+  cursor: String!
+  "The job type."
+  node: SchedulingJobType!
+}
+"A page of job types, with the total count."
+type SchedulingJobTypeConnection implements Connection {
+  "The job types of this page, each with its cursor."
+  edges: [SchedulingJobTypeEdge!]!
+  "The job types of this page (the edges' nodes)."
+  nodes: [SchedulingJobType!]!
+  "Cursors of this page and whether more follow."
+  pageInfo: PageInfo!
+  "How many job types match the filter, across all pages."
+  totalCount: Int!
+}
+"One technician of a page, with its cursor."
+type SchedulingTechnicianEdge implements Edge {
+  "Opaque; pass it as after to read the page that follows."
+  cursor: String!
+  "The technician."
+  node: SchedulingTechnician!
+}
+"A page of technicians, with the total count."
+type SchedulingTechnicianConnection implements Connection {
+  "The technicians of this page, each with its cursor."
+  edges: [SchedulingTechnicianEdge!]!
+  "The technicians of this page (the edges' nodes)."
+  nodes: [SchedulingTechnician!]!
+  "Cursors of this page and whether more follow."
+  pageInfo: PageInfo!
+  "How many technicians match the filter, across all pages."
+  totalCount: Int!
 }
 
 extend type Query {
   "Buildings and addresses by tickets and jobs, busiest first (tickets only with tickets.ticket.view)."
   schedulingMap(limit: Int = 100): [SchedulingPlace!]! @requires(permission: "scheduling.job.view")
-  schedulingJobs(first: Int, after: String, status: String, technicianId: ID,
-                 from: DateTime, to: DateTime): SchedulingJobConnection!
+  "Field jobs."
+  schedulingJobs(filter: SchedulingJobFilter, first: Int, after: String,
+                 "-createdAt (the default), createdAt"
+                 sort: String): SchedulingJobConnection!
     @requires(permission: "scheduling.job.view")
+  "One job by id (null: no such job)."
   schedulingJob(id: ID!): SchedulingJob @requires(permission: "scheduling.job.view")
-  schedulingJobTypes: [SchedulingJobType!]! @requires(permission: "scheduling.job.view")
-  schedulingTechnicians: [SchedulingTechnician!]! @requires(permission: "scheduling.job.view")
+  "The kinds of job (installation, repair...)."
+  schedulingJobTypes(filter: SchedulingJobTypeFilter, first: Int, after: String,
+                     "name (the default), -name, durationMinutes, -durationMinutes"
+                     sort: String): SchedulingJobTypeConnection!
+    @requires(permission: "scheduling.job.view")
+  "The field technicians."
+  schedulingTechnicians(filter: SchedulingTechnicianFilter, first: Int, after: String,
+                        "name (the default), -name, createdAt, -createdAt"
+                        sort: String): SchedulingTechnicianConnection!
+    @requires(permission: "scheduling.job.view")
 }
 
 extend type Mutation {
@@ -125,11 +326,13 @@ extend type Mutation {
   "Book or move a job; refused when the technician is busy, off duty or lacks the skill."
   schedulingBookJob(id: ID!, technicianId: ID!, startsAt: DateTime!): SchedulingJobPayload!
     @requires(permission: "scheduling.job.manage")
+  "Tick a task of a new or booked job off (done true) or on again."
   schedulingSetTask(id: ID!, taskId: ID!, done: Boolean!): SchedulingJobPayload!
     @requires(permission: "scheduling.job.manage")
   "Complete a booked job; refused while required tasks are open."
   schedulingCompleteJob(id: ID!): SchedulingJobPayload!
     @requires(permission: "scheduling.job.manage")
+  "Cancel a job that is not done (its booking is freed)."
   schedulingCancelJob(id: ID!): SchedulingJobPayload!
     @requires(permission: "scheduling.job.manage")
   "Equipment to install (an item in stock) or collect (held by the job's account, into locationId); moved when the job completes (inventory plugin)."
@@ -138,8 +341,10 @@ extend type Mutation {
   "Take an equipment line off a new or booked job (nothing is moved)."
   schedulingRemoveJobItem(id: ID!, jobItemId: ID!): SchedulingJobPayload!
     @requires(permission: "scheduling.job.manage")
+  "Create (no id) or change a job type."
   schedulingSaveJobType(id: ID, input: SchedulingJobTypeInput!): SchedulingJobTypePayload!
     @requires(permission: "scheduling.settings.manage")
+  "Create (no id) or change a technician."
   schedulingSaveTechnician(id: ID, input: SchedulingTechnicianInput!): SchedulingTechnicianPayload!
     @requires(permission: "scheduling.settings.manage")
 }
@@ -168,19 +373,46 @@ def _get(model, value, field: str = "id"):
     return row
 
 
+def _filters(stmt, values, fields):
+    """``apply_filters`` after refusing text with a NUL character (the database cannot
+    compare it: it would be a server error, not an empty page)."""
+    for name, value in (values or {}).items():
+        if isinstance(value, str) and "\x00" in value:
+            raise FieldErrors({name: ["must not contain a NUL character"]})
+    return apply_filters(stmt, values, fields)
+
+
+JOB_SORTS = {"-createdAt": Job.created_at.desc(), "createdAt": Job.created_at}
+
+
+def _id_is(column, name: str):
+    return lambda stmt, value: stmt.where(column == parse_id(value, name))
+
+
+def _name_contains(column):
+    def where(stmt, value):
+        text = " ".join(str(value).split())[:100]
+        return stmt.where(column.icontains(text, autoescape=True)) if text else stmt
+    return where
+
+
+def _status(stmt, value):
+    if value not in JOB_STATUSES:
+        raise FieldErrors({"status": [f"one of {', '.join(JOB_STATUSES)}"]})
+    return stmt.where(Job.status == value)
+
+
 @query.field("schedulingJobs")
-def resolve_jobs(_obj, _info, first=None, after=None, status=None, technicianId=None,  # noqa: N803
-                 **span):
-    stmt = sa.select(Job)
-    if status:
-        stmt = stmt.where(Job.status == status)
-    if technicianId:
-        stmt = stmt.where(Job.technician_id == parse_id(technicianId, "technicianId"))
-    if span.get("from"):
-        stmt = stmt.where(Job.starts_at >= span["from"])
-    if span.get("to"):
-        stmt = stmt.where(Job.starts_at < span["to"])
-    return paginate(stmt, first, after, order_by=Job.id.desc())
+def resolve_jobs(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, JOB_SORTS, "-createdAt")
+    stmt = _filters(sa.select(Job).options(
+        joinedload(Job.type), joinedload(Job.technician), selectinload(Job.tasks),
+        selectinload(Job.items)), filter, {
+        "status": _status, "technicianId": _id_is(Job.technician_id, "technicianId"),
+        "accountId": _id_is(Job.account_id, "accountId"),
+        "ticketId": _id_is(Job.ticket_id, "ticketId"), "typeId": _id_is(Job.type_id, "typeId"),
+        "from": (Job.starts_at, "gte"), "to": (Job.starts_at, "lt")})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 query.set_field("schedulingJob", lambda _o, _i, id: db.session.get(Job, parse_id(id)))
@@ -195,10 +427,29 @@ def resolve_map(_obj, _info, limit=100):
     return mapping.places()[:max(1, min(limit or 100, 1000))]
 
 
-query.set_field("schedulingJobTypes", lambda *_: db.session.scalars(
-    sa.select(JobType).order_by(JobType.name)).all())
-query.set_field("schedulingTechnicians", lambda *_: db.session.scalars(
-    sa.select(Technician).order_by(Technician.name)).all())
+@query.field("schedulingJobTypes")
+def resolve_job_types(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                      sort=None):
+    order_by = sort_order(sort, {
+        "name": JobType.name, "-name": JobType.name.desc(),
+        "durationMinutes": JobType.duration_minutes,
+        "-durationMinutes": JobType.duration_minutes.desc()}, "name")
+    stmt = _filters(sa.select(JobType), filter, {
+        "search": _name_contains(JobType.name), "skill": JobType.skill})
+    return paginate(stmt, first, after, order_by=order_by)
+
+
+@query.field("schedulingTechnicians")
+def resolve_technicians(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                        sort=None):
+    order_by = sort_order(sort, {
+        "name": Technician.name, "-name": Technician.name.desc(),
+        "createdAt": Technician.created_at, "-createdAt": Technician.created_at.desc()},
+        "name")
+    stmt = _filters(sa.select(Technician), filter, {
+        "search": _name_contains(Technician.name),
+        "active": lambda s, v: s.where(Technician.active.is_(bool(v)))})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @mutation.field("schedulingCreateJob")

@@ -79,6 +79,8 @@ def save_job_type(data: dict, row: JobType | None = None) -> JobType:
     row.name, row.duration_minutes = name, minutes
     row.tasks = parse_tasks(data.get("tasks"))
     row.skill = " ".join(str(data.get("skill") or "").split())[:50]
+    if "\x00" in row.skill:
+        raise ValidationError({"skill": ["must not contain a NUL character"]})
     db.session.add(row)
     db.session.flush()
     return row
@@ -108,6 +110,8 @@ def save_technician(data: dict, row: Technician | None = None) -> Technician:
     skills = data.get("skills") or []
     if isinstance(skills, str):
         skills = skills.split(",")
+    if any("\x00" in str(s) for s in skills):
+        raise ValidationError({"skills": ["must not contain a NUL character"]})
     row = row or Technician()
     row.name, row.work_days, row.work_start, row.work_end = name, days, start, end
     row.skills = sorted({" ".join(s.split())[:50] for s in skills if s.strip()})[:20]
@@ -135,8 +139,11 @@ def create_job(data: dict) -> Job:
         account_id = account.id
     if account_id is None:
         raise ValidationError({"accountId": ["a job is for an account (or a ticket with one)"]})
+    notes = str(data.get("notes") or "")[:10_000]
+    if "\x00" in notes:
+        raise ValidationError({"notes": ["must not contain a NUL character"]})
     job = Job(type_id=job_type.id, account_id=account_id, ticket_id=ticket_id, status="new",
-              notes=str(data.get("notes") or "")[:10_000])
+              notes=notes)
     job.tasks = [JobTask(name=t["name"], required=t["required"]) for t in job_type.tasks]
     db.session.add(job)
     db.session.flush()

@@ -80,8 +80,8 @@ def render(canned: CannedReply | str, ticket: Ticket) -> str:
 def save(data: dict, canned: CannedReply | None = None) -> CannedReply:
     """Create or change a canned reply: ``name``, ``body`` and optional ``groupId``."""
     name = " ".join(str(data.get("name") or "").split())
-    if not name or len(name) > 100:
-        raise ValidationError({"name": ["1-100 characters"]})
+    if not name or len(name) > 100 or "\x00" in name:
+        raise ValidationError({"name": ["1-100 characters (no NUL)"]})
     clash = db.session.scalar(sa.select(CannedReply.id).where(CannedReply.name == name))
     if clash is not None and (canned is None or clash != canned.id):
         raise ValidationError({"name": [f"a canned reply named '{name}' exists"]})

@@ -14,8 +14,8 @@ from .models import Category, Group, InboundAddress
 
 def _name(value, model, row) -> str:
     name = " ".join(str(value or "").split())
-    if not name or len(name) > 100:
-        raise ValidationError({"name": ["1-100 characters"]})
+    if not name or len(name) > 100 or "\x00" in name:
+        raise ValidationError({"name": ["1-100 characters (no NUL)"]})
     clash = db.session.scalar(sa.select(model.id).where(model.name == name))
     if clash is not None and (row is None or clash != row.id):
         raise ValidationError({"name": [f"'{name}' exists already"]})
@@ -64,8 +64,8 @@ def save_inbound_address(data: dict, row: InboundAddress | None = None) -> Inbou
     if clash is not None and (row is None or clash != row.id):
         raise ValidationError({"address": [f"{address} is already an inbound address"]})
     display = " ".join(str(data.get("name") or "").split())
-    if len(display) > 100:
-        raise ValidationError({"name": ["at most 100 characters"]})
+    if len(display) > 100 or "\x00" in display:
+        raise ValidationError({"name": ["at most 100 characters (no NUL)"]})
     group = _get(Group, data.get("groupId"), "groupId")
     category = _get(Category, data.get("categoryId"), "categoryId", required=False)
     row = row or InboundAddress()

@@ -24,6 +24,8 @@ def clean_filters(raw: dict) -> dict:
         value = str(raw.get(key) or "").strip()
         if not value:
             continue
+        if "\x00" in value:
+            raise ValidationError({key: ["must not contain a NUL character"]})
         if key in ("group", "category") and not value.isdigit():
             raise ValidationError({key: ["an id"]})
         if key == "status" and value not in (*STATUSES, "active"):
@@ -38,12 +40,18 @@ def clean_filters(raw: dict) -> dict:
     return out
 
 
-def visible() -> list[SavedView]:
-    """The views the current staff member may use: their own and the shared ones."""
+def visible_select() -> sa.Select:
+    """``select(SavedView)`` of the views the current staff member may use: their own and
+    the shared ones."""
     me = desk.actor_user_id()
-    return list(db.session.scalars(sa.select(SavedView).where(
+    return sa.select(SavedView).where(
         sa.or_(SavedView.owner_id.is_(None), SavedView.owner_id == (me or -1)))
-        .order_by(SavedView.owner_id.is_(None), SavedView.name)))
+
+
+def visible() -> list[SavedView]:
+    """The views the current staff member may use, their own first, by name."""
+    return list(db.session.scalars(visible_select().order_by(SavedView.owner_id.is_(None),
+                                                            SavedView.name)))
 
 
 def save(name: str, filters: dict, shared: bool = False) -> SavedView:
@@ -52,8 +60,8 @@ def save(name: str, filters: dict, shared: bool = False) -> SavedView:
         raise ValidationError({"name": ["only a staff member's session or token can save "
                                         "views"]})
     name = " ".join(str(name or "").split())
-    if not name or len(name) > 100:
-        raise ValidationError({"name": ["1-100 characters"]})
+    if not name or len(name) > 100 or "\x00" in name:
+        raise ValidationError({"name": ["1-100 characters (no NUL)"]})
     owner = None if shared else me
     if db.session.scalar(sa.select(SavedView.id).where(
             SavedView.name == name, SavedView.owner_id.is_(owner) if owner is None

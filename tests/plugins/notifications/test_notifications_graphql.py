@@ -42,8 +42,9 @@ def test_messages_event_types_and_channels(app, staff_user, api_token, http_rece
         nodes { eventKey medium recipient status attempts channel { name medium }
                 log { event attempt detail } }
       }
-      notificationsChannels { name channelKey medium enabled }
-      notificationsEventTypes { key category essential variables { name example } }
+      notificationsChannels { nodes { name channelKey medium enabled } }
+      notificationsEventTypes(first: 100) { nodes { key category essential
+                                                    variables { name example } } }
     }""", account=str(account.id))
     conn = data["notificationsMessages"]
     assert conn["totalCount"] == 1
@@ -52,9 +53,9 @@ def test_messages_event_types_and_channels(app, staff_user, api_token, http_rece
         ("testinvoices.outage", "webhook", "sent", 2)
     assert [e["event"] for e in node["log"]] == ["queued", "retry", "sent"]
     assert "HTTP 500" in node["log"][1]["detail"]
-    assert data["notificationsChannels"] == [{"name": "Hook", "channelKey": "webhook",
+    assert data["notificationsChannels"]["nodes"] == [{"name": "Hook", "channelKey": "webhook",
                                               "medium": "webhook", "enabled": True}]
-    types = {t["key"]: t for t in data["notificationsEventTypes"]}
+    types = {t["key"]: t for t in data["notificationsEventTypes"]["nodes"]}
     assert types["accounts.suspended"]["essential"] is True
     invoice = types["testinvoices.invoice_due"]
     assert invoice["category"] == "billing"
@@ -154,3 +155,47 @@ def test_notices_channel_tests_and_cancel_over_graphql(app, staff_user, api_toke
         ok errors { messages } } }""", id=draft["notice"]["id"])["notificationsSendNotice"]
     assert again["ok"] is False and "sent already" in again["errors"][0]["messages"][0]
     assert db.session.get(Notice, int(draft["notice"]["id"])) is not None
+
+
+FOUND = ["notifications.templates.manage", "notifications.channels.manage",
+         "notifications.notices.send", "notifications.messages.view", "accounts.account.view"]
+
+
+def _answer(app, token, query, **variables) -> dict:
+    body = app.test_client().post("/graphql", json={"query": query, "variables": variables},
+                                  headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert not [e for e in body.get("errors", [])
+                if e.get("extensions", {}).get("code") == "INTERNAL_ERROR"], body
+    return body
+
+
+def test_found_by_the_fuzzer_refused_without_a_server_error(app, staff_user, api_token,
+                                                            household):
+    """Each of these answered INTERNAL_ERROR: a refused channel test (a null detail), channel
+    settings that are not an object, a NUL character (the database refuses it) in a channel
+    name, a template, a notice or a list filter, and a malformed account id in a preview."""
+    account, _, _ = household
+    token = api_token(staff_user(FOUND), "full")
+    tested = _answer(app, token, """mutation { notificationsTestChannel(id: "999999") {
+      ok delivered detail errors { field } } }""")["data"]["notificationsTestChannel"]
+    assert tested == {"ok": False, "delivered": False, "detail": "", "errors": [{"field": "id"}]}
+    for settings, name, field in (("x", "Hook", "settings"), (1, "Hook", "settings"),
+                                  ({}, "Ho\x00ok", "name")):
+        saved = _answer(app, token, """mutation($s: JSON!, $n: String!) {
+          notificationsSaveChannel(channelKey: "webhook", input: {name: $n, settings: $s}) {
+          ok errors { field } } }""", s=settings, n=name)["data"]["notificationsSaveChannel"]
+        assert saved["ok"] is False and field in [e["field"] for e in saved["errors"]], saved
+    template = _answer(app, token, """mutation { notificationsSaveTemplate(
+      eventKey: "accounts.created", medium: "email", input: {subject: "Hi\\u0000",
+      bodyText: "Hello"}) { ok errors { field } } }""")["data"]["notificationsSaveTemplate"]
+    assert template == {"ok": False, "errors": [{"field": "subject"}]}
+    notice = _answer(app, token, """mutation { notificationsDraftNotice(input: {title: "Down",
+      media: ["email"], subject: "Down", bodyText: "Sorry", smsText: "\\u0000",
+      addresses: "1 Main St"}) { ok errors { field } } }""")["data"]["notificationsDraftNotice"]
+    assert notice["ok"] is False and {"field": "smsText"} in notice["errors"]
+    preview = _answer(app, token, """{ notificationsPreview(eventKey: "accounts.created",
+      medium: "email", accountId: "abc", input: {bodyText: "x"}) { error } }""")
+    assert preview["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    listed = _answer(app, token, """{ notificationsMessages(filter: {recipient: "a\\u0000"})
+      { totalCount } }""")
+    assert "NUL" in listed["errors"][0]["message"]

@@ -68,10 +68,10 @@ def test_the_whole_job_over_graphql(app, token, field, ticket):
     done = gql(client, token, """mutation($id: ID!) { schedulingCompleteJob(id: $id) {
       ok job { status } } }""", id=job_id)["schedulingCompleteJob"]
     assert done == {"ok": True, "job": {"status": "done"}}
-    listed = gql(client, token, """{ schedulingJobs(first: 10, status: "done") { totalCount }
-      schedulingTechnicians { name workStart workEnd workDays } }""")
+    listed = gql(client, token, """{ schedulingJobs(first: 10, filter: {status: "done"}) {
+      totalCount } schedulingTechnicians { nodes { name workStart workEnd workDays } } }""")
     assert listed["schedulingJobs"]["totalCount"] == 1
-    assert listed["schedulingTechnicians"][0] == {"name": "Alex Fielder", "workStart": "08:00",
+    assert listed["schedulingTechnicians"]["nodes"][0] == {"name": "Alex Fielder", "workStart": "08:00",
                                                   "workEnd": "17:00", "workDays": "12345"}
 
 
@@ -142,3 +142,26 @@ def test_a_drop_returns_only_to_a_calendar_page_of_this_site(app, staff_user, lo
     moved = client.post(f"/scheduling/jobs/{job.id}/book", data={
         **form, "next": "/scheduling/calendar?view=week"})
     assert moved.headers["Location"].endswith("/scheduling/calendar?view=week")
+
+
+@pytest.mark.parametrize("query, expected", [
+    ('mutation { schedulingSaveJobType(input: {name: "Repair", skill: "a\\u0000"}) '
+     '{ ok errors { field } } }', "skill"),
+    ('mutation { schedulingSaveTechnician(input: {name: "Casey", skills: ["a\\u0000"]}) '
+     '{ ok errors { field } } }', "skills"),
+    ('mutation($t: ID!, $a: ID) { schedulingCreateJob(input: {typeId: $t, accountId: $a, '
+     'notes: "a\\u0000"}) { ok errors { field } } }', "notes"),
+    ('query { schedulingTechnicians(filter: {search: "\\u0000"}) { totalCount } }', None),
+])
+def test_a_nul_character_is_refused_not_a_server_error(app, token, field, ticket, query,
+                                                       expected):
+    """Found by the fuzzer: PostgreSQL refuses NUL in text, which answered INTERNAL_ERROR."""
+    body = app.test_client().post("/graphql", json={"query": query, "variables": {
+        "t": str(field[0].id), "a": str(ticket.account_id)}},
+        headers={"Authorization": f"Bearer {token}"}).get_json()
+    if expected is None:  # a list filter: a client error
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+        return
+    [payload] = body["data"].values()
+    assert payload["ok"] is False
+    assert [e["field"] for e in payload["errors"]] == [expected]

@@ -193,9 +193,9 @@ def test_password_is_sealed_at_rest_and_never_shown(app, mailbox, staff_user, ap
     client = app.test_client()
     token = api_token(staff_user(["tickets.ticket.view", "tickets.settings.manage"]), "full")
     body = client.post("/graphql", headers={"Authorization": f"Bearer {token}"}, json={
-        "query": "{ ticketsImapMailboxes { name hasPassword lastUid inboundAddress "
-                 "{ address } } }"}).get_json()
-    assert body["data"]["ticketsImapMailboxes"] == [
+        "query": "{ ticketsImapMailboxes { nodes { name hasPassword lastUid inboundAddress "
+                 "{ address } } } }"}).get_json()
+    assert body["data"]["ticketsImapMailboxes"]["nodes"] == [
         {"name": "Hosted support", "hasPassword": True, "lastUid": 0,
          "inboundAddress": {"address": SUPPORT}}]
     # saving without a password keeps the stored one

@@ -208,8 +208,8 @@ def test_viewers_cannot_act(app, staff_user, api_token, desk):
     response = app.test_client().post("/graphql", json={"query": """mutation {
       ticketsSaveGroup(name: "X") { ok } }"""}, headers={"Authorization": f"Bearer {token}"})
     assert response.get_json()["errors"]
-    listed = gql(app.test_client(), token, "{ ticketsGroups { name } }")
-    assert [g["name"] for g in listed["ticketsGroups"]] == ["Billing", "Support"]
+    listed = gql(app.test_client(), token, "{ ticketsGroups { nodes { name } } }")
+    assert [g["name"] for g in listed["ticketsGroups"]["nodes"]] == ["Billing", "Support"]
 
 
 def test_saved_views_over_graphql(app, client, token, desk):
@@ -224,8 +224,31 @@ def test_saved_views_over_graphql(app, client, token, desk):
       } }""", g=str(desk[0].id))["ticketsSaveView"]
     assert made["ok"] and made["savedView"]["shared"] is True
     assert made["savedView"]["filters"] == {"group": str(desk[0].id), "sort": "-activity"}
-    listed = gql(client, token, "{ ticketsSavedViews { name } }")["ticketsSavedViews"]
-    assert listed == [{"name": "Mine"}]
+    listed = gql(client, token, "{ ticketsSavedViews { nodes { name } } }")["ticketsSavedViews"]
+    assert listed["nodes"] == [{"name": "Mine"}]
     gone = gql(client, token, """mutation($id: ID!) { ticketsDeleteView(id: $id) { ok } }""",
                id=made["savedView"]["id"])
     assert gone["ticketsDeleteView"]["ok"]
+
+
+@pytest.mark.parametrize("query", [
+    'mutation { ticketsSaveGroup(name: "a\\u0000") { ok errors { field } } }',
+    'mutation { ticketsSaveCategory(name: "a\\u0000") { ok errors { field } } }',
+    'mutation { ticketsSaveCannedReply(input: {name: "a\\u0000", body: "x"}) '
+    '{ ok errors { field } } }',
+    'mutation { ticketsSaveView(input: {name: "a\\u0000"}) { ok errors { field } } }',
+    'mutation { ticketsSaveView(input: {name: "Mine", search: "a\\u0000"}) '
+    '{ ok errors { field } } }',
+])
+def test_a_nul_character_is_a_field_error_not_a_server_error(app, client, token, desk, query):
+    """Found by the fuzzer: PostgreSQL refuses NUL in text, which answered INTERNAL_ERROR."""
+    [payload] = gql(client, token, query).values()
+    assert payload["ok"] is False and payload["errors"][0]["field"] in ("name", "search")
+
+
+def test_a_nul_character_in_a_list_filter_is_a_user_error(app, client, token, desk):
+    body = client.post("/graphql", json={"query": '{ ticketsTickets(filter: {search: "\\u0000"})'
+                                                  " { totalCount } }"},
+                       headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "NUL" in body["errors"][0]["message"]
