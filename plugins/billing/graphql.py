@@ -15,21 +15,27 @@ from flask import url_for
 from backhaul.sdk import Money, db, registered
 from backhaul.sdk.graphql import (
     FieldErrors,
+    GraphQLUserError,
     ObjectType,
     QueryType,
+    apply_filters,
     load,
     load_related,
     paginate,
     parse_id,
     set_aliases,
+    sort_order,
 )
 
 from . import accounts as billing_accounts
 from . import delinquency, ledger, run
 from .models import (
+    INVOICE_STATUSES,
+    TRANSACTION_KINDS,
     Invoice,
     InvoiceLine,
     Package,
+    PackageItem,
     PaymentMethod,
     Run,
     RunItem,
@@ -189,22 +195,100 @@ def resolve_service_types(_obj, _info):
             for t in registered("service_types").values()]
 
 
+def _one_of(value: str, allowed, name: str) -> str:
+    """A filter value that must be one of a fixed set: refused with the set, never 500."""
+    if value not in allowed:
+        raise GraphQLUserError(f"filter.{name}: '{value}' is not one of {', '.join(allowed)}.")
+    return value
+
+
+def _search(*columns):
+    """A filter function: any of ``columns`` contains the text (case-insensitive)."""
+    def apply(stmt, text):
+        text = text.strip()
+        if not text:
+            return stmt
+        return stmt.where(sa.or_(*[c.icontains(text, autoescape=True) for c in columns]))
+    return apply
+
+
+def _filter_id(column, name: str):
+    return lambda stmt, value: stmt.where(column == parse_id(value, name))
+
+
+def _since(column):
+    return lambda stmt, day: stmt.where(column >= day)
+
+
+def _until(column):
+    return lambda stmt, day: stmt.where(column <= day)
+
+
+TAX_SORTS = {"key": TaxClass.key, "-key": TaxClass.key.desc(), "name": TaxClass.name,
+             "-name": TaxClass.name.desc(), "rate": TaxClass.rate, "-rate": TaxClass.rate.desc()}
+
+
 @query.field("billingTaxClasses")
-def resolve_tax_classes(_obj, _info):
-    return db.session.scalars(sa.select(TaxClass).order_by(TaxClass.key)).all()
+def resolve_tax_classes(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, TAX_SORTS, "key")
+    stmt = apply_filters(sa.select(TaxClass), filter,
+                         {"search": _search(TaxClass.key, TaxClass.name)})
+    return paginate(stmt, first, after, order_by=order_by)
+
+
+FREQUENCIES = ("monthly", "quarterly", "yearly")
+SERVICE_SORTS = {"name": Service.name, "-name": Service.name.desc(),
+                 "price": (Service.price_amount, Service.name),
+                 "-price": (Service.price_amount.desc(), Service.name),
+                 "createdAt": Service.created_at, "-createdAt": Service.created_at.desc()}
+
+
+def _service_tax_class(stmt, key):
+    return stmt.where(Service.tax_class_id.in_(sa.select(TaxClass.id).where(TaxClass.key == key)))
 
 
 @query.field("billingServices")
-def resolve_services(_obj, _info, activeOnly=False):  # noqa: N803
-    stmt = sa.select(Service).order_by(Service.name)
-    if activeOnly:
-        stmt = stmt.where(Service.active)
-    return db.session.scalars(stmt).all()
+def resolve_services(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, SERVICE_SORTS, "name")
+    f = dict(filter or {})
+    if f.get("activeOnly") is False:
+        f["activeOnly"] = None  # false: every service, retired ones too (as before)
+    if f.get("frequency") is not None:
+        _one_of(f["frequency"], FREQUENCIES, "frequency")
+    stmt = apply_filters(sa.select(Service), f, {
+        "activeOnly": lambda st, _v: st.where(Service.active),
+        "active": Service.active,
+        "search": _search(Service.name, Service.invoice_label),
+        "type": Service.type_key,
+        "frequency": Service.frequency,
+        "taxClass": _service_tax_class,
+        "currency": lambda st, v: st.where(Service.currency == v.upper()),
+    })
+    return paginate(stmt, first, after, order_by=order_by)
+
+
+PACKAGE_SORTS = {"name": Package.name, "-name": Package.name.desc(),
+                 "createdAt": Package.created_at, "-createdAt": Package.created_at.desc()}
+
+
+def _package_contains(stmt, service_id):
+    return stmt.where(Package.id.in_(sa.select(PackageItem.package_id).where(
+        PackageItem.service_id == parse_id(service_id, "serviceId"))))
 
 
 @query.field("billingPackages")
-def resolve_packages(_obj, _info):
-    return db.session.scalars(sa.select(Package).order_by(Package.name)).all()
+def resolve_packages(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, PACKAGE_SORTS, "name")
+    f = dict(filter or {})
+    if f.get("pricing") is not None:
+        _one_of(f["pricing"], ("package", "sum"), "pricing")
+    stmt = apply_filters(sa.select(Package), f, {
+        "search": _search(Package.name, Package.invoice_label),
+        "active": Package.active,
+        "pricing": Package.pricing,
+        "serviceId": _package_contains,
+    })
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 def account_summary(account_id: int) -> dict | None:
@@ -247,15 +331,49 @@ def resolve_account(_obj, _info, accountId):  # noqa: N803
     return account_summary(parse_id(accountId))
 
 
+INVOICE_SORTS = {
+    "createdAt": (Invoice.created_at, Invoice.id), "-createdAt": (Invoice.created_at.desc(),
+                                                                  Invoice.id.desc()),
+    "total": (Invoice.total_amount, Invoice.id), "-total": (Invoice.total_amount.desc(),
+                                                            Invoice.id.desc()),
+}
+
+
+def _invoice_number(stmt, text):
+    """INV-000042, 000042 or 42: the document number (digits), in any series."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not digits:
+        raise GraphQLUserError(f"filter.number: '{text}' has no digits (e.g. INV-000042).")
+    if len(digits) > 18:
+        return stmt.where(sa.false())
+    return stmt.where(Invoice.number == int(digits))
+
+
+def _invoice_open(stmt, value):
+    is_open = Invoice.status.in_(("finalized", "partially_paid"))
+    return stmt.where(is_open if value else ~is_open)
+
+
 @query.field("billingInvoices")
-def resolve_invoices(_obj, _info, accountId=None, status=None, first=None,  # noqa: N803
-                     after=None):
-    stmt = sa.select(Invoice)
-    if accountId is not None:
-        stmt = stmt.where(Invoice.account_id == parse_id(accountId))
-    if status:
-        stmt = stmt.where(Invoice.status == status)
-    return paginate(stmt, first, after, order_by=Invoice.id.desc())
+def resolve_invoices(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, INVOICE_SORTS, "-createdAt")
+    f = dict(filter or {})
+    if f.get("status") is not None:
+        _one_of(f["status"], INVOICE_STATUSES, "status")
+    if f.get("kind") is not None:
+        _one_of(f["kind"], ("invoice", "credit_note"), "kind")
+    stmt = apply_filters(sa.select(Invoice), f, {
+        "accountId": _filter_id(Invoice.account_id, "accountId"),
+        "status": Invoice.status,
+        "kind": Invoice.kind,
+        "number": _invoice_number,
+        "open": _invoice_open,
+        "runId": _filter_id(Invoice.run_id, "runId"),
+        "issuedFrom": _since(Invoice.issue_date),
+        "issuedTo": _until(Invoice.issue_date),
+        "dueBefore": lambda st, day: st.where(Invoice.due_date < day),
+    })
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("billingInvoice")
@@ -263,15 +381,51 @@ def resolve_invoice(_obj, _info, id):  # noqa: A002
     return db.session.get(Invoice, parse_id(id))
 
 
+TRANSACTION_SORTS = {
+    "createdAt": (Transaction.created_at, Transaction.id),
+    "-createdAt": (Transaction.created_at.desc(), Transaction.id.desc()),
+    "amount": (Transaction.amount, Transaction.id),
+    "-amount": (Transaction.amount.desc(), Transaction.id.desc()),
+}
+
+
 @query.field("billingTransactions")
-def resolve_transactions(_obj, _info, accountId, first=None, after=None):  # noqa: N803
-    return paginate(sa.select(Transaction).where(Transaction.account_id == parse_id(accountId)),
-                    first, after, order_by=Transaction.id.desc())
+def resolve_transactions(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                         sort=None):
+    order_by = sort_order(sort, TRANSACTION_SORTS, "-createdAt")
+    f = dict(filter or {})
+    if f.get("kind") is not None:
+        _one_of(f["kind"], TRANSACTION_KINDS, "kind")
+    stmt = apply_filters(sa.select(Transaction), f, {
+        "accountId": _filter_id(Transaction.account_id, "accountId"),
+        "kind": Transaction.kind,
+        "invoiceId": _filter_id(Transaction.invoice_id, "invoiceId"),
+        "paymentId": _filter_id(Transaction.payment_id, "paymentId"),
+        "since": lambda st, at: st.where(Transaction.created_at >= at),
+        "before": lambda st, at: st.where(Transaction.created_at < at),
+    })
+    return paginate(stmt, first, after, order_by=order_by)
+
+
+RUN_STATUSES = ("running", "completed", "completed_with_errors", "failed")
+RUN_SORTS = {"runDate": (Run.run_date, Run.id), "-runDate": (Run.run_date.desc(), Run.id.desc()),
+             "startedAt": (Run.started_at, Run.id),
+             "-startedAt": (Run.started_at.desc(), Run.id.desc())}
 
 
 @query.field("billingRuns")
-def resolve_runs(_obj, _info, first=None, after=None):
-    return paginate(sa.select(Run), first, after, order_by=Run.id.desc())
+def resolve_runs(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, RUN_SORTS, "-startedAt")
+    f = dict(filter or {})
+    if f.get("status") is not None:
+        _one_of(f["status"], RUN_STATUSES, "status")
+    stmt = apply_filters(sa.select(Run), f, {
+        "status": Run.status,
+        "from": _since(Run.run_date),
+        "to": _until(Run.run_date),
+        "withFailures": lambda st, v: st.where(Run.failed > 0 if v else Run.failed == 0),
+    })
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("billingRunPreview")

@@ -6,11 +6,26 @@ from __future__ import annotations
 import base64
 import binascii
 
+import sqlalchemy as sa
+
 from backhaul.sdk import GraphQLContribution, current_actor
-from backhaul.sdk.graphql import FieldErrors, MutationType, QueryType, mutation_payload, parse_id
+from backhaul.sdk.accounts import Contact
+from backhaul.sdk.graphql import (
+    FieldErrors,
+    MutationType,
+    ObjectType,
+    QueryType,
+    apply_filters,
+    load,
+    mutation_payload,
+    paginate,
+    parse_id,
+    sort_order,
+)
 
 from . import branding
-from .views_staff import portal_contacts, send_link_for
+from .models import Login
+from .views_staff import send_link_for
 
 SDL = '''
 "The customer portal's branding: each ISP's portal looks like its own."
@@ -83,6 +98,38 @@ type PortalContact {
   lastLoginAt: DateTime
 }
 
+"One of a page of portal contacts, with its cursor."
+type PortalContactEdge implements Edge {
+  "Opaque; pass as after to get what follows this one (same sort only)."
+  cursor: String!
+  "The item itself."
+  node: PortalContact!
+}
+
+"A page of contacts with portal access (see the sort argument for the order)."
+type PortalContactConnection implements Connection {
+  "The page's items with their cursors."
+  edges: [PortalContactEdge!]!
+  "The page's items (edges without cursors)."
+  nodes: [PortalContact!]!
+  "Whether more pages follow, and the cursors to ask for them."
+  pageInfo: PageInfo!
+  "How many match the filter, over all pages (counted only when asked for)."
+  totalCount: Int!
+}
+
+"Which portal contacts to list."
+input PortalContactFilter {
+  "Only this account's contacts."
+  accountId: ID
+  "Text in the name or the e-mail address (case-insensitive)."
+  search: String
+  "true: only contacts who set a password; false: only those who have not yet."
+  hasPassword: Boolean
+  "Only contacts who signed in to the portal at or after this instant."
+  signedInSince: DateTime
+}
+
 "The result of sending a portal password link."
 type PortalLinkPayload implements MutationPayload {
   "Whether a new link was made (the contact needs portal access and an e-mail address)."
@@ -96,8 +143,10 @@ type PortalLinkPayload implements MutationPayload {
 extend type Query {
   "The customer portal's branding (the defaults until it is saved)."
   portalBranding: PortalBranding! @requires(permission: "portal.settings.manage")
-  "The account's contacts with portal access."
-  portalContacts(accountId: ID!): [PortalContact!]! @requires(permission: "portal.access.manage")
+  "Contacts with portal access (every account's, or one account's with filter.accountId)."
+  portalContacts(filter: PortalContactFilter, first: Int, after: String,
+    "name, -name, createdAt, -createdAt (default createdAt: the order access was given in)"
+    sort: String): PortalContactConnection! @requires(permission: "portal.access.manage")
 }
 
 extend type Mutation {
@@ -112,6 +161,7 @@ extend type Mutation {
 
 query = QueryType()
 mutation = MutationType()
+contact_type = ObjectType("PortalContact")
 
 
 def _brand_out(brand: branding.Brand) -> dict:
@@ -127,12 +177,39 @@ def resolve_branding(_obj, _info):
     return _brand_out(branding.current())
 
 
+CONTACT_SORTS = {"name": (Contact.name, Contact.id), "-name": (Contact.name.desc(), Contact.id),
+                 "createdAt": (Contact.created_at, Contact.id),
+                 "-createdAt": (Contact.created_at.desc(), Contact.id.desc())}
+_has_password = sa.select(Login.contact_id).where(Login.password_hash.is_not(None))
+
+
 @query.field("portalContacts")
-def resolve_contacts(_obj, _info, accountId):  # noqa: N803
-    return [{"id": c.id, "name": c.name, "email": c.email,
-             "hasPassword": bool(login and login.password_hash),
-             "lastLoginAt": login.last_login_at if login else None}
-            for c, login in portal_contacts(parse_id(accountId, "accountId"))]
+def resolve_contacts(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, CONTACT_SORTS, "createdAt")
+    stmt = apply_filters(sa.select(Contact).where(Contact.portal_access.is_(True)), filter, {
+        "accountId": lambda st, v: st.where(Contact.account_id == parse_id(v, "accountId")),
+        "search": lambda st, v: st.where(sa.or_(Contact.name.icontains(v.strip(), autoescape=True),
+                                                Contact.email.icontains(v.strip(),
+                                                                        autoescape=True))),
+        "hasPassword": lambda st, v: st.where(Contact.id.in_(_has_password) if v
+                                              else Contact.id.not_in(_has_password)),
+        "signedInSince": lambda st, v: st.where(Contact.id.in_(
+            sa.select(Login.contact_id).where(Login.last_login_at >= v))),
+    })
+    return paginate(stmt, first, after, order_by=order_by)
+
+
+# A page of contacts loads their logins in one statement (the batched loader).
+@contact_type.field("hasPassword")
+async def resolve_has_password(contact, _info):
+    login = await load(Login, contact.id)
+    return bool(login and login.password_hash)
+
+
+@contact_type.field("lastLoginAt")
+async def resolve_last_login(contact, _info):
+    login = await load(Login, contact.id)
+    return login.last_login_at if login else None
 
 
 @mutation.field("portalUpdateBranding")
@@ -164,4 +241,4 @@ def resolve_send_link(_obj, _info, contactId):  # noqa: N803
 
 
 def contribution() -> GraphQLContribution:
-    return GraphQLContribution(SDL, (query, mutation))
+    return GraphQLContribution(SDL, (query, mutation, contact_type))

@@ -3,15 +3,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from backhaul.sdk import GraphQLContribution
 from backhaul.sdk.graphql import (
     FieldErrors,
     MutationType,
     ObjectType,
     QueryType,
+    apply_filters,
+    current_user_id,
     mutation_payload,
+    paginate,
     parse_id,
     set_aliases,
+    sort_order,
 )
 
 from . import definition, reports, table
@@ -29,9 +35,30 @@ set_aliases(report_type, ownerId="owner_id", rowsPath="rows_path",
 report_type.set_field("canChange", lambda r, _i: reports.may_change(r))
 
 
+SORTS = {"name": Report.name, "-name": Report.name.desc(),
+         "createdAt": Report.created_at, "-createdAt": Report.created_at.desc(),
+         "updatedAt": Report.updated_at, "-updatedAt": Report.updated_at.desc()}
+
+
+def _mine(stmt, value):
+    me = current_user_id()
+    return stmt.where(Report.owner_id == me if value else Report.owner_id != me)
+
+
+def _scheduled(stmt, value):
+    return stmt.where(Report.schedule_days != "" if value else Report.schedule_days == "")
+
+
 @query.field("reportsReports")
-def resolve_reports(_obj, _info):
-    return reports.listing()
+def resolve_reports(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, SORTS, "name")
+    stmt = apply_filters(sa.select(Report), filter, {
+        "search": lambda st, v: st.where(Report.name.icontains(v.strip(), autoescape=True)),
+        "ownerId": lambda st, v: st.where(Report.owner_id == parse_id(v, "ownerId")),
+        "mine": _mine,
+        "scheduled": _scheduled,
+    })
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("reportsReport")

@@ -116,14 +116,65 @@ extend type Query {
   "The domain events sent to webhook endpoints, with example payloads. Subscribe with notificationsSaveChannel(channelKey: \\"webhook\\")."
   webhooksEventTypes: [WebhooksEventType!]! @requires(permission: "webhooks.view")
   "The webhook endpoints and the events each receives (their delivery log: notificationsMessages(filter: {medium: \\"webhook\\"}))."
-  webhooksEndpoints: [WebhooksEndpoint!]! @requires(permission: "webhooks.view")
+  webhooksEndpoints(filter: WebhooksEndpointFilter, first: Int, after: String,
+    "name, -name, url, -url (default name)"
+    sort: String): WebhooksEndpointConnection! @requires(permission: "webhooks.view")
+}
+
+"One of a page of webhook endpoints, with its cursor."
+type WebhooksEndpointEdge implements Edge {
+  "Opaque; pass as after to get what follows this one (same sort only)."
+  cursor: String!
+  "The item itself."
+  node: WebhooksEndpoint!
+}
+
+"A page of webhook endpoints (see the sort argument for the order)."
+type WebhooksEndpointConnection implements Connection {
+  "The page's items with their cursors."
+  edges: [WebhooksEndpointEdge!]!
+  "The page's items (edges without cursors)."
+  nodes: [WebhooksEndpoint!]!
+  "Whether more pages follow, and the cursors to ask for them."
+  pageInfo: PageInfo!
+  "How many match the filter, over all pages (counted only when asked for)."
+  totalCount: Int!
+}
+
+"Which webhook endpoints to list."
+input WebhooksEndpointFilter {
+  "Text in the name or the URL (case-insensitive)."
+  search: String
+  "true: only endpoints events are sent to; false: only disabled ones."
+  enabled: Boolean
+  "Only endpoints subscribed to this event key (directly, through * or a prefix.* pattern)."
+  event: String
 }
 """
 
 
+ENDPOINT_SORTS = {"name": lambda e: (e["name"].casefold(), e["id"]),
+                  "-name": lambda e: (e["name"].casefold(), e["id"]),
+                  "url": lambda e: (e["url"], e["id"]), "-url": lambda e: (e["url"], e["id"])}
+
+
+def subscribes(patterns, event: str) -> bool:
+    """Whether an endpoint's ``events`` (``*``, exact keys, ``prefix.*``) take ``event``."""
+    return any(p == "*" or p == event or (p.endswith(".*") and event.startswith(p[:-1]))
+               for p in patterns)
+
+
+def _filtered(endpoints: list[dict], f: dict) -> list[dict]:
+    search = (f.get("search") or "").strip().casefold()
+    return [e for e in endpoints
+            if (not search or search in e["name"].casefold() or search in e["url"].casefold())
+            and (f.get("enabled") is None or e["enabled"] is f["enabled"])
+            and (f.get("event") is None or subscribes(e["events"], f["event"]))]
+
+
 @hookimpl
 def graphql_schema():
-    from backhaul.sdk.graphql import QueryType
+    from backhaul.sdk.graphql import QueryType, paginate_list
 
     from .events import EVENTS
 
@@ -132,9 +183,12 @@ def graphql_schema():
         {"key": e.key, "description": e.description, "example": e.example} for e in EVENTS])
 
     @query.field("webhooksEndpoints")
-    def resolve_endpoints(*_):
+    def resolve_endpoints(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                          sort=None):
         from backhaul.plugins.notifications.api import webhook_endpoints
 
-        return webhook_endpoints()
+        # The notifications plugin's published list (channels, a handful): paged in memory.
+        return paginate_list(_filtered(webhook_endpoints(), filter or {}), first, after, sort,
+                             ENDPOINT_SORTS, "name")
 
     return GraphQLContribution(sdl=SDL, bindables=(query,))

@@ -39,7 +39,7 @@ def test_graphql_account_invoices_and_lines(app, billed, staff_user, api_token):
       query($id: ID!) {
         billingAccount(accountId: $id) { balance { amount currency formatted } delinquency
           subscriptions { service { name price { amount } } startDate billedThrough } }
-        billingInvoices(accountId: $id, first: 5) { totalCount edges { node {
+        billingInvoices(filter: {accountId: $id}, first: 5) { totalCount edges { node {
           number status total { amount } amountDue { amount } pdfUrl
           lines { description quantity amount { amount } tax { amount } taxRate } } } }
       }""", {"id": str(billed.id)})

@@ -98,9 +98,9 @@ def test_graphql_send_link_and_contacts(app, staff_user, api_token, tenant, emai
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     contacts = client.post("/graphql", headers=headers, json={
-        "query": "query($a: ID!) { portalContacts(accountId: $a) { name hasPassword } }",
+        "query": "query($a: ID!) { portalContacts(filter: {accountId: $a}) { nodes { name hasPassword } } }",
         "variables": {"a": str(tenant.account.id)}}).get_json()
-    assert contacts["data"]["portalContacts"] == [{"name": "Tina Tenant", "hasPassword": True}]
+    assert contacts["data"]["portalContacts"]["nodes"] == [{"name": "Tina Tenant", "hasPassword": True}]
     sent = client.post("/graphql", headers=headers, json={
         "query": "mutation($c: ID!) { portalSendPasswordLink(contactId: $c) { ok emailed "
                  "errors { field messages } } }", "variables": {"c": str(tenant.contact.id)}}

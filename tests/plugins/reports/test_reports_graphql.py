@@ -164,7 +164,8 @@ def test_schedule_update_delete_and_who_may(app, client, people, api_token, staf
     assert changed["ok"] and changed["report"]["scheduleTime"] == "07:00"
 
     # someone else's report: may run it, may not change or delete it
-    seen = gql(client, other, "{ reportsReports { name canChange } }")["reportsReports"]
+    seen = gql(client, other, "{ reportsReports { nodes { name canChange } } }")[
+        "reportsReports"]["nodes"]
     assert seen == [{"name": "Weekly accounts", "canChange": False}]
     for mutation, extra in ((UPDATE, {"input": {"name": "Mine now", "query": ACCOUNT_QUERY,
                                                 "rowsPath": "accounts.edges",
@@ -176,7 +177,8 @@ def test_schedule_update_delete_and_who_may(app, client, people, api_token, staf
     admin = staff_user(["reports.view", "reports.manage", "reports.admin"])
     gone = gql(client, api_token(admin, "full"), DELETE, id=report["id"])["reportsDeleteReport"]
     assert gone["ok"]
-    assert gql(client, token, "{ reportsReports { id } }")["reportsReports"] == []
+    assert gql(client, token, "{ reportsReports { nodes { id } } }")[
+        "reportsReports"]["nodes"] == []
 
 
 def test_read_only_tokens_and_missing_permissions(app, client, people, api_token, staff_user,
@@ -185,7 +187,7 @@ def test_read_only_tokens_and_missing_permissions(app, client, people, api_token
     report = _create(client, api_token(office, "full"), "R", ACCOUNT_QUERY, "accounts.edges",
                      ACCOUNT_COLUMNS)
     nobody = staff_user(["accounts.account.view"])
-    response = client.post("/graphql", json={"query": "{ reportsReports { id } }"},
+    response = client.post("/graphql", json={"query": "{ reportsReports { nodes { id } } }"},
                            headers={"Authorization": f"Bearer {api_token(nobody, 'full')}"})
     assert "reports.view" in response.get_json()["errors"][0]["message"]
     reader = api_token(office, "read")

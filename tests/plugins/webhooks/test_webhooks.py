@@ -129,16 +129,18 @@ def test_secret_sealed_graphql_and_page(app, receiver, staff_user, api_token, lo
         sa.text("SELECT * FROM core_extension_instance")) for v in row)
     assert SECRET not in rows, "the secret is encrypted at rest"
 
-    data = gql("{ webhooksEventTypes { key example } webhooksEndpoints { name url events } }")
+    data = gql("{ webhooksEventTypes { key example } "
+               "webhooksEndpoints { totalCount nodes { name url events } } }")
     assert [e["key"] for e in data["webhooksEventTypes"]] == [
         "account.created", "account.status_changed", "service.changed", "invoice.finalized",
         "payment.received", "ticket.opened", "ticket.status_changed", "device.state_changed"]
-    assert data["webhooksEndpoints"] == [{"name": "ERP", "url": receiver.url,
-                                          "events": ["payment.*"]}]
+    assert data["webhooksEndpoints"]["nodes"] == [{"name": "ERP", "url": receiver.url,
+                                                   "events": ["payment.*"]}]
+    assert data["webhooksEndpoints"]["totalCount"] == 1
     assert SECRET not in json.dumps(data)
 
     nobody = staff_user(["notifications.channels.view"])
-    body = client.post("/graphql", json={"query": "{ webhooksEndpoints { url } }"},
+    body = client.post("/graphql", json={"query": "{ webhooksEndpoints { nodes { url } } }"},
                        headers={"Authorization": f"Bearer {api_token(nobody)}"}).get_json()
     assert "webhooks.view" in body["errors"][0]["message"]
 
