@@ -12,6 +12,9 @@ import uuid
 
 from graphql import GraphQLError
 
+from .text import MESSAGE as NUL_MESSAGE
+from .text import is_nul_in_text
+
 log = logging.getLogger("backhaul.graphql")
 
 
@@ -56,6 +59,8 @@ def format_error(error: GraphQLError) -> dict:
                  "path": error.path}
     if isinstance(original, GraphQLUserError):
         formatted.update(message=original.message, extensions=dict(original.extensions))
+    elif is_nul_in_text(original):  # the client's text, not a bug: say so at its field
+        formatted.update(message=NUL_MESSAGE, extensions={"code": "BAD_USER_INPUT"})
     else:
         error_id = uuid.uuid4().hex[:12]
         log.error("GraphQL internal error %s at %s", error_id, error.path,

@@ -38,7 +38,6 @@ from . import limits as limits_mod
 from .errors import format_error
 from .loaders import Loader, reset_loader, use_loader
 from .permissions import is_read_only
-from .text import NoNulInText, nul_in_variables
 
 log = logging.getLogger("backhaul.graphql")
 
@@ -95,11 +94,6 @@ def run(schema: GraphQLSchema, body: Any, context: Context,
         return (*_errors(401, request_error("Sign in, or send an API token as "
                                             "'Authorization: Bearer ...'.", "UNAUTHENTICATED")),
                 None)
-    bad_text = nul_in_variables(variables)
-    if bad_text is not None:
-        return (*_errors(400, request_error(f"Variable '{bad_text}': text may not contain "
-                                            "the NUL character (\\u0000).",
-                                            "BAD_USER_INPUT")), None)
     try:
         prepared = _prepare(schema, query, limits, is_staff(context.principal))
     except GraphQLError as exc:
@@ -235,7 +229,7 @@ def _prepare(schema, query: str, limits: limits_mod.Limits, staff: bool) -> Prep
             per_schema.move_to_end(key)
             return prepared
     document = limits_mod.parse_limited(query, limits)
-    rules = [*specified_rules, NoNulInText]
+    rules = list(specified_rules)
     if not staff:
         rules.append(NoSchemaIntrospectionCustomRule)
     prepared = Prepared(document, validate(schema, document, rules))

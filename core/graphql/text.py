@@ -1,49 +1,22 @@
-"""Text the database cannot store is refused at the edge, naming where it was.
+"""Text the database cannot store, reported to the client as its own mistake.
 
-PostgreSQL's ``text`` cannot hold NUL (U+0000): a string with one reached a resolver's
-``WHERE name ILIKE …`` or ``INSERT`` and came back as INTERNAL_ERROR (the fuzzer found it in
-search filters and names across plugins). It is never meaningful in any field, so the whole
-request is refused before anything runs: in a literal of the document (a validation error
-at its location) or in the variables (a 400 naming the variable's path).
+PostgreSQL's ``text`` cannot hold NUL (U+0000); psycopg refuses such a value before sending
+it. Where a plugin checks its input, the client gets that plugin's field error (a mutation
+payload's ``errors``); anywhere else (a search filter, a lookup argument) the refusal reached
+the error formatter as an unexpected exception and answered INTERNAL_ERROR. The formatter
+asks :func:`is_nul_in_text` and answers ``BAD_USER_INPUT`` at the field's path instead.
 """
 from __future__ import annotations
 
-from typing import Any
-
-from graphql import GraphQLError, ValidationRule
-
-NUL = "\x00"
-MAX_DEPTH = 64
+MESSAGE = "Text may not contain the NUL character (\\u0000)."
 
 
-class NoNulInText(ValidationRule):
-    """A string literal holding U+0000 is a validation error at its location."""
-
-    def enter_string_value(self, node, *_args):
-        if NUL in node.value:
-            self.report_error(GraphQLError(
-                "Text may not contain the NUL character (\\u0000).", node,
-                extensions={"code": "BAD_USER_INPUT"}))
-
-
-def nul_in_variables(variables: dict | None) -> str | None:
-    """The path of the first variable value holding U+0000 (``filter.search``), or None."""
-    def walk(value: Any, path: str, depth: int) -> str | None:
-        if depth > MAX_DEPTH:
-            return None  # the limits refuse documents this deep anyway
-        if isinstance(value, str):
-            return path if NUL in value else None
-        if isinstance(value, dict):
-            for key, item in value.items():
-                found = (path + "." if path else "") + str(key) if NUL in str(key) else \
-                    walk(item, (path + "." if path else "") + str(key), depth + 1)
-                if found:
-                    return found
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                found = walk(item, f"{path}.{i}", depth + 1)
-                if found:
-                    return found
-        return None
-
-    return walk(variables or {}, "", 0)
+def is_nul_in_text(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what it wraps) is the driver refusing NUL in a text value."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if type(exc).__name__ == "DataError" and "NUL (0x00)" in str(exc):
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__
+        seen += 1
+    return False
