@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from backhaul.sdk import GraphQLContribution
-from backhaul.sdk.graphql import ObjectType, QueryType, paginate
+from backhaul.sdk.graphql import ObjectType, QueryType, paginate, sort_order
 
 from . import queries
 
@@ -55,7 +55,9 @@ input AuditEntryFilter {
 
 extend type Query {
   "The audit trail, newest first."
-  auditEntries(filter: AuditEntryFilter, first: Int, after: String): AuditEntryConnection!
+  auditEntries(filter: AuditEntryFilter, first: Int, after: String,
+               "-seq (newest first), seq"
+               sort: String): AuditEntryConnection!
     @requires(permission: "audit.log.view")
 }
 '''
@@ -69,8 +71,13 @@ for graphql_name, attribute in (("actorKind", "actor_kind"), ("actorId", "actor_
 
 
 @query.field("auditEntries")
-def resolve_audit_entries(_obj, _info, filter=None, first=None, after=None):  # noqa: A002
-    return paginate(queries.entries(filter), first, after, order_by=queries.ORDER)
+def resolve_audit_entries(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                          sort=None):
+    order_by = sort_order(sort, SORTS, "-seq")
+    return paginate(queries.entries(filter), first, after, order_by=order_by)
+
+
+SORTS = {"-seq": queries.ORDER, "seq": queries.AuditEntry.seq}
 
 
 def contribution() -> GraphQLContribution:

@@ -8,23 +8,29 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from marshmallow import ValidationError
+from sqlalchemy.orm import selectinload
 
 from backhaul.sdk import GraphQLContribution
 from backhaul.sdk.graphql import (
     FieldErrors,
+    GraphQLUserError,
     MutationType,
     ObjectType,
     QueryType,
+    apply_filters,
     mutation_payload,
+    paginate,
     parse_id,
+    sort_order,
 )
 
-from ..db import db
+from ..db import db, utcnow
 from . import roles as rolelib
 from . import sessions, staff, tokens, totp, users
 from .identity import current_principal, known_permissions
-from .models import ApiToken, Role, User
+from .models import ApiToken, Role, RolePermission, User
 
 SDL = '''
 "A staff user."
@@ -95,12 +101,46 @@ type ApiTokenPayload implements MutationPayload {
   token: String
 }
 
+type StaffUserEdge implements Edge { cursor: String! node: StaffUser! }
+type StaffUserConnection implements Connection {
+  edges: [StaffUserEdge!]!
+  nodes: [StaffUser!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+type StaffRoleEdge implements Edge { cursor: String! node: StaffRole! }
+type StaffRoleConnection implements Connection {
+  edges: [StaffRoleEdge!]!
+  nodes: [StaffRole!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+type ApiTokenInfoEdge implements Edge { cursor: String! node: ApiTokenInfo! }
+type ApiTokenInfoConnection implements Connection {
+  edges: [ApiTokenInfoEdge!]!
+  nodes: [ApiTokenInfo!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input StaffUserFilter { search: String active: Boolean roleId: ID twoFactor: Boolean }
+input StaffRoleFilter { search: String builtin: Boolean permission: String }
+input ApiTokenFilter { search: String status: String scope: String ownerId: ID }
+
 extend type Query {
-  staffUsers: [StaffUser!]! @requires(permission: "auth.users.manage")
-  staffRoles: [StaffRole!]! @requires(permission: "auth.roles.manage")
-  apiTokens: [ApiTokenInfo!]! @requires(permission: "auth.tokens.manage")
+  staffUsers(filter: StaffUserFilter, first: Int, after: String,
+             "name, -name, email, -email, createdAt, -createdAt"
+             sort: String): StaffUserConnection! @requires(permission: "auth.users.manage")
+  staffRoles(filter: StaffRoleFilter, first: Int, after: String,
+             "name, -name, createdAt, -createdAt"
+             sort: String): StaffRoleConnection! @requires(permission: "auth.roles.manage")
+  apiTokens(filter: ApiTokenFilter, first: Int, after: String,
+            "-createdAt, createdAt, name, -name"
+            sort: String): ApiTokenInfoConnection! @requires(permission: "auth.tokens.manage")
   "The signed-in user's own API tokens."
-  myApiTokens: [ApiTokenInfo!]! @public
+  myApiTokens(filter: ApiTokenFilter, first: Int, after: String,
+              "-createdAt, createdAt, name, -name"
+              sort: String): ApiTokenInfoConnection! @public
 }
 
 extend type Mutation {
@@ -201,27 +241,83 @@ def _domain(work):
 
 
 # ------------------------------------------------------------------------------ queries
+USER_SORTS = {"name": (User.name, User.email), "-name": (User.name.desc(), User.email.desc()),
+              "email": User.email, "-email": User.email.desc(),
+              "createdAt": User.created_at, "-createdAt": User.created_at.desc()}
+ROLE_SORTS = {"name": Role.name, "-name": Role.name.desc(),
+              "createdAt": Role.created_at, "-createdAt": Role.created_at.desc()}
+TOKEN_SORTS = {"-createdAt": ApiToken.created_at.desc(), "createdAt": ApiToken.created_at,
+               "name": ApiToken.name, "-name": ApiToken.name.desc()}
+TOKEN_STATUSES = ("active", "revoked", "expired")
+
+
+def _search(*columns):
+    def where(stmt, text):
+        text = text.strip()
+        return stmt.where(sa.or_(*(c.icontains(text, autoescape=True) for c in columns))) \
+            if text else stmt
+    return where
+
+
+def _has_role(stmt, value):
+    role_id = parse_id(value, "roleId")
+    return stmt.where(User.roles.any(Role.id == role_id))
+
+
+def _has_permission(stmt, value):
+    return stmt.where(sa.or_(Role.grants.any(RolePermission.permission == value.strip()),
+                             Role.is_superuser.is_(True)))
+
+
+def _token_status(stmt, value):
+    now = utcnow()
+    if value not in TOKEN_STATUSES:
+        raise GraphQLUserError(f"Unknown token status '{value}'; use one of "
+                               f"{', '.join(TOKEN_STATUSES)}.")
+    live = ApiToken.revoked_at.is_(None)
+    expired = sa.and_(ApiToken.expires_at.is_not(None), ApiToken.expires_at <= now)
+    return stmt.where({"revoked": ApiToken.revoked_at.is_not(None),
+                       "expired": sa.and_(live, expired),
+                       "active": sa.and_(live, sa.not_(expired))}[value])
+
+
+TOKEN_FILTERS = {"search": _search(ApiToken.name, ApiToken.prefix),
+                 "status": _token_status, "scope": ApiToken.scope,
+                 "ownerId": lambda stmt, v: stmt.where(ApiToken.user_id == parse_id(v, "ownerId"))}
+
+
 @query.field("staffUsers")
-def resolve_users(_obj, _info):
-    return users.all_users()
+def resolve_users(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, USER_SORTS, "name")
+    stmt = apply_filters(sa.select(User).options(selectinload(User.roles)), filter, {
+        "search": _search(User.name, User.email), "active": User.is_active,
+        "roleId": _has_role, "twoFactor": User.totp_enabled})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("staffRoles")
-def resolve_roles(_obj, _info):
-    from .views_admin import _all_roles
-
-    return _all_roles()
+def resolve_roles(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, ROLE_SORTS, "name")
+    rolelib.ensure_builtin_roles()
+    stmt = apply_filters(sa.select(Role).options(selectinload(Role.grants)), filter, {
+        "search": _search(Role.name, Role.description), "builtin": Role.builtin,
+        "permission": _has_permission})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("apiTokens")
-def resolve_tokens(_obj, _info):
-    return tokens.tokens_of()
+def resolve_tokens(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, TOKEN_SORTS, "-createdAt")
+    return paginate(apply_filters(sa.select(ApiToken), filter, TOKEN_FILTERS), first, after,
+                    order_by=order_by)
 
 
 @query.field("myApiTokens")
-def resolve_my_tokens(_obj, _info):
+def resolve_my_tokens(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, TOKEN_SORTS, "-createdAt")
     user = current_principal().user
-    return tokens.tokens_of(user) if user is not None else []
+    stmt = sa.select(ApiToken).where(ApiToken.user_id == (user.id if user is not None else None))
+    return paginate(apply_filters(stmt, filter, TOKEN_FILTERS), first, after, order_by=order_by)
 
 
 # ------------------------------------------------------------------------------ users

@@ -88,11 +88,23 @@ type PluginInfo {
   description: String!
 }
 
+type PluginInfoEdge implements Edge { cursor: String! node: PluginInfo! }
+type PluginInfoConnection implements Connection {
+  edges: [PluginInfoEdge!]!
+  nodes: [PluginInfo!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input PluginInfoFilter { status: String search: String }
+
 type Query {
   "Who is asking."
   viewer: Viewer! @public
   "Installed plugins, with why a plugin failed."
-  plugins: [PluginInfo!]! @requires(permission: "core.plugins.view")
+  plugins(filter: PluginInfoFilter, first: Int, after: String,
+          "name, -name, status, -status"
+          sort: String): PluginInfoConnection! @requires(permission: "core.plugins.view")
 }
 '''
 
@@ -118,11 +130,32 @@ def resolve_viewer(_obj, info) -> dict:
             "permissions": sorted(principal.permissions)}
 
 
+PLUGIN_SORTS = {"name": lambda p: p["name"], "-name": lambda p: p["name"],
+                "status": lambda p: (p["status"], p["name"]),
+                "-status": lambda p: (p["status"], p["name"])}
+PLUGIN_STATUSES = ("enabled", "disabled", "failed")
+
+
 @core_query.field("plugins")
-def resolve_plugins(_obj, info) -> list[dict]:
+def resolve_plugins(_obj, info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    """The plugin registry is in memory (a few dozen entries): paged with paginate_list."""
     from flask import current_app
 
-    return current_app.extensions["backhaul.plugins"].describe()
+    from .errors import GraphQLUserError
+    from .pagination import paginate_list
+
+    rows = current_app.extensions["backhaul.plugins"].describe()
+    f = filter or {}
+    if f.get("status") is not None:
+        if f["status"] not in PLUGIN_STATUSES:
+            raise GraphQLUserError(f"Unknown plugin status '{f['status']}'; use one of "
+                                   f"{', '.join(PLUGIN_STATUSES)}.")
+        rows = [r for r in rows if r["status"] == f["status"]]
+    text = (f.get("search") or "").strip().lower()
+    if text:
+        rows = [r for r in rows if text in r["name"].lower()
+                or text in (r["description"] or "").lower()]
+    return paginate_list(rows, first, after, sort, PLUGIN_SORTS, "name")
 
 
 class SchemaContributionError(Exception):
