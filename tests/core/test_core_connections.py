@@ -221,3 +221,27 @@ def test_plugins_is_a_connection_over_the_registry(app, seeded):
     assert _walk(app, token, "plugins", "name", {"status": "enabled"})[0] == enabled
     body = _post(app, token, '{ plugins(sort: "version") { totalCount } }')
     assert "Cannot sort by 'version'" in body["errors"][0]["message"]
+
+
+def test_staff_users_page_costs_the_same_statements_for_more_users(app, seeded):
+    import sqlalchemy as sa
+
+    token, _ = seeded
+    query = ("query($n: Int) { staffUsers(first: $n) { nodes { name timeZone twoFactor "
+             "roles { name permissions } } } }")
+    _post(app, token, query, n=1)  # warm-up: the token's first use writes its last use
+    counts = []
+    for size in (2, 5):
+        statements = []
+
+        def before(conn, cursor, statement, *args, _seen=statements):
+            _seen.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            body = _post(app, token, query, n=size)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+        assert "errors" not in body and len(body["data"]["staffUsers"]["nodes"]) == size
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
