@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from backhaul.core.db import LIKE_ESCAPE, contains_pattern
+from backhaul.core.graphql.pagination import refuse_nul
 from backhaul.sdk import GraphQLContribution, db
 from backhaul.sdk.graphql import (
     GraphQLUserError,
@@ -200,6 +201,7 @@ def resolve_occupancy_address(occupancy, _info):
 
 @building_type.field("units")
 def resolve_units(building, _info, filter=None, first=None, after=None):  # noqa: A002
+    refuse_nul(filter)
     stmt = search_addresses(**_address_filter(filter), building_id=building.id)
     return paginate(stmt, first, after, order_by=(Address.unit,))
 
@@ -242,12 +244,14 @@ def resolve_account(_obj, _info, id=None, number=None):  # noqa: A002
     if id is not None:
         return db.session.get(Account, int_id(id))
     if number:
+        refuse_nul(number, "number")
         return db.session.scalar(sa.select(Account).where(Account.number == number))
     raise GraphQLUserError("Give the account's id or number.")
 
 
 @query.field("accounts")
 def resolve_accounts(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    refuse_nul(filter)
     f = dict(filter or {})
     order_by = sort_order(sort, SORTS, "number")
     stmt = search_accounts(
@@ -304,6 +308,7 @@ def _between(stmt, column, f: dict, since: str, until: str):
 @query.field("contacts")
 def resolve_contacts_list(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
                           sort=None):
+    refuse_nul(filter)
     f = dict(filter or {})
     order_by = sort_order(sort, CONTACT_SORTS, "id")
     stmt = sa.select(Contact)
@@ -330,6 +335,7 @@ def resolve_address(_obj, _info, id):  # noqa: A002
 @query.field("addresses")
 def resolve_addresses(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
                       sort=None):
+    refuse_nul(filter)
     order_by = sort_order(sort, ADDRESS_SORTS, "street")
     stmt = search_addresses(**_address_filter(filter))
     if (filter or {}).get("city"):
@@ -345,6 +351,7 @@ def resolve_building(_obj, _info, id):  # noqa: A002
 @query.field("buildings")
 def resolve_buildings(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
                       sort=None):
+    refuse_nul(filter)
     order_by = sort_order(sort, BUILDING_SORTS, "name")
     stmt = search_buildings((filter or {}).get("search") or "")
     if (filter or {}).get("city"):
@@ -360,6 +367,7 @@ def _account_scope(stmt, model, f: dict):
 
 @query.field("notes")
 def resolve_notes(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    refuse_nul(filter)
     f = dict(filter or {})
     order_by = sort_order(sort, NOTE_SORTS, "-createdAt")
     stmt = _account_scope(sa.select(Note), Note, f)
@@ -375,6 +383,7 @@ def resolve_notes(_obj, _info, filter=None, first=None, after=None, sort=None): 
 
 @query.field("calls")
 def resolve_calls(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    refuse_nul(filter)
     f = dict(filter or {})
     order_by = sort_order(sort, CALL_SORTS, "-at")
     stmt = _account_scope(sa.select(Call), Call, f)
@@ -388,6 +397,7 @@ def resolve_calls(_obj, _info, filter=None, first=None, after=None, sort=None): 
 
 @query.field("scheduledEvents")
 def resolve_events(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    refuse_nul(filter)
     f = dict(filter or {})
     order_by = sort_order(sort, EVENT_SORTS, "dueAt")
     stmt = _account_scope(sa.select(ScheduledEvent), ScheduledEvent, f)
