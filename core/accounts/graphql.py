@@ -163,6 +163,7 @@ async def resolve_account_events(account, _info, status=None):
 @account_type.field("timeline")
 def resolve_timeline(account, _info, limit=50):
     """Per account (plugins are asked too): meant for one account, not for a long list."""
+    limit = 50 if limit is None else limit  # timeline(limit: null): the default
     if not 1 <= limit <= 200:
         raise GraphQLUserError("'limit' must be between 1 and 200.")
     return [{"at": e.at, "kind": e.kind, "title": e.title, "body": e.body or "",

@@ -250,3 +250,12 @@ def test_staff_users_page_costs_the_same_statements_for_more_users(app, seeded):
         assert "errors" not in body and len(body["data"]["staffUsers"]["nodes"]) == size
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def test_timeline_limit_null_is_the_default(app, seeded):
+    """Found by the fuzzer: timeline(limit: null) compared None with an int (INTERNAL_ERROR)."""
+    token, ids = seeded
+    body = _post(app, token, 'query($id: ID) { account(id: $id) { timeline(limit: null) '
+                             '{ kind title } } }', id=ids["account"])
+    assert "errors" not in body, body
+    assert {"note", "call"} <= {e["kind"] for e in body["data"]["account"]["timeline"]}
