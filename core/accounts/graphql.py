@@ -12,11 +12,13 @@ import sqlalchemy as sa
 from flask import current_app
 
 from backhaul.core.db import LIKE_ESCAPE, contains_pattern
+from backhaul.core.graphql.pagination import refuse_nul
 from backhaul.sdk import GraphQLContribution, db
 from backhaul.sdk.graphql import (
     GraphQLUserError,
     ObjectType,
     QueryType,
+    apply_filters,
     camel,  # noqa: F401  (used by graphql_mutations)
     load,
     load_many,
@@ -161,6 +163,7 @@ async def resolve_account_events(account, _info, status=None):
 @account_type.field("timeline")
 def resolve_timeline(account, _info, limit=50):
     """Per account (plugins are asked too): meant for one account, not for a long list."""
+    limit = 50 if limit is None else limit  # timeline(limit: null): the default
     if not 1 <= limit <= 200:
         raise GraphQLUserError("'limit' must be between 1 and 200.")
     return [{"at": e.at, "kind": e.kind, "title": e.title, "body": e.body or "",
@@ -199,6 +202,7 @@ def resolve_occupancy_address(occupancy, _info):
 
 @building_type.field("units")
 def resolve_units(building, _info, filter=None, first=None, after=None):  # noqa: A002
+    refuse_nul(filter)
     stmt = search_addresses(**_address_filter(filter), building_id=building.id)
     return paginate(stmt, first, after, order_by=(Address.unit,))
 
@@ -241,12 +245,14 @@ def resolve_account(_obj, _info, id=None, number=None):  # noqa: A002
     if id is not None:
         return db.session.get(Account, int_id(id))
     if number:
+        refuse_nul(number, "number")
         return db.session.scalar(sa.select(Account).where(Account.number == number))
     raise GraphQLUserError("Give the account's id or number.")
 
 
 @query.field("accounts")
 def resolve_accounts(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    refuse_nul(filter)
     f = dict(filter or {})
     order_by = sort_order(sort, SORTS, "number")
     stmt = search_accounts(
@@ -257,15 +263,55 @@ def resolve_accounts(_obj, _info, filter=None, first=None, after=None, sort=None
 
 
 @query.field("accountStatuses")
-def resolve_statuses(_obj, _info):
-    from .statuses import all_statuses
+def resolve_statuses(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    from .statuses import ensure_default_statuses
 
-    return all_statuses()
+    order_by = sort_order(sort, STATUS_SORTS, "position")
+    ensure_default_statuses()
+    stmt = apply_filters(sa.select(AccountStatus), filter, {
+        "meaning": AccountStatus.meaning, "isDefault": AccountStatus.is_default,
+        "search": lambda stmt, text: stmt.where(sa.or_(
+            AccountStatus.key.icontains(text.strip(), autoescape=True),
+            AccountStatus.name.icontains(text.strip(), autoescape=True)))})
+    return paginate(stmt, first, after, order_by=order_by)
+
+
+STATUS_SORTS = {"position": (AccountStatus.position, AccountStatus.key),
+                "name": AccountStatus.name, "-name": AccountStatus.name.desc(),
+                "key": AccountStatus.key, "-key": AccountStatus.key.desc()}
+CONTACT_SORTS = {"id": Contact.id, "-id": Contact.id.desc(), "name": Contact.name,
+                 "-name": Contact.name.desc(), "createdAt": Contact.created_at,
+                 "-createdAt": Contact.created_at.desc()}
+ADDRESS_SORTS = {"street": (Address.street, Address.unit),
+                 "-street": (Address.street.desc(), Address.unit.desc()),
+                 "city": (Address.city, Address.street, Address.unit),
+                 "-city": (Address.city.desc(), Address.street.desc(), Address.unit.desc()),
+                 "createdAt": Address.created_at, "-createdAt": Address.created_at.desc()}
+BUILDING_SORTS = {"name": Building.name, "-name": Building.name.desc(),
+                  "createdAt": Building.created_at, "-createdAt": Building.created_at.desc()}
+NOTE_SORTS = {"createdAt": Note.created_at, "-createdAt": Note.created_at.desc()}
+CALL_SORTS = {"at": Call.at, "-at": Call.at.desc(), "durationSeconds": Call.duration_seconds,
+              "-durationSeconds": Call.duration_seconds.desc()}
+EVENT_SORTS = {"dueAt": ScheduledEvent.due_at, "-dueAt": ScheduledEvent.due_at.desc(),
+               "createdAt": ScheduledEvent.created_at,
+               "-createdAt": ScheduledEvent.created_at.desc()}
+
+
+def _between(stmt, column, f: dict, since: str, until: str):
+    """``since`` inclusive, ``until`` exclusive (aware DateTimes from the scalar)."""
+    if f.get(since) is not None:
+        stmt = stmt.where(column >= f[since])
+    if f.get(until) is not None:
+        stmt = stmt.where(column < f[until])
+    return stmt
 
 
 @query.field("contacts")
-def resolve_contacts_list(_obj, _info, filter=None, first=None, after=None):  # noqa: A002
+def resolve_contacts_list(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                          sort=None):
+    refuse_nul(filter)
     f = dict(filter or {})
+    order_by = sort_order(sort, CONTACT_SORTS, "id")
     stmt = sa.select(Contact)
     if f.get("accountId"):
         stmt = stmt.where(Contact.account_id == int_id(f["accountId"], "accountId"))
@@ -277,7 +323,9 @@ def resolve_contacts_list(_obj, _info, filter=None, first=None, after=None):  # 
         stmt = stmt.where(Contact.is_financial.is_(f["isFinancial"]))
     if f.get("isPrimary") is not None:
         stmt = stmt.where(Contact.is_primary.is_(f["isPrimary"]))
-    return paginate(stmt, first, after, order_by=Contact.id)
+    if f.get("portalAccess") is not None:
+        stmt = stmt.where(Contact.portal_access.is_(f["portalAccess"]))
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("address")
@@ -286,9 +334,14 @@ def resolve_address(_obj, _info, id):  # noqa: A002
 
 
 @query.field("addresses")
-def resolve_addresses(_obj, _info, filter=None, first=None, after=None):  # noqa: A002
-    return paginate(search_addresses(**_address_filter(filter)), first, after,
-                    order_by=(Address.street, Address.unit))
+def resolve_addresses(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                      sort=None):
+    refuse_nul(filter)
+    order_by = sort_order(sort, ADDRESS_SORTS, "street")
+    stmt = search_addresses(**_address_filter(filter))
+    if (filter or {}).get("city"):
+        stmt = stmt.where(sa.func.lower(Address.city) == filter["city"].strip().lower())
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("building")
@@ -297,9 +350,14 @@ def resolve_building(_obj, _info, id):  # noqa: A002
 
 
 @query.field("buildings")
-def resolve_buildings(_obj, _info, filter=None, first=None, after=None):  # noqa: A002
-    return paginate(search_buildings((filter or {}).get("search") or ""), first, after,
-                    order_by=Building.name)
+def resolve_buildings(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                      sort=None):
+    refuse_nul(filter)
+    order_by = sort_order(sort, BUILDING_SORTS, "name")
+    stmt = search_buildings((filter or {}).get("search") or "")
+    if (filter or {}).get("city"):
+        stmt = stmt.where(sa.func.lower(Building.city) == filter["city"].strip().lower())
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 def _account_scope(stmt, model, f: dict):
@@ -309,36 +367,47 @@ def _account_scope(stmt, model, f: dict):
 
 
 @query.field("notes")
-def resolve_notes(_obj, _info, filter=None, first=None, after=None):  # noqa: A002
+def resolve_notes(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    refuse_nul(filter)
     f = dict(filter or {})
+    order_by = sort_order(sort, NOTE_SORTS, "-createdAt")
     stmt = _account_scope(sa.select(Note), Note, f)
     if f.get("category"):
         stmt = stmt.where(Note.category == f["category"])
     if f.get("pinned") is not None:
         stmt = stmt.where(Note.pinned.is_(f["pinned"]))
-    return paginate(stmt, first, after, order_by=Note.created_at.desc())
+    if f.get("search"):
+        stmt = stmt.where(Note.body.icontains(f["search"].strip(), autoescape=True))
+    stmt = _between(stmt, Note.created_at, f, "createdFrom", "createdTo")
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("calls")
-def resolve_calls(_obj, _info, filter=None, first=None, after=None):  # noqa: A002
+def resolve_calls(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    refuse_nul(filter)
     f = dict(filter or {})
+    order_by = sort_order(sort, CALL_SORTS, "-at")
     stmt = _account_scope(sa.select(Call), Call, f)
     if f.get("direction"):
         stmt = stmt.where(Call.direction == f["direction"])
     if f.get("contactId"):
         stmt = stmt.where(Call.contact_id == int_id(f["contactId"], "contactId"))
-    return paginate(stmt, first, after, order_by=Call.at.desc())
+    stmt = _between(stmt, Call.at, f, "from", "to")
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("scheduledEvents")
-def resolve_events(_obj, _info, filter=None, first=None, after=None):  # noqa: A002
+def resolve_events(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    refuse_nul(filter)
     f = dict(filter or {})
+    order_by = sort_order(sort, EVENT_SORTS, "dueAt")
     stmt = _account_scope(sa.select(ScheduledEvent), ScheduledEvent, f)
     if f.get("status"):
         stmt = stmt.where(ScheduledEvent.status.in_(f["status"]))
     if f.get("action"):
         stmt = stmt.where(ScheduledEvent.action == f["action"])
-    return paginate(stmt, first, after, order_by=ScheduledEvent.due_at)
+    stmt = _between(stmt, ScheduledEvent.due_at, f, "dueFrom", "dueTo")
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("scheduledActionTypes")

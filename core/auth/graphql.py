@@ -8,121 +8,288 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from marshmallow import ValidationError
+from sqlalchemy.orm import selectinload
 
 from backhaul.sdk import GraphQLContribution
 from backhaul.sdk.graphql import (
     FieldErrors,
+    GraphQLUserError,
     MutationType,
     ObjectType,
     QueryType,
+    apply_filters,
+    load,
     mutation_payload,
+    paginate,
     parse_id,
+    sort_order,
 )
 
-from ..db import db
+from ..db import db, utcnow
 from . import roles as rolelib
 from . import sessions, staff, tokens, totp, users
 from .identity import current_principal, known_permissions
-from .models import ApiToken, Role, User
+from .models import ApiToken, Role, RolePermission, User, UserSetting
 
 SDL = '''
-"A staff user."
+"A staff user: someone who signs in to Backhaul (customers use the portal instead)."
 type StaffUser {
+  "Database id; use it in updateStaffUser and the other user mutations."
   id: ID!
+  "Sign-in e-mail, stored lower-case; unique."
   email: String!
+  "Display name shown in lists and on the audit trail."
   name: String!
+  "False: deactivated, cannot sign in and its tokens do not work."
   active: Boolean!
+  "The roles granting the user's permissions."
   roles: [StaffRole!]!
+  "True when the user signs in with a TOTP authenticator code as a second factor."
   twoFactor: Boolean!
   "IANA zone; null: the ISP's."
   timeZone: String
 }
 
+"A named set of permissions given to staff users."
 type StaffRole {
+  "Database id; use it in roleIds and the role mutations."
   id: ID!
+  "Unique name shown when assigning roles."
   name: String!
+  "What the role is for (free text, may be empty)."
   description: String!
+  "Shipped with Backhaul (Administrator): cannot be deleted; it holds every permission."
   builtin: Boolean!
+  "The permission names granted, sorted (empty for Administrator, which holds all)."
   permissions: [String!]!
 }
 
+"An API token's details (never its secret), for token lists."
 type ApiTokenInfo {
+  "Database id; use it to revoke the token."
   id: ID!
+  "The name its owner gave it (what it is used for)."
   name: String!
   "The first characters, to recognise it (never the secret)."
   prefix: String!
   "read, custom or full"
   scope: String!
+  "The permissions a custom-scope token may use (empty for read and full)."
   permissions: [String!]!
   "active, revoked or expired"
   status: String!
+  "When it stops working (null: never)."
   expiresAt: DateTime
+  "The e-mail of the staff user it acts as; it never exceeds that user's permissions."
   owner: String!
 }
 
+"A staff user's details, to create or to replace on update."
 input StaffUserInput {
+  "Sign-in e-mail; unique (compared without case)."
   email: String!
+  "Display name."
   name: String!
   "Required when creating; on update, empty keeps the password."
   password: String
+  "The roles to hold (all of them replace the current ones); you may only give what you hold."
   roleIds: [ID!]
+  "False deactivates the user (default true)."
   active: Boolean
   "The first sign-in must change the password (e.g. it was given on paper)."
   mustChangePassword: Boolean
 }
 
+"A role's details, to create or to replace on update."
 input StaffRoleInput {
+  "Unique name."
   name: String!
+  "What the role is for."
   description: String
+  "Permission names to grant (every one must be known and held by you)."
   permissions: [String!]!
 }
 
+"A new API token of the signed-in user."
 input ApiTokenInput {
+  "What it is for (shown in lists)."
   name: String!
+  "read (default: queries only), custom (the permissions listed) or full (all the user's)."
   scope: String
+  "For scope custom: the permission names it may use (at least one)."
   permissions: [String!]
+  "When it stops working (null: never); with an offset."
   expiresAt: DateTime
   "CIDR networks it may be used from."
   networks: [String!]
 }
 
-type StaffUserPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! user: StaffUser }
-type StaffRolePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! role: StaffRole }
+"The answer of a staff user mutation."
+type StaffUserPayload implements MutationPayload {
+  "True when the change was made."
+  ok: Boolean!
+  "Why it was refused, field by field."
+  errors: [FieldError!]!
+  "The user as it is now (null when refused)."
+  user: StaffUser
+}
+"The answer of a role mutation."
+type StaffRolePayload implements MutationPayload {
+  "True when the change was made."
+  ok: Boolean!
+  "Why it was refused, field by field."
+  errors: [FieldError!]!
+  "The role as it is now (null when refused or deleted)."
+  role: StaffRole
+}
+"The answer of a token mutation."
 type ApiTokenPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! apiToken: ApiTokenInfo
+  "True when the change was made."
+  ok: Boolean!
+  "Why it was refused, field by field."
+  errors: [FieldError!]!
+  "The token's details (null when refused)."
+  apiToken: ApiTokenInfo
   "The token itself: shown only in this answer (it is stored hashed)."
   token: String
 }
 
+"One staff user with its cursor."
+type StaffUserEdge implements Edge {
+  "Opaque position; valid as after only with the same sort."
+  cursor: String!
+  "The user."
+  node: StaffUser!
+}
+"A page of staff users."
+type StaffUserConnection implements Connection {
+  "The users of this page with their cursors."
+  edges: [StaffUserEdge!]!
+  "The users of this page."
+  nodes: [StaffUser!]!
+  "Where this page starts and ends."
+  pageInfo: PageInfo!
+  "How many users match the filter."
+  totalCount: Int!
+}
+"One role with its cursor."
+type StaffRoleEdge implements Edge {
+  "Opaque position; valid as after only with the same sort."
+  cursor: String!
+  "The role."
+  node: StaffRole!
+}
+"A page of roles."
+type StaffRoleConnection implements Connection {
+  "The roles of this page with their cursors."
+  edges: [StaffRoleEdge!]!
+  "The roles of this page."
+  nodes: [StaffRole!]!
+  "Where this page starts and ends."
+  pageInfo: PageInfo!
+  "How many roles match the filter."
+  totalCount: Int!
+}
+"One API token with its cursor."
+type ApiTokenInfoEdge implements Edge {
+  "Opaque position; valid as after only with the same sort."
+  cursor: String!
+  "The token's details."
+  node: ApiTokenInfo!
+}
+"A page of API tokens."
+type ApiTokenInfoConnection implements Connection {
+  "The tokens of this page with their cursors."
+  edges: [ApiTokenInfoEdge!]!
+  "The tokens of this page."
+  nodes: [ApiTokenInfo!]!
+  "Where this page starts and ends."
+  pageInfo: PageInfo!
+  "How many tokens match the filter."
+  totalCount: Int!
+}
+
+"Which staff users to list; every given field must match."
+input StaffUserFilter {
+  "Contained in the name or e-mail, any case."
+  search: String
+  "True: active users only; false: deactivated ones."
+  active: Boolean
+  "Users holding this role."
+  roleId: ID
+  "True: users with a TOTP second factor; false: without."
+  twoFactor: Boolean
+}
+"Which roles to list; every given field must match."
+input StaffRoleFilter {
+  "Contained in the name or description, any case."
+  search: String
+  "True: the shipped roles only; false: the ISP's own."
+  builtin: Boolean
+  "Roles granting this permission name (Administrator always matches)."
+  permission: String
+}
+"Which API tokens to list; every given field must match."
+input ApiTokenFilter {
+  "Contained in the name or the prefix, any case."
+  search: String
+  "active, revoked or expired (anything else is refused)."
+  status: String
+  "read, custom or full"
+  scope: String
+  "Tokens of this staff user (myApiTokens: always the signed-in user's)."
+  ownerId: ID
+}
+
 extend type Query {
-  staffUsers: [StaffUser!]! @requires(permission: "auth.users.manage")
-  staffRoles: [StaffRole!]! @requires(permission: "auth.roles.manage")
-  apiTokens: [ApiTokenInfo!]! @requires(permission: "auth.tokens.manage")
+  "Every staff user (a signed-in session or a token of a user manager)."
+  staffUsers(filter: StaffUserFilter, first: Int, after: String,
+             "name, -name, email, -email, createdAt, -createdAt"
+             sort: String): StaffUserConnection! @requires(permission: "auth.users.manage")
+  "Every role, the built-in Administrator included (created on first use)."
+  staffRoles(filter: StaffRoleFilter, first: Int, after: String,
+             "name, -name, createdAt, -createdAt"
+             sort: String): StaffRoleConnection! @requires(permission: "auth.roles.manage")
+  "Every staff user's API tokens, newest first by default."
+  apiTokens(filter: ApiTokenFilter, first: Int, after: String,
+            "-createdAt, createdAt, name, -name"
+            sort: String): ApiTokenInfoConnection! @requires(permission: "auth.tokens.manage")
   "The signed-in user's own API tokens."
-  myApiTokens: [ApiTokenInfo!]! @public
+  myApiTokens(filter: ApiTokenFilter, first: Int, after: String,
+              "-createdAt, createdAt, name, -name"
+              sort: String): ApiTokenInfoConnection! @public
 }
 
 extend type Mutation {
+  "A new staff user (sign-in session only, never a token); password is required."
   createStaffUser(input: StaffUserInput!): StaffUserPayload! @requires(permission: "auth.users.manage")
   "Setting a password needs currentPassword: the acting administrator's own."
   updateStaffUser(id: ID!, input: StaffUserInput!, currentPassword: String): StaffUserPayload!
     @requires(permission: "auth.users.manage")
+  "Deactivate (signs them out, tokens stop) or reactivate; the last administrator stays."
   setStaffUserActive(id: ID!, active: Boolean!): StaffUserPayload!
     @requires(permission: "auth.users.manage")
+  "Clear a lock-out after too many failed sign-ins."
   unlockStaffUser(id: ID!): StaffUserPayload! @requires(permission: "auth.users.manage")
+  "End every session of the user (their tokens keep working: revoke those apart)."
   signOutStaffUser(id: ID!): StaffUserPayload! @requires(permission: "auth.users.manage")
   "Needs currentPassword: the acting administrator's own."
   resetStaffUserTwoFactor(id: ID!, currentPassword: String!): StaffUserPayload!
     @requires(permission: "auth.users.manage")
+  "A new role; you may only grant permissions you hold."
   createStaffRole(input: StaffRoleInput!): StaffRolePayload! @requires(permission: "auth.roles.manage")
+  "Replace a role's name, description and permissions."
   updateStaffRole(id: ID!, input: StaffRoleInput!): StaffRolePayload!
     @requires(permission: "auth.roles.manage")
+  "Delete a role (not a built-in one); its users lose what it granted."
   deleteStaffRole(id: ID!): StaffRolePayload! @requires(permission: "auth.roles.manage")
   "Revoke anyone's token."
   revokeApiToken(id: ID!): ApiTokenPayload! @requires(permission: "auth.tokens.manage")
   "A token of the signed-in user (the profile page's form)."
   createMyApiToken(input: ApiTokenInput!): ApiTokenPayload! @public
+  "Revoke one of the signed-in user's own tokens."
   revokeMyApiToken(id: ID!): ApiTokenPayload! @public
   "null or empty: the ISP's time zone."
   setMyTimeZone(timeZone: String): StaffUserPayload! @public
@@ -137,8 +304,15 @@ token_type = ObjectType("ApiTokenInfo")
 
 user_type.set_field("active", lambda u, _i: u.is_active)
 user_type.set_field("twoFactor", lambda u, _i: bool(u.totp_enabled))
-user_type.set_field("timeZone", lambda u, _i: (staff.setting(u) or None)
-                    and staff.setting(u).time_zone)
+
+
+@user_type.field("timeZone")
+async def resolve_time_zone(user, _info):
+    """Batched: a page of users reads their settings in one statement."""
+    row = await load(UserSetting, user.id) if user.id is not None else None
+    return (row.time_zone or None) if row is not None else None
+
+
 role_type.set_field("permissions", lambda r, _i: sorted(r.permission_names))
 role_type.set_field("builtin", lambda r, _i: bool(r.builtin))
 token_type.set_field("status", lambda t, _i: tokens.status(t))
@@ -201,27 +375,83 @@ def _domain(work):
 
 
 # ------------------------------------------------------------------------------ queries
+USER_SORTS = {"name": (User.name, User.email), "-name": (User.name.desc(), User.email.desc()),
+              "email": User.email, "-email": User.email.desc(),
+              "createdAt": User.created_at, "-createdAt": User.created_at.desc()}
+ROLE_SORTS = {"name": Role.name, "-name": Role.name.desc(),
+              "createdAt": Role.created_at, "-createdAt": Role.created_at.desc()}
+TOKEN_SORTS = {"-createdAt": ApiToken.created_at.desc(), "createdAt": ApiToken.created_at,
+               "name": ApiToken.name, "-name": ApiToken.name.desc()}
+TOKEN_STATUSES = ("active", "revoked", "expired")
+
+
+def _search(*columns):
+    def where(stmt, text):
+        text = text.strip()
+        return stmt.where(sa.or_(*(c.icontains(text, autoescape=True) for c in columns))) \
+            if text else stmt
+    return where
+
+
+def _has_role(stmt, value):
+    role_id = parse_id(value, "roleId")
+    return stmt.where(User.roles.any(Role.id == role_id))
+
+
+def _has_permission(stmt, value):
+    return stmt.where(sa.or_(Role.grants.any(RolePermission.permission == value.strip()),
+                             Role.is_superuser.is_(True)))
+
+
+def _token_status(stmt, value):
+    now = utcnow()
+    if value not in TOKEN_STATUSES:
+        raise GraphQLUserError(f"Unknown token status '{value}'; use one of "
+                               f"{', '.join(TOKEN_STATUSES)}.")
+    live = ApiToken.revoked_at.is_(None)
+    expired = sa.and_(ApiToken.expires_at.is_not(None), ApiToken.expires_at <= now)
+    return stmt.where({"revoked": ApiToken.revoked_at.is_not(None),
+                       "expired": sa.and_(live, expired),
+                       "active": sa.and_(live, sa.not_(expired))}[value])
+
+
+TOKEN_FILTERS = {"search": _search(ApiToken.name, ApiToken.prefix),
+                 "status": _token_status, "scope": ApiToken.scope,
+                 "ownerId": lambda stmt, v: stmt.where(ApiToken.user_id == parse_id(v, "ownerId"))}
+
+
 @query.field("staffUsers")
-def resolve_users(_obj, _info):
-    return users.all_users()
+def resolve_users(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, USER_SORTS, "name")
+    stmt = apply_filters(sa.select(User).options(selectinload(User.roles)), filter, {
+        "search": _search(User.name, User.email), "active": User.is_active,
+        "roleId": _has_role, "twoFactor": User.totp_enabled})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("staffRoles")
-def resolve_roles(_obj, _info):
-    from .views_admin import _all_roles
-
-    return _all_roles()
+def resolve_roles(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, ROLE_SORTS, "name")
+    rolelib.ensure_builtin_roles()
+    stmt = apply_filters(sa.select(Role).options(selectinload(Role.grants)), filter, {
+        "search": _search(Role.name, Role.description), "builtin": Role.builtin,
+        "permission": _has_permission})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("apiTokens")
-def resolve_tokens(_obj, _info):
-    return tokens.tokens_of()
+def resolve_tokens(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, TOKEN_SORTS, "-createdAt")
+    return paginate(apply_filters(sa.select(ApiToken), filter, TOKEN_FILTERS), first, after,
+                    order_by=order_by)
 
 
 @query.field("myApiTokens")
-def resolve_my_tokens(_obj, _info):
+def resolve_my_tokens(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, TOKEN_SORTS, "-createdAt")
     user = current_principal().user
-    return tokens.tokens_of(user) if user is not None else []
+    stmt = sa.select(ApiToken).where(ApiToken.user_id == (user.id if user is not None else None))
+    return paginate(apply_filters(stmt, filter, TOKEN_FILTERS), first, after, order_by=order_by)
 
 
 # ------------------------------------------------------------------------------ users

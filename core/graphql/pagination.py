@@ -238,14 +238,30 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+def refuse_nul(values: Any, name: str = "filter") -> None:
+    """Refuse text holding NUL characters (PostgreSQL cannot compare or store them): a user
+    error naming the field, never a database error. Looks into dicts and lists."""
+    if isinstance(values, str):
+        if "\x00" in values:
+            raise GraphQLUserError(f"'{name}' must not contain NUL characters.")
+    elif isinstance(values, Mapping):
+        for key, value in values.items():
+            refuse_nul(value, f"{name}.{key}")
+    elif isinstance(values, list | tuple):
+        for value in values:
+            refuse_nul(value, name)
+
+
 def apply_filters(stmt: sa.Select, values: Mapping[str, Any] | None,
                   fields: Mapping[str, Any]) -> sa.Select:
     """Add a WHERE clause per given filter value; ``None`` values are skipped.
+    Text with NUL characters is refused (:func:`refuse_nul`).
 
     ``fields`` maps each accepted name to a column (equality), ``(column, op)`` with op one
     of ``eq ne lt lte gt gte in contains icontains startswith``, or a function
     ``(stmt, value) -> stmt``. A name not in ``fields`` is refused, never turned into SQL.
     """
+    refuse_nul(values or {})
     for name, value in (values or {}).items():
         if value is None:
             continue

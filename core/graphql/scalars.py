@@ -29,6 +29,7 @@ scalar Long
 type Money {
   "Minor units (cents), 64-bit: a balance of any size is readable."
   amount: Long!
+  "ISO 4217 code, e.g. USD."
   currency: String!
   "For display only, e.g. 12.34 USD."
   formatted: String!

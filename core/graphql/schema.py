@@ -39,60 +39,108 @@ log = logging.getLogger("backhaul.graphql")
 CORE_SDL = permissions.DIRECTIVES_SDL + SCALARS_SDL + '''
 "Where a page of a connection starts and ends (cursor pagination, Relay style)."
 type PageInfo {
+  "True when more rows follow this page: ask again with after: endCursor."
   hasNextPage: Boolean!
+  "True when this page was asked for with an after cursor (rows come before it)."
   hasPreviousPage: Boolean!
+  "Opaque cursor of the first row of the page (null: the page is empty)."
   startCursor: String
+  "Opaque cursor of the last row: pass it as after for the next page (null: empty page)."
   endCursor: String
 }
 
 "A paginated list: edges (cursor + node), pageInfo and the total number of matches."
 interface Connection {
+  "Where this page starts and ends, and whether more rows follow."
   pageInfo: PageInfo!
+  "How many rows match the filter over all pages (counted only when asked for)."
   totalCount: Int!
 }
 
+"One row of a connection page with its cursor."
 interface Edge {
+  "Opaque position of this row; valid as after only with the same sort."
   cursor: String!
 }
 
 "A validation problem with one input field of a mutation (field null: the whole input)."
 type FieldError {
+  "The input field in camelCase, as named in the schema (null: the input as a whole)."
   field: String
+  "Human-readable reasons, in English, to show next to the field."
   messages: [String!]!
 }
 
 "What every mutation returns: ok, or the field errors that stopped it."
 interface MutationPayload {
+  "True when the change was made (and committed); false when errors says why not."
   ok: Boolean!
+  "Why the change was refused, field by field (empty when ok)."
   errors: [FieldError!]!
 }
 
 "The signed-in principal."
 type Viewer {
+  "The staff user's sign-in e-mail (the token owner's for a token)."
   email: String
+  "The staff user's display name (the token owner's for a token)."
   name: String
   "user or token"
   kind: String!
+  "True for a read-scope token: every mutation is refused."
   readOnly: Boolean!
+  "The permission names held now (a token: narrowed to its scope), sorted."
   permissions: [String!]!
 }
 
 "An installed plugin and its state."
 type PluginInfo {
+  "The plugin's entry-point name, e.g. billing (the key of its [plugins.NAME] settings)."
   name: String!
+  "The installed distribution's version."
   version: String!
   "enabled, disabled or failed"
   status: String!
   "Why it failed (empty otherwise)."
   reason: String!
+  "One-line summary the plugin gives of itself."
   description: String!
+}
+
+"One installed plugin with its cursor."
+type PluginInfoEdge implements Edge {
+  "Opaque position; valid as after only with the same sort."
+  cursor: String!
+  "The plugin."
+  node: PluginInfo!
+}
+"A page of installed plugins."
+type PluginInfoConnection implements Connection {
+  "The plugins of this page with their cursors."
+  edges: [PluginInfoEdge!]!
+  "The plugins of this page."
+  nodes: [PluginInfo!]!
+  "Where this page starts and ends."
+  pageInfo: PageInfo!
+  "How many installed plugins match the filter."
+  totalCount: Int!
+}
+
+"Which installed plugins to list; every given field must match."
+input PluginInfoFilter {
+  "enabled, disabled or failed (anything else is refused)."
+  status: String
+  "Contained in the name or the description, any case."
+  search: String
 }
 
 type Query {
   "Who is asking."
   viewer: Viewer! @public
   "Installed plugins, with why a plugin failed."
-  plugins: [PluginInfo!]! @requires(permission: "core.plugins.view")
+  plugins(filter: PluginInfoFilter, first: Int, after: String,
+          "name, -name, status, -status"
+          sort: String): PluginInfoConnection! @requires(permission: "core.plugins.view")
 }
 '''
 
@@ -118,11 +166,32 @@ def resolve_viewer(_obj, info) -> dict:
             "permissions": sorted(principal.permissions)}
 
 
+PLUGIN_SORTS = {"name": lambda p: p["name"], "-name": lambda p: p["name"],
+                "status": lambda p: (p["status"], p["name"]),
+                "-status": lambda p: (p["status"], p["name"])}
+PLUGIN_STATUSES = ("enabled", "disabled", "failed")
+
+
 @core_query.field("plugins")
-def resolve_plugins(_obj, info) -> list[dict]:
+def resolve_plugins(_obj, info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    """The plugin registry is in memory (a few dozen entries): paged with paginate_list."""
     from flask import current_app
 
-    return current_app.extensions["backhaul.plugins"].describe()
+    from .errors import GraphQLUserError
+    from .pagination import paginate_list
+
+    rows = current_app.extensions["backhaul.plugins"].describe()
+    f = filter or {}
+    if f.get("status") is not None:
+        if f["status"] not in PLUGIN_STATUSES:
+            raise GraphQLUserError(f"Unknown plugin status '{f['status']}'; use one of "
+                                   f"{', '.join(PLUGIN_STATUSES)}.")
+        rows = [r for r in rows if r["status"] == f["status"]]
+    text = (f.get("search") or "").strip().lower()
+    if text:
+        rows = [r for r in rows if text in r["name"].lower()
+                or text in (r["description"] or "").lower()]
+    return paginate_list(rows, first, after, sort, PLUGIN_SORTS, "name")
 
 
 class SchemaContributionError(Exception):

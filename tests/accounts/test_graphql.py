@@ -234,7 +234,7 @@ def test_contacts_events_and_statuses_mutations(app, gql):
     assert "only a pending or failed event" in errors(again)["event"][0]
     listed = gql("""query($id: ID) { scheduledEvents(filter: {accountId: $id, status: ["cancelled"]}) {
         totalCount } contacts(filter: {accountId: $id, isFinancial: true}) { nodes { name } }
-        scheduledActionTypes { key } accountStatuses { key } }""", id=account["id"])
+        scheduledActionTypes { key } accountStatuses { nodes { key } } }""", id=account["id"])
     assert listed["scheduledEvents"]["totalCount"] == 1
     assert listed["contacts"]["nodes"] == [{"name": "Ben"}]
     assert {"change_status", "move_out", "switch_primary_contact",

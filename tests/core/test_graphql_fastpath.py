@@ -46,7 +46,7 @@ HAND_WRITTEN = [
     (ACCOUNTS, {"first": 500}),  # over the page size: a field error from the resolver
     (ACCOUNTS, {"first": 5, "after": "not a cursor"}),
     ("{ viewer { email kind readOnly permissions } __typename }", None),
-    ("{ accountStatuses { key name colour meaning } }", None),
+    ("{ accountStatuses { nodes { key name colour meaning } } }", None),
     ("{ account(number: \"nope\") { id name } }", None),
     ("{ account { id } }", None),  # neither id nor number: an error
     ("{ addresses(first: 20) { totalCount nodes { oneLine currentAccount { name } "
