@@ -13,12 +13,14 @@ from backhaul.sdk.graphql import (
     MutationType,
     ObjectType,
     QueryType,
+    apply_filters,
     load,
     load_related,
     mutation_payload,
     paginate,
     parse_id,
     set_aliases,
+    sort_order,
 )
 
 from . import alerts, catalogue, csvio, stock
@@ -109,13 +111,6 @@ type InventoryItem {
   history: [InventoryMovement!]!
 }
 
-type InventoryItemEdge implements Edge { cursor: String! node: InventoryItem! }
-type InventoryItemConnection implements Connection {
-  edges: [InventoryItemEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
-}
-
 type InventoryThreshold {
   id: ID!
   model: InventoryModel!
@@ -184,17 +179,86 @@ type InventoryThresholdPayload implements MutationPayload {
   ok: Boolean! errors: [FieldError!]! threshold: InventoryThreshold
 }
 
+input InventoryManufacturerFilter {
+  "Part of the name, any case."
+  search: String
+}
+
+input InventoryModelFilter {
+  "Part of the model's or its manufacturer's name, any case."
+  search: String
+  "Only this manufacturer's models."
+  manufacturerId: ID
+  "Only this category: cpe, router, switch, radio, sim, general or bulk."
+  category: String
+}
+
+input InventoryLocationFilter {
+  "Part of the code or the name, any case."
+  search: String
+  "Only this kind: warehouse, shelf, bin, van or technician."
+  kind: String
+  "Only the direct children of this location."
+  parentId: ID
+  "true: only top-level locations (no parent)."
+  topLevel: Boolean
+}
+
+input InventoryItemFilter {
+  "Only items of this model."
+  modelId: ID
+  "Only items in this location or any location below it."
+  locationId: ID
+  "Only this status: in_stock, assigned, installed, rma or retired."
+  status: String
+  "Only this condition: new, used, refurbished or faulty."
+  condition: String
+  "Only items held by this kind of holder: account, address, site or device."
+  holderType: String
+  "Only items held by this holder (with holderType)."
+  holderId: ID
+  "Only items with an identifier (serial, MAC, IMSI, ICCID...) containing this text, any case."
+  search: String
+}
+
+input InventoryThresholdFilter {
+  "Only thresholds of this model."
+  modelId: ID
+  "Only thresholds of this location."
+  locationId: ID
+  "true: only thresholds whose low-stock alert has gone out (stock below the minimum)."
+  alerted: Boolean
+}
+
 extend type Query {
-  inventoryManufacturers: [InventoryManufacturer!]! @requires(permission: "inventory.view")
-  inventoryModels: [InventoryModel!]! @requires(permission: "inventory.view")
-  inventoryLocations: [InventoryLocation!]! @requires(permission: "inventory.view")
-  inventoryItems(first: Int, after: String, modelId: ID, locationId: ID, status: String,
-                 holderType: String, holderId: ID): InventoryItemConnection!
+  "Manufacturers in the catalogue."
+  inventoryManufacturers(filter: InventoryManufacturerFilter, first: Int, after: String,
+                         "name, -name, createdAt, -createdAt"
+                         sort: String): InventoryManufacturerConnection!
     @requires(permission: "inventory.view")
+  "Models in the catalogue, with their field definitions."
+  inventoryModels(filter: InventoryModelFilter, first: Int, after: String,
+                  "name, -name, createdAt, -createdAt"
+                  sort: String): InventoryModelConnection! @requires(permission: "inventory.view")
+  "Stock locations (warehouses, shelves, bins, vans, technicians)."
+  inventoryLocations(filter: InventoryLocationFilter, first: Int, after: String,
+                     "code, -code, name, -name"
+                     sort: String): InventoryLocationConnection!
+    @requires(permission: "inventory.view")
+  "Items: serialized pieces and bulk stock."
+  inventoryItems(filter: InventoryItemFilter, first: Int, after: String,
+                 "id, -id, createdAt, -createdAt, updatedAt, -updatedAt"
+                 sort: String): InventoryItemConnection!
+    @requires(permission: "inventory.view")
+  "One item, or null."
   inventoryItem(id: ID!): InventoryItem @requires(permission: "inventory.view")
   "Items carrying this value as any identifier (MAC in any spelling, serial, IMSI, ICCID)."
   inventoryLookup(value: String!): [InventoryItem!]! @requires(permission: "inventory.view")
-  inventoryThresholds: [InventoryThreshold!]! @requires(permission: "inventory.view")
+  "Low-stock thresholds with the stock they watch."
+  inventoryThresholds(filter: InventoryThresholdFilter, first: Int, after: String,
+                      "id, -id"
+                      sort: String): InventoryThresholdConnection!
+    @requires(permission: "inventory.view")
   "Every item as CSV (the import's columns plus id, status and holder)."
   inventoryExportCsv: String! @requires(permission: "inventory.view")
   "Check scanned values for a model field as the intake screen does (nothing is written)."
@@ -249,6 +313,36 @@ extend type Mutation {
 }
 '''
 
+
+def connection_sdl(node: str, rows: str) -> str:
+    """The described ``<node>Edge``/``<node>Connection`` pair of a list field."""
+    return f'''
+"One of the {rows} of a page, with its cursor."
+type {node}Edge implements Edge {{
+  "Opaque; pass it as 'after' to get the {rows} after this one (same filter and sort)."
+  cursor: String!
+  "One of the {rows}."
+  node: {node}!
+}}
+"A page of {rows}, with how many match the filter in all."
+type {node}Connection implements Connection {{
+  "The page's {rows} with their cursors."
+  edges: [{node}Edge!]!
+  "The page's {rows}."
+  nodes: [{node}!]!
+  "Whether another page follows, and the cursor to ask for it."
+  pageInfo: PageInfo!
+  "How many {rows} match the filter, over all pages (counted only when asked for)."
+  totalCount: Int!
+}}
+'''
+
+
+SDL += "".join(connection_sdl(node, rows) for node, rows in (
+    ("InventoryManufacturer", "manufacturers"), ("InventoryModel", "models"),
+    ("InventoryLocation", "locations"), ("InventoryItem", "items"),
+    ("InventoryThreshold", "thresholds")))
+
 query = QueryType()
 mutation = MutationType()
 model_type = ObjectType("InventoryModel")
@@ -299,37 +393,91 @@ def _opt_id(value, field):
 
 
 # --------------------------------------------------------------------------------- queries
+MANUFACTURER_SORTS = {"name": Manufacturer.name, "-name": Manufacturer.name.desc(),
+                      "createdAt": Manufacturer.created_at,
+                      "-createdAt": Manufacturer.created_at.desc()}
+MODEL_SORTS = {"name": ItemModel.name, "-name": ItemModel.name.desc(),
+               "createdAt": ItemModel.created_at, "-createdAt": ItemModel.created_at.desc()}
+LOCATION_SORTS = {"code": Location.code, "-code": Location.code.desc(),
+                  "name": Location.name, "-name": Location.name.desc()}
+ITEM_SORTS = {"id": Item.id, "-id": Item.id.desc(),
+              "createdAt": Item.created_at, "-createdAt": Item.created_at.desc(),
+              "updatedAt": Item.updated_at, "-updatedAt": Item.updated_at.desc()}
+THRESHOLD_SORTS = {"id": Threshold.id, "-id": Threshold.id.desc()}
+
+
+def _id_filter(column, name: str):
+    return lambda stmt, value: stmt.where(column == parse_id(value, name))
+
+
+def _like(*columns):
+    def where(stmt, text):
+        text = text.strip()
+        if not text:
+            return stmt
+        return stmt.where(sa.or_(*(c.icontains(text, autoescape=True) for c in columns)))
+    return where
+
+
 @query.field("inventoryManufacturers")
-def resolve_manufacturers(*_):
-    return db.session.scalars(sa.select(Manufacturer).order_by(Manufacturer.name)).all()
+def resolve_manufacturers(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                          sort=None):
+    order_by = sort_order(sort, MANUFACTURER_SORTS, "name")
+    stmt = apply_filters(sa.select(Manufacturer), filter, {"search": _like(Manufacturer.name)})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("inventoryModels")
-def resolve_models(*_):
-    return db.session.scalars(sa.select(ItemModel).order_by(ItemModel.name)).all()
+def resolve_models(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, MODEL_SORTS, "name")
+
+    def search(stmt, text):
+        text = text.strip()
+        if not text:
+            return stmt
+        makers = sa.select(Manufacturer.id).where(
+            Manufacturer.name.icontains(text, autoescape=True))
+        return stmt.where(sa.or_(ItemModel.name.icontains(text, autoescape=True),
+                                 ItemModel.manufacturer_id.in_(makers)))
+
+    stmt = apply_filters(sa.select(ItemModel), filter, {
+        "search": search, "category": ItemModel.category,
+        "manufacturerId": _id_filter(ItemModel.manufacturer_id, "manufacturerId")})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("inventoryLocations")
-def resolve_locations(*_):
-    return db.session.scalars(sa.select(Location).order_by(Location.code)).all()
+def resolve_locations(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                      sort=None):
+    order_by = sort_order(sort, LOCATION_SORTS, "code")
+    stmt = apply_filters(sa.select(Location), filter, {
+        "search": _like(Location.code, Location.name), "kind": Location.kind,
+        "parentId": _id_filter(Location.parent_id, "parentId"),
+        "topLevel": lambda stmt, top: stmt.where(Location.parent_id.is_(None) if top
+                                                 else Location.parent_id.is_not(None))})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("inventoryItems")
-def resolve_items(_obj, _info, first=None, after=None, modelId=None, locationId=None,  # noqa: N803
-                  status=None, holderType=None, holderId=None):  # noqa: N803
-    stmt = sa.select(Item)
-    if modelId:
-        stmt = stmt.where(Item.model_id == parse_id(modelId, "modelId"))
-    if locationId:
-        stmt = stmt.where(Item.location_id.in_(catalogue.subtree_ids(
-            parse_id(locationId, "locationId"))))
-    if status:
-        stmt = stmt.where(Item.status == status)
-    if holderType:
-        stmt = stmt.where(Item.holder_type == holderType)
-    if holderId:
-        stmt = stmt.where(Item.holder_id == parse_id(holderId, "holderId"))
-    return paginate(stmt, first, after, order_by=Item.id)
+def resolve_items(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, ITEM_SORTS, "id")
+
+    def in_location(stmt, value):
+        return stmt.where(Item.location_id.in_(catalogue.subtree_ids(
+            parse_id(value, "locationId"))))
+
+    def search(stmt, text):
+        text = text.strip()
+        if not text:
+            return stmt
+        return stmt.where(Item.id.in_(sa.select(Identifier.item_id).where(
+            Identifier.value.icontains(text, autoescape=True))))
+
+    stmt = apply_filters(sa.select(Item), filter, {
+        "modelId": _id_filter(Item.model_id, "modelId"), "locationId": in_location,
+        "status": Item.status, "condition": Item.condition, "holderType": Item.holder_type,
+        "holderId": _id_filter(Item.holder_id, "holderId"), "search": search})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("inventoryItem")
@@ -343,8 +491,15 @@ def resolve_lookup(_obj, _info, value):
 
 
 @query.field("inventoryThresholds")
-def resolve_thresholds(*_):
-    return db.session.scalars(sa.select(Threshold).order_by(Threshold.id)).all()
+def resolve_thresholds(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                       sort=None):
+    order_by = sort_order(sort, THRESHOLD_SORTS, "id")
+    stmt = apply_filters(sa.select(Threshold), filter, {
+        "modelId": _id_filter(Threshold.model_id, "modelId"),
+        "locationId": _id_filter(Threshold.location_id, "locationId"),
+        "alerted": lambda stmt, on: stmt.where(Threshold.alerted_at.is_not(None) if on
+                                               else Threshold.alerted_at.is_(None))})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("inventoryExportCsv")

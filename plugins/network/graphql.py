@@ -13,12 +13,15 @@ from backhaul.sdk.graphql import (
     MutationType,
     ObjectType,
     QueryType,
+    apply_filters,
     mutation_payload,
+    paginate,
     parse_id,
+    sort_order,
 )
 
 from . import credentials, ipam
-from .models import Assignment, Credential, Device, Site, Subnet
+from .models import Assignment, Credential, Device, Lease, Reconcile, Site, Subnet
 from .reconcile import reconcile
 
 SDL = '''
@@ -116,18 +119,105 @@ input NetworkDeviceInput {
   settings: JSON
 }
 
+input NetworkSiteFilter {
+  "Part of the site's name, any case."
+  search: String
+}
+
+input NetworkDeviceFilter {
+  "Part of the device's name or host, any case."
+  search: String
+  "Only the devices at this site."
+  siteId: ID
+  "Only this role (router, bng, dhcp, olt, switch...)."
+  role: String
+  "Only this vendor, as entered on the device."
+  vendor: String
+  "Only devices driven by this backend (its entry-point name, e.g. mikrotik, kea, juniper)."
+  backend: String
+  "true: only devices whose last reconcile or connection test failed; false: only the others."
+  failing: Boolean
+}
+
+input NetworkSubnetFilter {
+  "Part of the prefix as written (10.20. or 2001:db8)."
+  search: String
+  "Only this kind: supernet, pppoe, dhcp, static or pd."
+  kind: String
+  "Only the pools carved from this supernet."
+  parentId: ID
+  "Only the pools served by this device."
+  deviceId: ID
+}
+
+input NetworkAssignmentFilter {
+  "Only this service's addresses (its address history)."
+  subscriptionId: ID
+  "Only this address or delegated prefix, exactly as stored."
+  address: String
+  "Only addresses of this subnet."
+  subnetId: ID
+  "true: only addresses still held; false: only released ones."
+  current: Boolean
+  "Only assignments still held at or after this time."
+  heldAfter: DateTime
+  "Only assignments that started before this time."
+  heldBefore: DateTime
+}
+
+input NetworkReconcileFilter {
+  "Only this device's reconciles."
+  deviceId: ID
+  "true: only dry runs; false: only reconciles that applied changes."
+  dryRun: Boolean
+  "true: only those that ended with an error; false: only clean ones."
+  failed: Boolean
+  "Only those run at or after this time."
+  since: DateTime
+  "Only those run before this time."
+  until: DateTime
+}
+
+input NetworkLeaseFilter {
+  "Only this service's leases."
+  subscriptionId: ID
+  "Only the leases reported by this device (a DHCP server)."
+  deviceId: ID
+  "Only this client hardware address (aa:bb:cc:dd:ee:ff, any case)."
+  mac: String
+  "Only this leased address."
+  address: String
+}
+
 extend type Query {
-  networkSites: [NetworkSite!]! @requires(permission: "network.view")
-  networkDevices: [NetworkDevice!]! @requires(permission: "network.view")
-  networkSubnets: [NetworkSubnet!]! @requires(permission: "network.view")
+  "Sites (buildings, towers, POPs)."
+  networkSites(filter: NetworkSiteFilter, first: Int, after: String,
+               "name, -name, createdAt, -createdAt"
+               sort: String): NetworkSiteConnection! @requires(permission: "network.view")
+  "Managed devices; their credentials are never served."
+  networkDevices(filter: NetworkDeviceFilter, first: Int, after: String,
+                 "name, -name, createdAt, -createdAt"
+                 sort: String): NetworkDeviceConnection! @requires(permission: "network.view")
+  "Prefixes (supernets and pools) with their utilisation."
+  networkSubnets(filter: NetworkSubnetFilter, first: Int, after: String,
+                 "cidr, -cidr, createdAt, -createdAt"
+                 sort: String): NetworkSubnetConnection! @requires(permission: "network.view")
   "Who held an address at a time (abuse reports)."
   networkAddressHolder(address: String!, at: DateTime!): ID @requires(permission: "network.view")
-  networkAssignments(subscriptionId: ID!, limit: Int = 50): [NetworkAssignment!]!
+  "The address history: which service held which address from when to when."
+  networkAssignments(filter: NetworkAssignmentFilter, first: Int, after: String,
+                     "-validFrom (newest first, the default), validFrom, address, -address"
+                     sort: String): NetworkAssignmentConnection!
     @requires(permission: "network.view")
-  networkReconciles(deviceId: ID!, limit: Int = 20): [NetworkReconcile!]!
+  "Reconciles and dry runs of devices, with what each changed."
+  networkReconciles(filter: NetworkReconcileFilter, first: Int, after: String,
+                    "-at (newest first, the default), at"
+                    sort: String): NetworkReconcileConnection!
     @requires(permission: "network.view")
-  "The leases the service's DHCP server reported on its last reconcile."
-  networkLeases(subscriptionId: ID!): [NetworkLease!]! @requires(permission: "network.view")
+  "The leases DHCP servers reported on their last reconcile."
+  networkLeases(filter: NetworkLeaseFilter, first: Int, after: String,
+                "address, -address, seenAt, -seenAt"
+                sort: String): NetworkLeaseConnection! @requires(permission: "network.view")
 }
 
 extend type Mutation {
@@ -159,6 +249,36 @@ extend type Mutation {
     @requires(permission: "network.manage")
 }
 '''
+
+
+def connection_sdl(node: str, rows: str) -> str:
+    """The described ``<node>Edge``/``<node>Connection`` pair of a list field."""
+    return f'''
+"One of the {rows} of a page, with its cursor."
+type {node}Edge implements Edge {{
+  "Opaque; pass it as 'after' to get the {rows} after this one (same filter and sort)."
+  cursor: String!
+  "One of the {rows}."
+  node: {node}!
+}}
+"A page of {rows}, with how many match the filter in all."
+type {node}Connection implements Connection {{
+  "The page's {rows} with their cursors."
+  edges: [{node}Edge!]!
+  "The page's {rows}."
+  nodes: [{node}!]!
+  "Whether another page follows, and the cursor to ask for it."
+  pageInfo: PageInfo!
+  "How many {rows} match the filter, over all pages (counted only when asked for)."
+  totalCount: Int!
+}}
+'''
+
+
+SDL += "".join(connection_sdl(node, rows) for node, rows in (
+    ("NetworkSite", "sites"), ("NetworkDevice", "devices"), ("NetworkSubnet", "subnets"),
+    ("NetworkAssignment", "address assignments"), ("NetworkReconcile", "reconciles"),
+    ("NetworkLease", "leases")))
 
 query = QueryType()
 mutation = MutationType()
@@ -200,19 +320,71 @@ def _domain(work):
         raise FieldErrors.from_marshmallow(exc) from None
 
 
+SITE_SORTS = {"name": Site.name, "-name": Site.name.desc(),
+              "createdAt": Site.created_at, "-createdAt": Site.created_at.desc()}
+DEVICE_SORTS = {"name": Device.name, "-name": Device.name.desc(),
+                "createdAt": Device.created_at, "-createdAt": Device.created_at.desc()}
+SUBNET_SORTS = {"cidr": Subnet.cidr, "-cidr": Subnet.cidr.desc(),
+                "createdAt": Subnet.created_at, "-createdAt": Subnet.created_at.desc()}
+ASSIGNMENT_SORTS = {"-validFrom": Assignment.valid_from.desc(), "validFrom": Assignment.valid_from,
+                    "address": Assignment.address, "-address": Assignment.address.desc()}
+RECONCILE_SORTS = {"-at": Reconcile.at.desc(), "at": Reconcile.at}
+LEASE_SORTS = {"address": Lease.address, "-address": Lease.address.desc(),
+               "seenAt": Lease.seen_at, "-seenAt": Lease.seen_at.desc()}
+
+
+def _id_filter(column, name: str):
+    return lambda stmt, value: stmt.where(column == parse_id(value, name))
+
+
+def _like(*columns):
+    def where(stmt, text):
+        text = text.strip()
+        if not text:
+            return stmt
+        return stmt.where(sa.or_(*(c.icontains(text, autoescape=True) for c in columns)))
+    return where
+
+
+def _address(value: str) -> str:
+    """An address or prefix as stored (canonical text), or a field error."""
+    text = value.strip()
+    try:
+        return str(ipaddress.ip_network(text) if "/" in text else ipaddress.ip_address(text))
+    except ValueError:
+        raise FieldErrors({"address": [f"'{value[:64]}' is not an IP address or prefix"]}) \
+            from None
+
+
+def _flag(when_true, when_false):
+    return lambda stmt, value: stmt.where(when_true if value else when_false)
+
+
 @query.field("networkSites")
-def resolve_sites(*_):
-    return db.session.scalars(sa.select(Site).order_by(Site.name)).all()
+def resolve_sites(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, SITE_SORTS, "name")
+    stmt = apply_filters(sa.select(Site), filter, {"search": _like(Site.name)})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("networkDevices")
-def resolve_devices(*_):
-    return db.session.scalars(sa.select(Device).order_by(Device.name)).all()
+def resolve_devices(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, DEVICE_SORTS, "name")
+    stmt = apply_filters(sa.select(Device), filter, {
+        "search": _like(Device.name, Device.host), "siteId": _id_filter(Device.site_id, "siteId"),
+        "role": Device.role, "vendor": Device.vendor, "backend": Device.backend,
+        "failing": _flag(Device.last_error.is_not(None), Device.last_error.is_(None))})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("networkSubnets")
-def resolve_subnets(*_):
-    return db.session.scalars(sa.select(Subnet).order_by(Subnet.cidr)).all()
+def resolve_subnets(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, SUBNET_SORTS, "cidr")
+    stmt = apply_filters(sa.select(Subnet), filter, {
+        "search": _like(Subnet.cidr), "kind": Subnet.kind,
+        "parentId": _id_filter(Subnet.parent_id, "parentId"),
+        "deviceId": _id_filter(Subnet.device_id, "deviceId")})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("networkAddressHolder")
@@ -224,19 +396,30 @@ def resolve_holder(_obj, _info, address, at):
 
 
 @query.field("networkAssignments")
-def resolve_assignments(_obj, _info, subscriptionId, limit=50):  # noqa: N803
-    return db.session.scalars(sa.select(Assignment).where(
-        Assignment.subscription_id == parse_id(subscriptionId, "subscriptionId"))
-        .order_by(Assignment.valid_from.desc()).limit(max(1, min(limit or 50, 200)))).all()
+def resolve_assignments(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                        sort=None):
+    order_by = sort_order(sort, ASSIGNMENT_SORTS, "-validFrom")
+    stmt = apply_filters(sa.select(Assignment), filter, {
+        "subscriptionId": _id_filter(Assignment.subscription_id, "subscriptionId"),
+        "address": lambda stmt, value: stmt.where(Assignment.address == _address(value)),
+        "subnetId": _id_filter(Assignment.subnet_id, "subnetId"),
+        "current": _flag(Assignment.valid_to.is_(None), Assignment.valid_to.is_not(None)),
+        "heldAfter": lambda stmt, at: stmt.where(sa.or_(Assignment.valid_to.is_(None),
+                                                        Assignment.valid_to > at)),
+        "heldBefore": (Assignment.valid_from, "lt")})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("networkReconciles")
-def resolve_reconciles(_obj, _info, deviceId, limit=20):  # noqa: N803
-    from .models import Reconcile
-
-    return db.session.scalars(sa.select(Reconcile).where(
-        Reconcile.device_id == parse_id(deviceId, "deviceId"))
-        .order_by(Reconcile.id.desc()).limit(max(1, min(limit or 20, 100)))).all()
+def resolve_reconciles(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
+                       sort=None):
+    order_by = sort_order(sort, RECONCILE_SORTS, "-at")
+    stmt = apply_filters(sa.select(Reconcile), filter, {
+        "deviceId": _id_filter(Reconcile.device_id, "deviceId"),
+        "dryRun": lambda stmt, value: stmt.where(Reconcile.dry_run.is_(bool(value))),
+        "failed": _flag(Reconcile.error.is_not(None), Reconcile.error.is_(None)),
+        "since": (Reconcile.at, "gte"), "until": (Reconcile.at, "lt")})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @mutation.field("networkCreateSite")
@@ -340,12 +523,14 @@ def resolve_test_device(_obj, _info, deviceId):  # noqa: N803
 
 
 @query.field("networkLeases")
-def resolve_leases(_obj, _info, subscriptionId):  # noqa: N803
-    from .models import Lease
-
-    return db.session.scalars(sa.select(Lease).where(
-        Lease.subscription_id == parse_id(subscriptionId, "subscriptionId"))
-        .order_by(Lease.id).limit(50)).all()
+def resolve_leases(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, LEASE_SORTS, "address")
+    stmt = apply_filters(sa.select(Lease), filter, {
+        "subscriptionId": _id_filter(Lease.subscription_id, "subscriptionId"),
+        "deviceId": _id_filter(Lease.device_id, "deviceId"),
+        "mac": lambda stmt, value: stmt.where(sa.func.lower(Lease.mac) == value.strip().lower()),
+        "address": lambda stmt, value: stmt.where(Lease.address == _address(value))})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 def contribution() -> GraphQLContribution:

@@ -2,17 +2,25 @@
 a mutation for every page action."""
 from __future__ import annotations
 
-from backhaul.sdk import GraphQLContribution
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from backhaul.sdk import GraphQLContribution, utcnow
 from backhaul.sdk.graphql import (
+    FieldErrors,
     MutationType,
     ObjectType,
     QueryType,
+    apply_filters,
     mutation_payload,
+    paginate,
     parse_id,
+    sort_order,
 )
 
 from . import affected, discovery, service
-from .models import Applied, Template
+from .models import Affected, Applied, Host, Sample, TargetState, Template
 
 SDL = '''
 "An OID a template polls; thresholds raise warning/critical, cleared below threshold - hysteresis."
@@ -127,21 +135,77 @@ type PollerTemplatePayload implements MutationPayload { ok: Boolean! errors: [Fi
 type PollerAppliedPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! applied: PollerApplied }
 type PollerDeletePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! }
 
+input PollerTemplateFilter {
+  "Part of the template's name, any case."
+  search: String
+}
+
+input PollerStateFilter {
+  "Only this state: up, warning, down, flapping or unknown."
+  state: String
+  "Only targets of this kind: device, item or host (the part of the target before the colon)."
+  kind: String
+  "Part of the target's name or key, any case."
+  search: String
+}
+
+input PollerHistoryFilter {
+  "Samples of the last this many hours (0.1 to 87600); the default, with no since, is 24."
+  hours: Float
+  "Samples taken at or after this time (instead of hours)."
+  since: DateTime
+  "Samples taken before this time."
+  until: DateTime
+}
+
+input PollerAffectedFilter {
+  "Only accounts affected by this down target (device:<id>)."
+  target: String
+  "Only this account's outages."
+  accountId: ID
+  "true: only accounts already sent the outage notice; false: only those not yet told."
+  notified: Boolean
+}
+
+input PollerHostFilter {
+  "Only hosts found on this scanned subnet (CIDR, as scanned)."
+  subnet: String
+  "Part of the host's address."
+  search: String
+  "Only hosts that answered a scan at or after this time."
+  seenSince: DateTime
+}
+
 extend type Query {
-  pollerTemplates: [PollerTemplate!]! @requires(permission: "poller.view")
-  "States of polled targets (\\"device:7\\", \\"item:12\\"); at most 1000."
-  pollerStates(state: String, first: Int = 200): [PollerState!]! @requires(permission: "poller.view")
-  "One metric's samples (icmp.rtt, icmp.loss or a template OID name) in the last hours; at most 5000."
-  pollerHistory(target: String!, metric: String!, hours: Float = 24, first: Int = 2000): [PollerSample!]!
+  "Poll templates and where they apply."
+  pollerTemplates(filter: PollerTemplateFilter, first: Int, after: String,
+                  "name, -name"
+                  sort: String): PollerTemplateConnection! @requires(permission: "poller.view")
+  "States of polled targets (device:7, item:12, host:10.0.0.5); pages of up to 1000."
+  pollerStates(filter: PollerStateFilter, first: Int, after: String,
+               "target, -target, name, -name"
+               sort: String): PollerStateConnection! @requires(permission: "poller.view")
+  "One metric's samples (icmp.rtt, icmp.loss or a template OID name) of one target; pages of up to 5000."
+  pollerHistory("The polled target, e.g. device:7."
+                target: String!,
+                "icmp.rtt, icmp.loss, an OID name or if.<interface>.in/out."
+                metric: String!,
+                filter: PollerHistoryFilter, first: Int, after: String,
+                "at (oldest first, the default), -at"
+                sort: String): PollerSampleConnection!
     @requires(permission: "poller.view")
 }
 
 extend type Query {
-  "Accounts affected by down devices (a target's, or an account's); at most 1000."
-  pollerAffected(target: String, accountId: ID, first: Int = 200): [PollerAffected!]!
+  "Accounts affected by down devices, newest outage first; pages of up to 1000."
+  pollerAffected(filter: PollerAffectedFilter, first: Int, after: String,
+                 "-since (the default), since"
+                 sort: String): PollerAffectedConnection!
     @requires(permission: "poller.view")
-  "Hosts found by discovery (optionally of one subnet); at most 5000."
-  pollerHosts(subnet: String, first: Int = 200): [PollerHost!]! @requires(permission: "poller.view")
+  "Hosts found by discovery; pages of up to 5000."
+  pollerHosts(filter: PollerHostFilter, first: Int, after: String,
+              "subnet (then address; the default), address, -address, lastSeen, -lastSeen"
+              sort: String): PollerHostConnection! @requires(permission: "poller.view")
 }
 
 extend type Mutation {
@@ -157,6 +221,36 @@ extend type Mutation {
   pollerUnapplyTemplate(id: ID!): PollerDeletePayload! @requires(permission: "poller.manage")
 }
 '''
+
+
+def connection_sdl(node: str, rows: str) -> str:
+    """The described ``<node>Edge``/``<node>Connection`` pair of a list field."""
+    return f'''
+"One of the {rows} of a page, with its cursor."
+type {node}Edge implements Edge {{
+  "Opaque; pass it as 'after' to get the {rows} after this one (same filter and sort)."
+  cursor: String!
+  "One of the {rows}."
+  node: {node}!
+}}
+"A page of {rows}, with how many match the filter in all."
+type {node}Connection implements Connection {{
+  "The page's {rows} with their cursors."
+  edges: [{node}Edge!]!
+  "The page's {rows}."
+  nodes: [{node}!]!
+  "Whether another page follows, and the cursor to ask for it."
+  pageInfo: PageInfo!
+  "How many {rows} match the filter, over all pages (counted only when asked for)."
+  totalCount: Int!
+}}
+'''
+
+
+SDL += "".join(connection_sdl(node, rows) for node, rows in (
+    ("PollerTemplate", "templates"), ("PollerState", "target states"),
+    ("PollerSample", "samples"), ("PollerAffected", "affected accounts"),
+    ("PollerHost", "discovered hosts")))
 
 CAMEL = {"icmpEnabled": "icmp_enabled", "icmpCount": "icmp_count",
          "icmpInterval": "icmp_interval", "icmpTimeout": "icmp_timeout",
@@ -198,10 +292,35 @@ affected_type.set_alias("subscriptionIds", "subscriptions")
 affected_type.set_alias("notifiedAt", "notified_at")
 
 
+AFFECTED_SORTS = {"-since": Affected.since.desc(), "since": Affected.since}
+HOST_SORTS = {"subnet": (Host.subnet, Host.address), "address": Host.address,
+              "-address": Host.address.desc(), "lastSeen": Host.last_seen,
+              "-lastSeen": Host.last_seen.desc()}
+TEMPLATE_SORTS = {"name": Template.name, "-name": Template.name.desc()}
+STATE_SORTS = {"target": TargetState.target, "-target": TargetState.target.desc(),
+               "name": TargetState.name, "-name": TargetState.name.desc()}
+SAMPLE_SORTS = {"at": Sample.at, "-at": Sample.at.desc()}
+
+
+def _like(*columns):
+    def where(stmt, text):
+        text = text.strip()
+        if not text:
+            return stmt
+        return stmt.where(sa.or_(*(c.icontains(text, autoescape=True) for c in columns)))
+    return where
+
+
 @query.field("pollerAffected")
-def resolve_affected(_o, _i, target=None, accountId=None, first=200):  # noqa: N803
-    account = parse_id(accountId, "accountId") if accountId is not None else None
-    return affected.listing(target, account, first)
+def resolve_affected(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, AFFECTED_SORTS, "-since")
+    stmt = apply_filters(sa.select(Affected), filter, {
+        "target": lambda stmt, target: stmt.where(Affected.target == target[:40]),
+        "accountId": lambda stmt, value: stmt.where(
+            Affected.account_id == parse_id(value, "accountId")),
+        "notified": lambda stmt, on: stmt.where(Affected.notified_at.is_not(None) if on
+                                                else Affected.notified_at.is_(None))})
+    return paginate(stmt, first, after, order_by=order_by, max_first=1000)
 
 
 host_type = ObjectType("PollerHost")
@@ -211,8 +330,12 @@ host_type.set_alias("rttMs", "rtt_ms")
 
 
 @query.field("pollerHosts")
-def resolve_hosts(_o, _i, subnet=None, first=200):
-    return discovery.hosts(first, subnet[:50] if subnet else None)
+def resolve_hosts(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, HOST_SORTS, "subnet")
+    stmt = apply_filters(sa.select(Host), filter, {
+        "subnet": lambda stmt, subnet: stmt.where(Host.subnet == subnet.strip()[:50]),
+        "search": _like(Host.address), "seenSince": (Host.last_seen, "gte")})
+    return paginate(stmt, first, after, order_by=order_by, max_first=5000)
 
 
 @mutation.field("pollerDiscover")
@@ -247,22 +370,37 @@ def _values(data: dict) -> dict:
 
 
 @query.field("pollerTemplates")
-def resolve_templates(*_):
-    import sqlalchemy as sa
-
-    from backhaul.sdk import db
-
-    return db.session.scalars(sa.select(Template).order_by(Template.name)).all()
+def resolve_templates(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, TEMPLATE_SORTS, "name")
+    stmt = apply_filters(sa.select(Template), filter, {"search": _like(Template.name)})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("pollerStates")
-def resolve_states(_o, _i, state=None, first=200):
-    return service.states(state, first)
+def resolve_states(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, STATE_SORTS, "target")
+    stmt = apply_filters(sa.select(TargetState), filter, {
+        "state": TargetState.state,
+        "kind": lambda stmt, kind: stmt.where(TargetState.target.startswith(
+            f"{kind.strip()}:", autoescape=True)),
+        "search": _like(TargetState.name, TargetState.target)})
+    return paginate(stmt, first, after, order_by=order_by, max_first=1000)
 
 
 @query.field("pollerHistory")
-def resolve_history(_o, _i, target, metric, hours=24, first=2000):
-    return service.history(target[:40], metric[:64], hours, first)
+def resolve_history(_o, _i, target, metric, filter=None, first=None, after=None,  # noqa: A002
+                    sort=None):
+    order_by = sort_order(sort, SAMPLE_SORTS, "at")
+    f = dict(filter or {})
+    if f.get("hours") is not None and not 0.1 <= f["hours"] <= 24 * 3650:
+        raise FieldErrors({"filter.hours": ["between 0.1 and 87600 hours"]})
+    if f.get("hours") is None and f.get("since") is None:
+        f["hours"] = 24
+    stmt = sa.select(Sample).where(Sample.target == target[:40], Sample.metric == metric[:64])
+    stmt = apply_filters(stmt, f, {
+        "hours": lambda stmt, hours: stmt.where(Sample.at >= utcnow() - timedelta(hours=hours)),
+        "since": (Sample.at, "gte"), "until": (Sample.at, "lt")})
+    return paginate(stmt, first, after, order_by=order_by, max_first=5000)
 
 
 @mutation.field("pollerCreateTemplate")

@@ -10,8 +10,11 @@ from backhaul.sdk.graphql import (
     MutationType,
     ObjectType,
     QueryType,
+    apply_filters,
     mutation_payload,
+    paginate,
     parse_id,
+    sort_order,
 )
 
 from .models import LastAuth, NasSettings, Session
@@ -49,11 +52,46 @@ type RadiusNasOptions { deviceId: ID! coaPort: Int! requireMessageAuthenticator:
 type RadiusNasOptionsPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! nas: RadiusNasOptions }
 type RadiusSessionPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! session: RadiusSession }
 
+input RadiusSessionFilter {
+  "Only this account's sessions."
+  accountId: ID
+  "Only this service's sessions."
+  subscriptionId: ID
+  "true: only open sessions (no stop yet); false: only ended ones."
+  open: Boolean
+  "Only sessions reported by this NAS (network device)."
+  deviceId: ID
+  "Only this login, exactly."
+  username: String
+  "Only sessions that were given this address."
+  framedIp: String
+  "Only sessions started at or after this time."
+  startedAfter: DateTime
+  "Only sessions started before this time."
+  startedBefore: DateTime
+  "Only sessions recorded by this source: radius (our server) or freeradius."
+  source: String
+}
+
+input RadiusNasOptionsFilter {
+  "Only this NAS's options."
+  deviceId: ID
+  "Only this dialect: mikrotik, juniper or standard."
+  dialect: String
+}
+
 extend type Query {
-  radiusSessions(accountId: ID, subscriptionId: ID, open: Boolean, limit: Int = 50): [RadiusSession!]!
+  "RADIUS accounting sessions, newest first."
+  radiusSessions(filter: RadiusSessionFilter, first: Int, after: String,
+                 "-id (newest first, the default), id, startedAt, -startedAt"
+                 sort: String): RadiusSessionConnection!
     @requires(permission: "radius.view")
+  "The last authentication of a login (null: never seen)."
   radiusLastAuth(username: String!): RadiusLastAuth @requires(permission: "radius.view")
-  radiusNasOptions: [RadiusNasOptions!]! @requires(permission: "radius.view")
+  "The RADIUS options of the NASes that have any set."
+  radiusNasOptions(filter: RadiusNasOptionsFilter, first: Int, after: String,
+                   "deviceId, -deviceId"
+                   sort: String): RadiusNasOptionsConnection! @requires(permission: "radius.view")
   "Each RADIUS process's packets by type, drops by reason and cache use, from its heartbeat."
   radiusHealth: JSON @requires(permission: "radius.view")
 }
@@ -65,6 +103,34 @@ extend type Mutation {
   radiusDisconnectSession(sessionId: ID!): RadiusSessionPayload! @requires(permission: "radius.manage")
 }
 '''
+
+
+def connection_sdl(node: str, rows: str) -> str:
+    """The described ``<node>Edge``/``<node>Connection`` pair of a list field."""
+    return f'''
+"One of the {rows} of a page, with its cursor."
+type {node}Edge implements Edge {{
+  "Opaque; pass it as 'after' to get the {rows} after this one (same filter and sort)."
+  cursor: String!
+  "One of the {rows}."
+  node: {node}!
+}}
+"A page of {rows}, with how many match the filter in all."
+type {node}Connection implements Connection {{
+  "The page's {rows} with their cursors."
+  edges: [{node}Edge!]!
+  "The page's {rows}."
+  nodes: [{node}!]!
+  "Whether another page follows, and the cursor to ask for it."
+  pageInfo: PageInfo!
+  "How many {rows} match the filter, over all pages (counted only when asked for)."
+  totalCount: Int!
+}}
+'''
+
+
+SDL += "".join(connection_sdl(node, rows) for node, rows in (
+    ("RadiusSession", "sessions"), ("RadiusNasOptions", "NAS option sets")))
 
 DIALECTS = ("mikrotik", "juniper", "standard")
 query = QueryType()
@@ -98,11 +164,29 @@ def sessions(account_id=None, subscription_id=None, open_only=None, limit=50):
     return db.session.scalars(query_).all()
 
 
+SESSION_SORTS = {"-id": Session.id.desc(), "id": Session.id,
+                 "startedAt": Session.started_at, "-startedAt": Session.started_at.desc()}
+NAS_SORTS = {"deviceId": NasSettings.device_id, "-deviceId": NasSettings.device_id.desc()}
+
+
+def _id_filter(column, name: str):
+    return lambda stmt, value: stmt.where(column == parse_id(value, name))
+
+
 @query.field("radiusSessions")
-def resolve_sessions(_o, _i, accountId=None, subscriptionId=None, open=None, limit=50):  # noqa: N803, A002
-    return sessions(parse_id(accountId, "accountId") if accountId else None,
-                    parse_id(subscriptionId, "subscriptionId") if subscriptionId else None,
-                    open, 50 if limit is None else limit)  # limit: null means the default
+def resolve_sessions(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, SESSION_SORTS, "-id")
+    stmt = apply_filters(sa.select(Session), filter, {
+        "accountId": _id_filter(Session.account_id, "accountId"),
+        "subscriptionId": _id_filter(Session.subscription_id, "subscriptionId"),
+        "deviceId": _id_filter(Session.device_id, "deviceId"),
+        "open": lambda stmt, on: stmt.where(Session.stopped_at.is_(None) if on
+                                            else Session.stopped_at.is_not(None)),
+        "username": lambda stmt, name: stmt.where(Session.username == name[:64]),
+        "framedIp": lambda stmt, ip: stmt.where(Session.framed_ip == ip.strip()[:64]),
+        "startedAfter": (Session.started_at, "gte"),
+        "startedBefore": (Session.started_at, "lt"), "source": Session.source})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("radiusLastAuth")
@@ -111,8 +195,12 @@ def resolve_last_auth(_o, _i, username):
 
 
 @query.field("radiusNasOptions")
-def resolve_nas_options(*_):
-    return db.session.scalars(sa.select(NasSettings).order_by(NasSettings.device_id)).all()
+def resolve_nas_options(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, NAS_SORTS, "deviceId")
+    stmt = apply_filters(sa.select(NasSettings), filter, {
+        "deviceId": _id_filter(NasSettings.device_id, "deviceId"),
+        "dialect": NasSettings.dialect})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("radiusHealth")
