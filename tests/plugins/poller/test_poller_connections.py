@@ -1,0 +1,74 @@
+"""The poller lists as GraphQL connections: pages walk with first/after, totalCount, a
+filter, a published sort, an unknown sort refused, bad filter values answered as errors."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from connection_checks import gql, refused_sort, walk
+
+from backhaul.sdk import db, utcnow
+
+
+@pytest.fixture
+def seeded(app):
+    from backhaul.plugins.poller.models import Affected, Host, Sample, TargetState, Template
+
+    now = utcnow()
+    db.session.add_all([Template(name=n, oids=[]) for n in ("snmp-core", "ping-cpe", "ping-ap")])
+    db.session.add_all([TargetState(target=t, name=n, state=s, levels={}) for t, n, s in (
+        ("device:2", "core-2", "down"), ("device:1", "core-1", "up"),
+        ("host:10.0.0.5", "10.0.0.5", "down"), ("item:9", "cpe-9", "warning"))])
+    db.session.add_all([Sample(target="device:1", metric="icmp.rtt", at=now - timedelta(hours=h),
+                               value=float(h)) for h in (30, 5, 3, 1)])
+    db.session.add(Sample(target="device:1", metric="icmp.loss", at=now, value=0.0))
+    db.session.add_all([Affected(target=t, account_id=a, subscriptions=[], since=now - s,
+                                 notified_at=n) for t, a, s, n in (
+        ("device:2", 11, timedelta(hours=2), now), ("device:2", 12, timedelta(hours=1), None),
+        ("device:3", 13, timedelta(hours=3), None))])
+    db.session.add_all([Host(address=a, subnet=s, first_seen=now, last_seen=now - timedelta(
+        minutes=m)) for a, s, m in (("10.0.1.2", "10.0.1.0/29", 1), ("10.0.0.3", "10.0.0.0/29", 3),
+                                    ("10.0.0.2", "10.0.0.0/29", 2))])
+    db.session.commit()
+
+
+CASES = [
+    # field, key, extra arguments, default order, (filter, expected), (sort, expected)
+    ("pollerTemplates", "name", "", ["ping-ap", "ping-cpe", "snmp-core"],
+     ({"search": "PING"}, ["ping-ap", "ping-cpe"]),
+     ("-name", ["snmp-core", "ping-cpe", "ping-ap"])),
+    ("pollerStates", "target", "", ["device:1", "device:2", "host:10.0.0.5", "item:9"],
+     ({"state": "down", "kind": "device"}, ["device:2"]),
+     ("-name", ["item:9", "device:2", "device:1", "host:10.0.0.5"])),
+    ("pollerHistory", "value", 'target: "device:1", metric: "icmp.rtt"', [5.0, 3.0, 1.0],
+     ({"hours": 48}, [30.0, 5.0, 3.0, 1.0]), ("-at", [1.0, 3.0, 5.0])),
+    ("pollerAffected", "accountId", "", ["12", "11", "13"],
+     ({"target": "device:2", "notified": False}, ["12"]), ("since", ["13", "11", "12"])),
+    ("pollerHosts", "address", "", ["10.0.0.2", "10.0.0.3", "10.0.1.2"],
+     ({"subnet": "10.0.0.0/29"}, ["10.0.0.2", "10.0.0.3"]),
+     ("-lastSeen", ["10.0.1.2", "10.0.0.2", "10.0.0.3"])),
+]
+
+
+@pytest.mark.parametrize("field,key,args,default,filtered,ordered", CASES,
+                         ids=[c[0] for c in CASES])
+def test_poller_connections(app, seeded, staff_user, api_token, field, key, args, default,
+                            filtered, ordered):
+    token = api_token(staff_user(["poller.view"]), "full")
+    assert walk(app, token, field, key, args=args) == default
+    assert walk(app, token, field, key, args=args, filter_=filtered[0]) == filtered[1]
+    assert walk(app, token, field, key, args=args, sort=ordered[0]) == ordered[1]
+    assert "use one of" in refused_sort(app, token, field, key, args)
+
+
+@pytest.mark.parametrize("query", [
+    '{ pollerHistory(target: "device:1", metric: "icmp.rtt", filter: {hours: 0}) { totalCount } }',
+    '{ pollerHistory(target: "device:1", metric: "icmp.rtt", first: -1) { totalCount } }',
+    '{ pollerStates(first: 1001) { totalCount } }',
+    '{ pollerAffected(filter: {accountId: "x"}) { totalCount } }',
+])
+def test_bad_values_are_errors_not_crashes(app, seeded, staff_user, api_token, query):
+    token = api_token(staff_user(["poller.view"]), "full")
+    got = gql(app, token, query)
+    assert got.get("errors") and got["data"] is None, got
+    assert "INTERNAL" not in str(got) and "Traceback" not in str(got), got
