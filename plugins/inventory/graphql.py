@@ -406,6 +406,19 @@ ITEM_SORTS = {"id": Item.id, "-id": Item.id.desc(),
 THRESHOLD_SORTS = {"id": Threshold.id, "-id": Threshold.id.desc()}
 
 
+def _text(value, field: str):
+    """Text holding NUL is refused (PostgreSQL cannot compare it): a field error, not a 500."""
+    if isinstance(value, str) and "\x00" in value:
+        raise FieldErrors({field: ["must not contain NUL characters"]})
+    return value
+
+
+def _filter(values: dict | None) -> dict | None:
+    for name, value in (values or {}).items():
+        _text(value, f"filter.{name}")
+    return values
+
+
 def _id_filter(column, name: str):
     return lambda stmt, value: stmt.where(column == parse_id(value, name))
 
@@ -423,7 +436,7 @@ def _like(*columns):
 def resolve_manufacturers(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
                           sort=None):
     order_by = sort_order(sort, MANUFACTURER_SORTS, "name")
-    stmt = apply_filters(sa.select(Manufacturer), filter, {"search": _like(Manufacturer.name)})
+    stmt = apply_filters(sa.select(Manufacturer), _filter(filter), {"search": _like(Manufacturer.name)})
     return paginate(stmt, first, after, order_by=order_by)
 
 
@@ -440,7 +453,7 @@ def resolve_models(_obj, _info, filter=None, first=None, after=None, sort=None):
         return stmt.where(sa.or_(ItemModel.name.icontains(text, autoescape=True),
                                  ItemModel.manufacturer_id.in_(makers)))
 
-    stmt = apply_filters(sa.select(ItemModel), filter, {
+    stmt = apply_filters(sa.select(ItemModel), _filter(filter), {
         "search": search, "category": ItemModel.category,
         "manufacturerId": _id_filter(ItemModel.manufacturer_id, "manufacturerId")})
     return paginate(stmt, first, after, order_by=order_by)
@@ -450,7 +463,7 @@ def resolve_models(_obj, _info, filter=None, first=None, after=None, sort=None):
 def resolve_locations(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
                       sort=None):
     order_by = sort_order(sort, LOCATION_SORTS, "code")
-    stmt = apply_filters(sa.select(Location), filter, {
+    stmt = apply_filters(sa.select(Location), _filter(filter), {
         "search": _like(Location.code, Location.name), "kind": Location.kind,
         "parentId": _id_filter(Location.parent_id, "parentId"),
         "topLevel": lambda stmt, top: stmt.where(Location.parent_id.is_(None) if top
@@ -473,7 +486,7 @@ def resolve_items(_obj, _info, filter=None, first=None, after=None, sort=None): 
         return stmt.where(Item.id.in_(sa.select(Identifier.item_id).where(
             Identifier.value.icontains(text, autoescape=True))))
 
-    stmt = apply_filters(sa.select(Item), filter, {
+    stmt = apply_filters(sa.select(Item), _filter(filter), {
         "modelId": _id_filter(Item.model_id, "modelId"), "locationId": in_location,
         "status": Item.status, "condition": Item.condition, "holderType": Item.holder_type,
         "holderId": _id_filter(Item.holder_id, "holderId"), "search": search})
@@ -487,14 +500,14 @@ def resolve_item(_obj, _info, id):  # noqa: A002
 
 @query.field("inventoryLookup")
 def resolve_lookup(_obj, _info, value):
-    return stock.lookup(value)
+    return stock.lookup(_text(value, "value"))
 
 
 @query.field("inventoryThresholds")
 def resolve_thresholds(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
                        sort=None):
     order_by = sort_order(sort, THRESHOLD_SORTS, "id")
-    stmt = apply_filters(sa.select(Threshold), filter, {
+    stmt = apply_filters(sa.select(Threshold), _filter(filter), {
         "modelId": _id_filter(Threshold.model_id, "modelId"),
         "locationId": _id_filter(Threshold.location_id, "locationId"),
         "alerted": lambda stmt, on: stmt.where(Threshold.alerted_at.is_not(None) if on

@@ -333,6 +333,19 @@ LEASE_SORTS = {"address": Lease.address, "-address": Lease.address.desc(),
                "seenAt": Lease.seen_at, "-seenAt": Lease.seen_at.desc()}
 
 
+def _text(value, field: str):
+    """Text holding NUL is refused (PostgreSQL cannot compare it): a field error, not a 500."""
+    if isinstance(value, str) and "\x00" in value:
+        raise FieldErrors({field: ["must not contain NUL characters"]})
+    return value
+
+
+def _filter(values: dict | None) -> dict | None:
+    for name, value in (values or {}).items():
+        _text(value, f"filter.{name}")
+    return values
+
+
 def _id_filter(column, name: str):
     return lambda stmt, value: stmt.where(column == parse_id(value, name))
 
@@ -363,14 +376,14 @@ def _flag(when_true, when_false):
 @query.field("networkSites")
 def resolve_sites(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
     order_by = sort_order(sort, SITE_SORTS, "name")
-    stmt = apply_filters(sa.select(Site), filter, {"search": _like(Site.name)})
+    stmt = apply_filters(sa.select(Site), _filter(filter), {"search": _like(Site.name)})
     return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("networkDevices")
 def resolve_devices(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
     order_by = sort_order(sort, DEVICE_SORTS, "name")
-    stmt = apply_filters(sa.select(Device), filter, {
+    stmt = apply_filters(sa.select(Device), _filter(filter), {
         "search": _like(Device.name, Device.host), "siteId": _id_filter(Device.site_id, "siteId"),
         "role": Device.role, "vendor": Device.vendor, "backend": Device.backend,
         "failing": _flag(Device.last_error.is_not(None), Device.last_error.is_(None))})
@@ -380,7 +393,7 @@ def resolve_devices(_obj, _info, filter=None, first=None, after=None, sort=None)
 @query.field("networkSubnets")
 def resolve_subnets(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
     order_by = sort_order(sort, SUBNET_SORTS, "cidr")
-    stmt = apply_filters(sa.select(Subnet), filter, {
+    stmt = apply_filters(sa.select(Subnet), _filter(filter), {
         "search": _like(Subnet.cidr), "kind": Subnet.kind,
         "parentId": _id_filter(Subnet.parent_id, "parentId"),
         "deviceId": _id_filter(Subnet.device_id, "deviceId")})
@@ -399,7 +412,7 @@ def resolve_holder(_obj, _info, address, at):
 def resolve_assignments(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
                         sort=None):
     order_by = sort_order(sort, ASSIGNMENT_SORTS, "-validFrom")
-    stmt = apply_filters(sa.select(Assignment), filter, {
+    stmt = apply_filters(sa.select(Assignment), _filter(filter), {
         "subscriptionId": _id_filter(Assignment.subscription_id, "subscriptionId"),
         "address": lambda stmt, value: stmt.where(Assignment.address == _address(value)),
         "subnetId": _id_filter(Assignment.subnet_id, "subnetId"),
@@ -414,7 +427,7 @@ def resolve_assignments(_obj, _info, filter=None, first=None, after=None,  # noq
 def resolve_reconciles(_obj, _info, filter=None, first=None, after=None,  # noqa: A002
                        sort=None):
     order_by = sort_order(sort, RECONCILE_SORTS, "-at")
-    stmt = apply_filters(sa.select(Reconcile), filter, {
+    stmt = apply_filters(sa.select(Reconcile), _filter(filter), {
         "deviceId": _id_filter(Reconcile.device_id, "deviceId"),
         "dryRun": lambda stmt, value: stmt.where(Reconcile.dry_run.is_(bool(value))),
         "failed": _flag(Reconcile.error.is_not(None), Reconcile.error.is_(None)),
@@ -525,7 +538,7 @@ def resolve_test_device(_obj, _info, deviceId):  # noqa: N803
 @query.field("networkLeases")
 def resolve_leases(_obj, _info, filter=None, first=None, after=None, sort=None):  # noqa: A002
     order_by = sort_order(sort, LEASE_SORTS, "address")
-    stmt = apply_filters(sa.select(Lease), filter, {
+    stmt = apply_filters(sa.select(Lease), _filter(filter), {
         "subscriptionId": _id_filter(Lease.subscription_id, "subscriptionId"),
         "deviceId": _id_filter(Lease.device_id, "deviceId"),
         "mac": lambda stmt, value: stmt.where(sa.func.lower(Lease.mac) == value.strip().lower()),

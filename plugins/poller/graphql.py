@@ -302,6 +302,19 @@ STATE_SORTS = {"target": TargetState.target, "-target": TargetState.target.desc(
 SAMPLE_SORTS = {"at": Sample.at, "-at": Sample.at.desc()}
 
 
+def _text(value, field: str):
+    """Text holding NUL is refused (PostgreSQL cannot compare it): a field error, not a 500."""
+    if isinstance(value, str) and "\x00" in value:
+        raise FieldErrors({field: ["must not contain NUL characters"]})
+    return value
+
+
+def _filter(values: dict | None) -> dict | None:
+    for name, value in (values or {}).items():
+        _text(value, f"filter.{name}")
+    return values
+
+
 def _like(*columns):
     def where(stmt, text):
         text = text.strip()
@@ -314,7 +327,7 @@ def _like(*columns):
 @query.field("pollerAffected")
 def resolve_affected(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
     order_by = sort_order(sort, AFFECTED_SORTS, "-since")
-    stmt = apply_filters(sa.select(Affected), filter, {
+    stmt = apply_filters(sa.select(Affected), _filter(filter), {
         "target": lambda stmt, target: stmt.where(Affected.target == target[:40]),
         "accountId": lambda stmt, value: stmt.where(
             Affected.account_id == parse_id(value, "accountId")),
@@ -332,7 +345,7 @@ host_type.set_alias("rttMs", "rtt_ms")
 @query.field("pollerHosts")
 def resolve_hosts(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
     order_by = sort_order(sort, HOST_SORTS, "subnet")
-    stmt = apply_filters(sa.select(Host), filter, {
+    stmt = apply_filters(sa.select(Host), _filter(filter), {
         "subnet": lambda stmt, subnet: stmt.where(Host.subnet == subnet.strip()[:50]),
         "search": _like(Host.address), "seenSince": (Host.last_seen, "gte")})
     return paginate(stmt, first, after, order_by=order_by, max_first=5000)
@@ -372,14 +385,14 @@ def _values(data: dict) -> dict:
 @query.field("pollerTemplates")
 def resolve_templates(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
     order_by = sort_order(sort, TEMPLATE_SORTS, "name")
-    stmt = apply_filters(sa.select(Template), filter, {"search": _like(Template.name)})
+    stmt = apply_filters(sa.select(Template), _filter(filter), {"search": _like(Template.name)})
     return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("pollerStates")
 def resolve_states(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
     order_by = sort_order(sort, STATE_SORTS, "target")
-    stmt = apply_filters(sa.select(TargetState), filter, {
+    stmt = apply_filters(sa.select(TargetState), _filter(filter), {
         "state": TargetState.state,
         "kind": lambda stmt, kind: stmt.where(TargetState.target.startswith(
             f"{kind.strip()}:", autoescape=True)),
@@ -396,8 +409,9 @@ def resolve_history(_o, _i, target, metric, filter=None, first=None, after=None,
         raise FieldErrors({"filter.hours": ["between 0.1 and 87600 hours"]})
     if f.get("hours") is None and f.get("since") is None:
         f["hours"] = 24
-    stmt = sa.select(Sample).where(Sample.target == target[:40], Sample.metric == metric[:64])
-    stmt = apply_filters(stmt, f, {
+    stmt = sa.select(Sample).where(Sample.target == _text(target, "target")[:40],
+                                   Sample.metric == _text(metric, "metric")[:64])
+    stmt = apply_filters(stmt, _filter(f), {
         "hours": lambda stmt, hours: stmt.where(Sample.at >= utcnow() - timedelta(hours=hours)),
         "since": (Sample.at, "gte"), "until": (Sample.at, "lt")})
     return paginate(stmt, first, after, order_by=order_by, max_first=5000)

@@ -169,6 +169,19 @@ SESSION_SORTS = {"-id": Session.id.desc(), "id": Session.id,
 NAS_SORTS = {"deviceId": NasSettings.device_id, "-deviceId": NasSettings.device_id.desc()}
 
 
+def _text(value, field: str):
+    """Text holding NUL is refused (PostgreSQL cannot compare it): a field error, not a 500."""
+    if isinstance(value, str) and "\x00" in value:
+        raise FieldErrors({field: ["must not contain NUL characters"]})
+    return value
+
+
+def _filter(values: dict | None) -> dict | None:
+    for name, value in (values or {}).items():
+        _text(value, f"filter.{name}")
+    return values
+
+
 def _id_filter(column, name: str):
     return lambda stmt, value: stmt.where(column == parse_id(value, name))
 
@@ -176,7 +189,7 @@ def _id_filter(column, name: str):
 @query.field("radiusSessions")
 def resolve_sessions(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
     order_by = sort_order(sort, SESSION_SORTS, "-id")
-    stmt = apply_filters(sa.select(Session), filter, {
+    stmt = apply_filters(sa.select(Session), _filter(filter), {
         "accountId": _id_filter(Session.account_id, "accountId"),
         "subscriptionId": _id_filter(Session.subscription_id, "subscriptionId"),
         "deviceId": _id_filter(Session.device_id, "deviceId"),
@@ -191,13 +204,13 @@ def resolve_sessions(_o, _i, filter=None, first=None, after=None, sort=None):  #
 
 @query.field("radiusLastAuth")
 def resolve_last_auth(_o, _i, username):
-    return db.session.get(LastAuth, username[:64])
+    return db.session.get(LastAuth, _text(username, "username")[:64])
 
 
 @query.field("radiusNasOptions")
 def resolve_nas_options(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
     order_by = sort_order(sort, NAS_SORTS, "deviceId")
-    stmt = apply_filters(sa.select(NasSettings), filter, {
+    stmt = apply_filters(sa.select(NasSettings), _filter(filter), {
         "deviceId": _id_filter(NasSettings.device_id, "deviceId"),
         "dialect": NasSettings.dialect})
     return paginate(stmt, first, after, order_by=order_by)

@@ -244,7 +244,7 @@ def resolve_usage(_o, _i, subscriptionId, grain="DAY", filter=None, first=None, 
     def day(at: datetime):
         return at if grain == "HOUR" else at.date()
 
-    stmt = apply_filters(sa.select(model).where(model.subscription_id == sub), filter, {
+    stmt = apply_filters(sa.select(model).where(model.subscription_id == sub), _filter(filter), {
         "since": lambda stmt, at: stmt.where(column >= day(at)),
         "until": lambda stmt, at: stmt.where(column < day(at)),
         "source": model.source,
@@ -315,10 +315,23 @@ UNATTRIBUTED_SORTS = {"-hour": Unattributed.hour.desc(), "hour": Unattributed.ho
                       "-bytes": Unattributed.bytes.desc(), "bytes": Unattributed.bytes}
 
 
+def _text(value, field: str):
+    """Text holding NUL is refused (PostgreSQL cannot compare it): a field error, not a 500."""
+    if isinstance(value, str) and "\x00" in value:
+        raise FieldErrors({field: ["must not contain NUL characters"]})
+    return value
+
+
+def _filter(values: dict | None) -> dict | None:
+    for name, value in (values or {}).items():
+        _text(value, f"filter.{name}")
+    return values
+
+
 @query.field("usageUnattributed")
 def resolve_unattributed(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
     order_by = sort_order(sort, UNATTRIBUTED_SORTS, "-hour")
-    stmt = apply_filters(sa.select(Unattributed), filter, {
+    stmt = apply_filters(sa.select(Unattributed), _filter(filter), {
         "exporter": lambda stmt, name: stmt.where(Unattributed.exporter == name.strip()[:64]),
         "since": (Unattributed.hour, "gte"), "until": (Unattributed.hour, "lt")})
     return paginate(stmt, first, after, order_by=order_by, max_first=500)

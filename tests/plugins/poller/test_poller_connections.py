@@ -66,9 +66,32 @@ def test_poller_connections(app, seeded, staff_user, api_token, field, key, args
     '{ pollerHistory(target: "device:1", metric: "icmp.rtt", first: -1) { totalCount } }',
     '{ pollerStates(first: 1001) { totalCount } }',
     '{ pollerAffected(filter: {accountId: "x"}) { totalCount } }',
+    '{ pollerStates(filter: {kind: "\\u0000"}) { totalCount } }',
+    '{ pollerHistory(target: "device:1\\u0000", metric: "icmp.rtt") { totalCount } }',
 ])
 def test_bad_values_are_errors_not_crashes(app, seeded, staff_user, api_token, query):
     token = api_token(staff_user(["poller.view"]), "full")
     got = gql(app, token, query)
     assert got.get("errors") and got["data"] is None, got
     assert "INTERNAL" not in str(got) and "Traceback" not in str(got), got
+
+
+def test_found_by_the_fuzzer(app, seeded, staff_user, api_token):
+    """pollerStates compared None with an int (first: null) and pollerHistory took
+    float(None) (hours: null): INTERNAL_ERROR. A template or a notice target with a NUL
+    character reached PostgreSQL (which cannot store it): INTERNAL_ERROR."""
+    token = api_token(staff_user(["poller.view", "poller.manage"]), "full")
+    got = gql(app, token, """{ pollerStates(first: null, sort: null) { totalCount }
+      pollerHistory(target: "device:1", metric: "icmp.rtt", first: null,
+                    filter: {hours: null}) { totalCount } }""")
+    assert got == {"data": {"pollerStates": {"totalCount": 4},
+                            "pollerHistory": {"totalCount": 3}}}, got
+    made = gql(app, token, """mutation { pollerCreateTemplate(input: {name: "a\\u0000",
+      oids: [{name: "cpu", oid: "1.3.6.1.2.1.1.3.0", unit: "\\u0000"}]}) {
+      ok errors { field messages } } }""")["data"]["pollerCreateTemplate"]
+    assert made == {"ok": False, "errors": [
+        {"field": "name", "messages": ["must not contain NUL characters"]},
+        {"field": "oids", "messages": ["must not contain NUL characters"]}]}, made
+    notice = gql(app, token, """mutation { pollerSendOutageNotice(target: "device:2\\u0000")
+      { ok errors { field } } }""")["data"]["pollerSendOutageNotice"]
+    assert notice == {"ok": False, "errors": [{"field": "target"}]}, notice

@@ -46,5 +46,7 @@ def test_usage_connections(app, staff_user, api_token):
     assert walk(app, token, "usageUnattributed", "bytes",
                 filter_={"exporter": "192.0.2.1"}, sort="hour") == [700, 500]
     refused_sort(app, token, "usageUnattributed", "bytes")
-    bad = gql(app, token, '{ usage(subscriptionId: "0") { totalCount } }')
-    assert bad.get("errors") and bad["data"] is None and "INTERNAL" not in str(bad), bad
+    for query in ('{ usage(subscriptionId: "0") { totalCount } }',
+                  '{ usageUnattributed(filter: {exporter: "\\u0000"}) { totalCount } }'):
+        bad = gql(app, token, query)
+        assert bad.get("errors") and bad["data"] is None and "INTERNAL" not in str(bad), bad
