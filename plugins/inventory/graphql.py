@@ -28,22 +28,37 @@ from . import values as V
 from .models import IDENTIFIER_TYPES, Identifier, Item, ItemModel, Location, Manufacturer, Threshold
 
 SDL = '''
-type InventoryManufacturer { id: ID! name: String! }
+"A maker of equipment in the catalogue."
+type InventoryManufacturer {
+  "Database id."
+  id: ID!
+  "Unique name, 1-100 characters."
+  name: String!
+}
 
 "One field of a model: text, number, date, choice, mac, imsi, iccid or serial."
 type InventoryFieldDefinition {
+  "The key of the value in an item's attributes and in CSV columns (lower case, _)."
   key: String!
+  "The label shown on forms."
   label: String!
+  "text, number, date, choice, mac, imsi, iccid or serial."
   type: String!
+  "Whether every item of the model must have a value."
   required: Boolean!
   "Identifier types (mac, imsi, iccid, serial) are always unique."
   unique: Boolean!
+  "The allowed values of a choice field (empty for other types)."
   choices: [String!]!
 }
 
+"A model of equipment (or bulk material) with the fields its items carry."
 type InventoryModel {
+  "Database id."
   id: ID!
+  "Who makes it."
   manufacturer: InventoryManufacturer!
+  "The model's name, unique per manufacturer."
   name: String!
   "Manufacturer and model."
   label: String!
@@ -51,47 +66,79 @@ type InventoryModel {
   category: String!
   "Bulk models: what a quantity counts (pcs, m...)."
   unit: String!
+  "Free text (empty when none)."
   description: String!
+  "The fields each item of the model carries, in form order."
   fields: [InventoryFieldDefinition!]!
 }
 
 "A warehouse, shelf, bin, van or technician."
 type InventoryLocation {
+  "Database id."
   id: ID!
+  "Unique short code (labels, CSV import)."
   code: String!
+  "Display name."
   name: String!
+  "warehouse, shelf, bin, van or technician."
   kind: String!
+  "The location it is inside; null at the top level."
   parentId: ID
+  "Free text (empty when none)."
   description: String!
   "Warehouse › Shelf › Bin"
   path: String!
 }
 
-type InventoryIdentifier { kind: String! fieldKey: String! value: String! }
+"A unique identifier an item carries (what a scan finds it by)."
+type InventoryIdentifier {
+  "mac, imsi, iccid, serial, or <model id>:<field key> for another unique field."
+  kind: String!
+  "The model field it was entered in."
+  fieldKey: String!
+  "The value, normalised (a MAC as aa:bb:cc:dd:ee:ff)."
+  value: String!
+}
 
 "One step of an item's life."
 type InventoryMovement {
+  "Database id."
   id: ID!
   "receive, move, assign, install, return, retire, rma or split"
   action: String!
+  "When it happened (UTC)."
   at: DateTime!
+  "Who did it (a staff member, a token or the system), as recorded then."
   actor: String!
+  "How much moved: 1 for a serialized item, a decimal for bulk."
   quantity: String!
+  "The location it left; null when it came from a holder or from outside."
   fromLocationId: ID
+  "The location it went to; null when it went to a holder or out."
   toLocationId: ID
+  "The kind of holder it left (account, address, site, device); null: none."
   fromHolderType: String
+  "The holder it left; null: none."
   fromHolderId: ID
+  "The kind of holder it went to (account, address, site, device); null: none."
   toHolderType: String
+  "The holder it went to; null: none."
   toHolderId: ID
   "The item's status after it."
   status: String!
+  "The other item of a split (the part that left, or the stock it came from); null otherwise."
   relatedItemId: ID
+  "What caused it, e.g. event:42 for a scheduled swap (empty when entered by hand)."
   reference: String!
+  "Free text entered with it (empty when none)."
   note: String!
 }
 
+"A serialized piece of equipment or a quantity of bulk stock."
 type InventoryItem {
+  "Database id (#id finds it in inventoryLookup)."
   id: ID!
+  "What it is."
   model: InventoryModel!
   "in_stock, assigned, installed, rma or retired"
   status: String!
@@ -99,60 +146,103 @@ type InventoryItem {
   condition: String!
   "1 for a serialized item; a decimal for bulk."
   quantity: String!
+  "Where it is stored; null while a holder has it (or once retired)."
   location: InventoryLocation
   "account, address, site or device (when not in a location)"
   holderType: String
+  "The holder's id (with holderType); null when in a location."
   holderId: ID
+  "Its unique identifiers (serial, MAC, IMSI, ICCID...)."
   identifiers: [InventoryIdentifier!]!
   "The model's other field values, by key."
   attributes: JSON!
+  "Where to reach it on the network (an address or URL; empty when none)."
   managementAddress: String!
+  "Free text (empty when none)."
   notes: String!
+  "Every movement, oldest first (at most 500)."
   history: [InventoryMovement!]!
 }
 
+"A low-stock threshold: alert when a model's stock in a location falls below a minimum."
 type InventoryThreshold {
+  "Database id."
   id: ID!
+  "The model watched."
   model: InventoryModel!
+  "The location watched (its stock includes the locations below it)."
   location: InventoryLocation!
+  "The minimum quantity (a decimal string)."
   minimum: String!
+  "In-stock quantity now in the location and below it (a decimal string)."
   inStock: String!
   "When the last alert went out; null while stock is at or above the minimum."
   alertedAt: DateTime
 }
 
 "What one scanned value means for a model field: normalised, or why not."
-type InventoryScanCheck { ok: Boolean! value: String! normalised: String message: String }
+type InventoryScanCheck {
+  "Whether the value can be received (valid, and not already used when the field is unique)."
+  ok: Boolean!
+  "The value as scanned."
+  value: String!
+  "The value as it would be stored; null when it is not valid."
+  normalised: String
+  "Why not ok; null when ok."
+  message: String
+}
 
+"A field of a model, as given when creating a model or replacing its fields."
 input InventoryFieldInput {
+  "The label shown on forms."
   label: String!
   "Defaults to the label in lower case with _."
   key: String
+  "text, number, date, choice, mac, imsi, iccid or serial."
   type: String!
+  "Whether every item must have a value (default false)."
   required: Boolean
+  "Whether no two items may share a value (identifier types always are)."
   unique: Boolean
+  "The allowed values of a choice field."
   choices: [String!]
 }
 
+"A model to create."
 input InventoryModelInput {
+  "Its manufacturer (inventoryManufacturers)."
   manufacturerId: ID!
+  "The model's name, unique per manufacturer."
   name: String!
+  "cpe, router, switch, radio, sim, general or bulk."
   category: String!
+  "Bulk models: what a quantity counts (pcs, m...)."
   unit: String
+  "Free text."
   description: String
+  "The fields its items carry."
   fields: [InventoryFieldInput!]
 }
 
+"A location to create."
 input InventoryLocationInput {
+  "Unique short code."
   code: String!
+  "Display name."
   name: String!
+  "warehouse, shelf, bin, van or technician."
   kind: String!
+  "The location it is inside; null: top level."
   parentId: ID
+  "Free text."
   description: String
 }
 
+"Items arriving into stock."
 input InventoryReceiveInput {
+  "What arrives (inventoryModels)."
   modelId: ID!
+  "Where it is put (inventoryLocations)."
   locationId: ID!
   """Serialized models: one object of field values per item, e.g. {serial: "X1", mac: "..."}.
   Errors name the item and the field: items.3.mac (a key with _ comes back in camelCase, as
@@ -160,30 +250,73 @@ input InventoryReceiveInput {
   items: [JSON!]
   "Bulk models: how much arrives."
   quantity: String
+  "new (default), used, refurbished or faulty."
   condition: String
+  "Where to reach the items on the network (every item received)."
   managementAddress: String
 }
 
+"The result of creating or renaming a manufacturer."
 type InventoryManufacturerPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! manufacturer: InventoryManufacturer
+  "Whether it worked."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The manufacturer; null when not ok."
+  manufacturer: InventoryManufacturer
 }
-type InventoryModelPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! model: InventoryModel }
+"The result of creating or changing a model."
+type InventoryModelPayload implements MutationPayload {
+  "Whether it worked."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The model; null when not ok."
+  model: InventoryModel
+}
+"The result of creating or changing a location."
 type InventoryLocationPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! location: InventoryLocation
+  "Whether it worked."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The location; null when not ok."
+  location: InventoryLocation
 }
-type InventoryItemPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! item: InventoryItem }
+"The result of an action on one item."
+type InventoryItemPayload implements MutationPayload {
+  "Whether it worked."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The item after the action (for a partial move or retire of bulk: the part acted on); null when not ok."
+  item: InventoryItem
+}
+"The result of receiving or importing items (all of them, or none)."
 type InventoryItemsPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! "Null when refused." items: [InventoryItem!]
+  "Whether every item was received."
+  ok: Boolean!
+  "Every problem, per input field (items.3.mac, csv...); empty when ok."
+  errors: [FieldError!]!
+  "Null when refused." items: [InventoryItem!]
 }
+"The result of setting a low-stock threshold."
 type InventoryThresholdPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! threshold: InventoryThreshold
+  "Whether it worked."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The threshold; null when not ok or when it was removed (minimum 0)."
+  threshold: InventoryThreshold
 }
 
+"Which manufacturers to list."
 input InventoryManufacturerFilter {
   "Part of the name, any case."
   search: String
 }
 
+"Which models to list; every given condition must hold."
 input InventoryModelFilter {
   "Part of the model's or its manufacturer's name, any case."
   search: String
@@ -193,6 +326,7 @@ input InventoryModelFilter {
   category: String
 }
 
+"Which locations to list; every given condition must hold."
 input InventoryLocationFilter {
   "Part of the code or the name, any case."
   search: String
@@ -204,6 +338,7 @@ input InventoryLocationFilter {
   topLevel: Boolean
 }
 
+"Which items to list; every given condition must hold."
 input InventoryItemFilter {
   "Only items of this model."
   modelId: ID
@@ -221,6 +356,7 @@ input InventoryItemFilter {
   search: String
 }
 
+"Which low-stock thresholds to list; every given condition must hold."
 input InventoryThresholdFilter {
   "Only thresholds of this model."
   modelId: ID
@@ -267,18 +403,22 @@ extend type Query {
 }
 
 extend type Mutation {
+  "Add a manufacturer (name unique, 1-100 characters)."
   inventoryCreateManufacturer(name: String!): InventoryManufacturerPayload!
     @requires(permission: "inventory.catalogue.manage")
+  "Add a model with its field definitions."
   inventoryCreateModel(input: InventoryModelInput!): InventoryModelPayload!
     @requires(permission: "inventory.catalogue.manage")
   "Replace a model's field definitions (types of fields in use cannot change)."
   inventoryUpdateModelFields(modelId: ID!, fields: [InventoryFieldInput!]!): InventoryModelPayload!
     @requires(permission: "inventory.catalogue.manage")
+  "Add a stock location (code unique)."
   inventoryCreateLocation(input: InventoryLocationInput!): InventoryLocationPayload!
     @requires(permission: "inventory.catalogue.manage")
   "Rename, describe or move a location (parentId null: top level; omitted: unchanged)."
   inventoryUpdateLocation(locationId: ID!, name: String, description: String, parentId: ID):
     InventoryLocationPayload! @requires(permission: "inventory.catalogue.manage")
+  "Rename a manufacturer (name unique)."
   inventoryRenameManufacturer(manufacturerId: ID!, name: String!): InventoryManufacturerPayload!
     @requires(permission: "inventory.catalogue.manage")
   "Rename a model, change its description or (bulk) unit."

@@ -26,18 +26,36 @@ from .reconcile import reconcile
 
 SDL = '''
 "A building, a tower, a POP."
-type NetworkSite { id: ID! name: String! latitude: Float longitude: Float }
+type NetworkSite {
+  "Database id."
+  id: ID!
+  "Unique name, 1-100 characters."
+  name: String!
+  "WGS84 latitude in degrees (-90 to 90); null: not placed on the map."
+  latitude: Float
+  "WGS84 longitude in degrees (-180 to 180); null: not placed on the map."
+  longitude: Float
+}
 
 "A managed device; its credentials are never served."
 type NetworkDevice {
+  "Database id."
   id: ID!
+  "Unique name, 1-100 characters."
   name: String!
+  "The site it stands at (networkSites); null: none set."
   siteId: ID
+  "router, switch, access-server, dhcp-server, olt, radio or other."
   role: String!
+  "Free text (empty when not given)."
   vendor: String!
+  "The provisioning backend that manages it (its entry-point name, e.g. mikrotik, kea, juniper)."
   backend: String!
+  "Host name or address the backend connects to (empty for backends that need none)."
   host: String!
+  "When it was last reconciled (UTC); null: never."
   lastReconcileAt: DateTime
+  "Why the last reconcile or connection test failed; null when it succeeded."
   lastError: String
   "What the device said about itself on the last connection test (identity, version...)."
   facts: JSON
@@ -45,10 +63,15 @@ type NetworkDevice {
 
 "A prefix: a supernet or a pool."
 type NetworkSubnet {
+  "Database id."
   id: ID!
+  "The prefix in CIDR form (10.0.0.0/24, 2001:db8::/48); unique."
   cidr: String!
+  "supernet, pppoe, dhcp, static or pd (IPv6 prefix delegation)."
   kind: String!
+  "The supernet it was carved from; null for a top-level prefix."
   parentId: ID
+  "The device that serves the pool (a BNG, a DHCP server); null: none."
   deviceId: ID
   "Addresses held now."
   used: Int!
@@ -60,76 +83,179 @@ type NetworkSubnet {
 
 "An address held by a data service, from when to when (the address history)."
 type NetworkAssignment {
+  "Database id."
   id: ID!
+  "The data service (billing subscription) that held it."
   subscriptionId: ID!
+  "The address, or for prefix delegation the delegated prefix (2001:db8:1:100::/56)."
   address: String!
+  "When the service got it (UTC)."
   validFrom: DateTime!
+  "When it was released (UTC, exclusive); null: still held."
   validTo: DateTime
 }
 
 "An address a device (a DHCP server) reports it handed to the service's equipment."
-type NetworkLease { address: String! mac: String hostname: String expiresAt: DateTime seenAt: DateTime! }
-
-type NetworkCredential {
-  subscriptionId: ID!
-  deviceId: ID
-  username: String
+type NetworkLease {
+  "The leased address."
+  address: String!
+  "The client's hardware address as the server reported it; null when not reported."
   mac: String
+  "The host name the client sent; null when none."
+  hostname: String
+  "When the lease runs out (UTC); null: the server did not say."
+  expiresAt: DateTime
+  "When the lease was last read from the server (UTC)."
+  seenAt: DateTime!
+}
+
+"A service's login and DHCP identity on its device (the password is never served here)."
+type NetworkCredential {
+  "The data service (billing subscription)."
+  subscriptionId: ID!
+  "The device it is provisioned on; null: none chosen."
+  deviceId: ID
+  "The PPPoE/RADIUS login; null for DHCP-only services."
+  username: String
+  "The equipment's hardware address (aa:bb:cc:dd:ee:ff); null: none set."
+  mac: String
+  "A business service's 802.1Q VLAN id on its device; null: none."
   vlan: Int
 }
 
 "One change a reconcile made (or, in a dry run, would make)."
-type NetworkChange { action: String! key: String! before: JSON after: JSON }
+type NetworkChange {
+  "create, update or delete."
+  action: String!
+  "What changed on the device: the subscriber's key there (usually the login or MAC)."
+  key: String!
+  "What the device had (null for a create)."
+  before: JSON
+  "What Backhaul wants there (null for a delete)."
+  after: JSON
+}
 
+"One reconcile (or dry run) of one device: what differed, what was applied, errors."
 type NetworkReconcile {
+  "Database id."
   id: ID!
+  "The device reconciled."
   deviceId: ID!
+  "When it ran (UTC)."
   at: DateTime!
+  "true: only reported what would change, nothing was written to the device."
   dryRun: Boolean!
+  "How many of the changes were applied (0 for a dry run)."
   applied: Int!
+  "Why it failed; null when it succeeded."
   error: String
+  "The differences found, each with what was there and what is wanted."
   changes: [NetworkChange!]!
 }
 
-type NetworkSitePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! site: NetworkSite }
-type NetworkDevicePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! device: NetworkDevice }
-type NetworkSubnetPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! subnet: NetworkSubnet }
-type NetworkAssignmentPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! assignment: NetworkAssignment }
+"The result of creating a site."
+type NetworkSitePayload implements MutationPayload {
+  "Whether the site was created."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The new site; null when not ok."
+  site: NetworkSite
+}
+"The result of creating or testing a device."
+type NetworkDevicePayload implements MutationPayload {
+  "Whether it worked."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The device; null when not ok."
+  device: NetworkDevice
+}
+"The result of creating a subnet."
+type NetworkSubnetPayload implements MutationPayload {
+  "Whether the subnet was created."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The new subnet; null when not ok."
+  subnet: NetworkSubnet
+}
+"The result of assigning or releasing addresses."
+type NetworkAssignmentPayload implements MutationPayload {
+  "Whether it worked."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The new assignment; null when not ok and after a release."
+  assignment: NetworkAssignment
+}
+"The result of setting a service's credentials."
 type NetworkCredentialPayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! credential: NetworkCredential
+  "Whether the credentials were saved."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The credentials as saved (no password); null when not ok."
+  credential: NetworkCredential
 }
+"The result of a reconcile or dry run."
 type NetworkReconcilePayload implements MutationPayload {
-  ok: Boolean! errors: [FieldError!]! reconcile: NetworkReconcile
+  "Whether it ran (a failed reconcile is still recorded: see reconcile.error)."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The recorded reconcile; null when not ok."
+  reconcile: NetworkReconcile
 }
-type NetworkRevealPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! password: String }
+"The result of revealing a service's password."
+type NetworkRevealPayload implements MutationPayload {
+  "Whether the password could be shown."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The password in clear text (the reveal is audited); null when not ok."
+  password: String
+}
 
+"A device to create."
 input NetworkDeviceInput {
+  "Unique name, 1-100 characters."
   name: String!
+  "The provisioning backend (entry-point name, e.g. mikrotik, kea, juniper)."
   backend: String!
+  "The site it stands at."
   siteId: ID
+  "router (default), switch, access-server, dhcp-server, olt, radio or other."
   role: String
+  "Free text."
   vendor: String
+  "Host name or address to connect to."
   host: String
+  "TCP port to connect to (1-65535); null: the backend's default."
   port: Int
+  "Login name on the device."
   username: String
   "Write-only: never served back."
   password: String
   "Write-only: the RADIUS shared secret."
   radiusSecret: String
+  "The backend's own settings (checked against its settings schema)."
   settings: JSON
 }
 
+"Which sites to list."
 input NetworkSiteFilter {
   "Part of the site's name, any case."
   search: String
 }
 
+"Which devices to list; every given condition must hold."
 input NetworkDeviceFilter {
   "Part of the device's name or host, any case."
   search: String
   "Only the devices at this site."
   siteId: ID
-  "Only this role (router, bng, dhcp, olt, switch...)."
+  "Only this role: router, switch, access-server, dhcp-server, olt, radio or other."
   role: String
   "Only this vendor, as entered on the device."
   vendor: String
@@ -139,6 +265,7 @@ input NetworkDeviceFilter {
   failing: Boolean
 }
 
+"Which subnets to list; every given condition must hold."
 input NetworkSubnetFilter {
   "Part of the prefix as written (10.20. or 2001:db8)."
   search: String
@@ -150,6 +277,7 @@ input NetworkSubnetFilter {
   deviceId: ID
 }
 
+"Which address assignments to list; every given condition must hold."
 input NetworkAssignmentFilter {
   "Only this service's addresses (its address history)."
   subscriptionId: ID
@@ -165,6 +293,7 @@ input NetworkAssignmentFilter {
   heldBefore: DateTime
 }
 
+"Which reconciles to list; every given condition must hold."
 input NetworkReconcileFilter {
   "Only this device's reconciles."
   deviceId: ID
@@ -178,6 +307,7 @@ input NetworkReconcileFilter {
   until: DateTime
 }
 
+"Which DHCP leases to list; every given condition must hold."
 input NetworkLeaseFilter {
   "Only this service's leases."
   subscriptionId: ID
@@ -221,8 +351,10 @@ extend type Query {
 }
 
 extend type Mutation {
+  "Add a site (name unique); coordinates optional."
   networkCreateSite(name: String!, latitude: Float, longitude: Float): NetworkSitePayload!
     @requires(permission: "network.manage")
+  "Add a managed device; its password and RADIUS secret are stored sealed."
   networkCreateDevice(input: NetworkDeviceInput!): NetworkDevicePayload!
     @requires(permission: "network.manage")
   "Add a prefix; kind supernet, pppoe, dhcp, static or pd (IPv6 prefix delegation, with delegatedLength)."
@@ -231,6 +363,7 @@ extend type Mutation {
   "Assign an address (the next free one without address)."
   networkAssignAddress(subscriptionId: ID!, subnetId: ID!, address: String): NetworkAssignmentPayload!
     @requires(permission: "network.manage")
+  "Release every address the service holds now (they stay in the address history)."
   networkReleaseAddresses(subscriptionId: ID!): NetworkAssignmentPayload!
     @requires(permission: "network.manage")
   "Set login and DHCP identity; a missing password is generated."

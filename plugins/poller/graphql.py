@@ -135,11 +135,13 @@ type PollerTemplatePayload implements MutationPayload { ok: Boolean! errors: [Fi
 type PollerAppliedPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! applied: PollerApplied }
 type PollerDeletePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! }
 
+"Which poll templates to list."
 input PollerTemplateFilter {
   "Part of the template's name, any case."
   search: String
 }
 
+"Which target states to list; every given condition must hold."
 input PollerStateFilter {
   "Only this state: up, warning, down, flapping or unknown."
   state: String
@@ -149,6 +151,7 @@ input PollerStateFilter {
   search: String
 }
 
+"Which samples of the metric to list (time window)."
 input PollerHistoryFilter {
   "Samples of the last this many hours (0.1 to 87600); the default, with no since, is 24."
   hours: Float
@@ -158,6 +161,7 @@ input PollerHistoryFilter {
   until: DateTime
 }
 
+"Which affected accounts to list; every given condition must hold."
 input PollerAffectedFilter {
   "Only accounts affected by this down target (device:<id>)."
   target: String
@@ -167,6 +171,7 @@ input PollerAffectedFilter {
   notified: Boolean
 }
 
+"Which discovered hosts to list; every given condition must hold."
 input PollerHostFilter {
   "Only hosts found on this scanned subnet (CIDR, as scanned)."
   subnet: String

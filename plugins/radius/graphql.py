@@ -52,6 +52,7 @@ type RadiusNasOptions { deviceId: ID! coaPort: Int! requireMessageAuthenticator:
 type RadiusNasOptionsPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! nas: RadiusNasOptions }
 type RadiusSessionPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! session: RadiusSession }
 
+"Which RADIUS sessions to list; every given condition must hold."
 input RadiusSessionFilter {
   "Only this account's sessions."
   accountId: ID
@@ -73,6 +74,7 @@ input RadiusSessionFilter {
   source: String
 }
 
+"Which NAS option sets to list; every given condition must hold."
 input RadiusNasOptionsFilter {
   "Only this NAS's options."
   deviceId: ID

@@ -77,6 +77,7 @@ type UsageSourcePayload implements MutationPayload { ok: Boolean! errors: [Field
 
 enum UsageGrain { HOUR DAY }
 
+"Which rollups of the service to list; every given condition must hold."
 input UsagePointFilter {
   "Rollups starting at or after this time (for DAY, from that time's day)."
   since: DateTime
@@ -88,6 +89,7 @@ input UsagePointFilter {
   counted: Boolean
 }
 
+"Which unattributed hours to list; every given condition must hold."
 input UsageUnattributedFilter {
   "Only this exporter (the NetFlow/IPFIX sender's address)."
   exporter: String
