@@ -24,18 +24,64 @@ from .models import Affected, Applied, Host, Sample, TargetState, Template
 
 SDL = '''
 "An OID a template polls; thresholds raise warning/critical, cleared below threshold - hysteresis."
-type PollerOid { name: String! oid: String! type: String! unit: String!
-  warning: Float critical: Float hysteresis: Float }
+type PollerOid {
+  "The metric's name in history and states (letters, digits, _ . -; unique in the template)."
+  name: String!
+  "The numeric OID polled, without a leading dot (1.3.6.1.2.1.1.3.0)."
+  oid: String!
+  "gauge (the value as read), counter (a rate per second, 32/64-bit wrap handled) or string."
+  type: String!
+  "Free text shown on chart axes, at most 16 characters (empty when none)."
+  unit: String!
+  "The value at or above which the metric is at warning; null: none."
+  warning: Float
+  "The value at or above which the metric is critical; null: none."
+  critical: Float
+  "How far below a threshold the value must fall before its level clears (absolute; null or 0: at once)."
+  hysteresis: Float
+}
 
 "A template applied to a device role, one device (value: its id) or an inventory model."
-type PollerApplied { id: ID! templateId: ID! kind: String! value: String! }
+type PollerApplied {
+  "Database id (pollerUnapplyTemplate takes it)."
+  id: ID!
+  "The template applied."
+  templateId: ID!
+  "role, device, model or subnet."
+  kind: String!
+  "The role, the device id, the model (Manufacturer Model) or the subnet (CIDR)."
+  value: String!
+}
 
 "What to poll on a device: ICMP and SNMP v2c OIDs."
 type PollerTemplate {
-  id: ID! name: String! interval: Int!
-  icmpEnabled: Boolean! icmpCount: Int! icmpInterval: Float! icmpTimeout: Float!
-  lossWarning: Float! rttWarning: Float!
-  snmpEnabled: Boolean! snmpCommunity: String! snmpPort: Int! snmpTimeout: Float!
+  "Database id."
+  id: ID!
+  "Unique name, 1-100 characters."
+  name: String!
+  "Seconds between polls of each target (10-86400)."
+  interval: Int!
+  "Whether targets are pinged."
+  icmpEnabled: Boolean!
+  "Pings per poll (1-20)."
+  icmpCount: Int!
+  "Seconds between the pings of one poll (0.05-5)."
+  icmpInterval: Float!
+  "Seconds to wait for each answer (0.1-10)."
+  icmpTimeout: Float!
+  "Packet loss in percent (0-100) at or above which the target is at warning."
+  lossWarning: Float!
+  "Average round-trip time in milliseconds at or above which the target is at warning."
+  rttWarning: Float!
+  "Whether the OIDs (and interfaces) are polled over SNMP."
+  snmpEnabled: Boolean!
+  "The SNMP v2c community (1-64 characters); served to poller.view."
+  snmpCommunity: String!
+  "The SNMP UDP port (1-65535; 161 by default)."
+  snmpPort: Int!
+  "Seconds to wait for an SNMP answer (0.1-10)."
+  snmpTimeout: Float!
+  "The OIDs polled, each a metric."
   oids: [PollerOid!]!
   "Walk ifXTable/ifTable: per-interface in/out bit/s (metrics if.<name>.in/out)."
   snmpInterfaces: Boolean!
@@ -49,14 +95,41 @@ type PollerTemplate {
   v3Priv: String!
   "Whether both v3 keys are stored (they are never shown back)."
   v3KeysSet: Boolean!
+  "Where the template applies, oldest first."
   appliedTo: [PollerApplied!]!
 }
 
 "A polled target's state: up, warning, down, flapping (unknown before its first poll)."
-type PollerState { target: String! name: String! state: String! reason: String!
-  changedAt: DateTime polledAt: DateTime loss: Float rttMs: Float levels: JSON! }
+type PollerState {
+  "The target's key: device:<id>, item:<id> or host:<address>."
+  target: String!
+  "The device's or item's name, or the host's address, when last polled."
+  name: String!
+  "up, warning, down, flapping or unknown."
+  state: String!
+  "Why it is in this state (empty when up)."
+  reason: String!
+  "When the state last changed (UTC); null before the first poll."
+  changedAt: DateTime
+  "When it was last polled (UTC); null before the first poll."
+  polledAt: DateTime
+  "Packet loss of the last ping, in percent; null: not pinged."
+  loss: Float
+  "Average round-trip time of the last ping, in milliseconds; null: no answer or not pinged."
+  rttMs: Float
+  "Each metric's level: {metric: ok, warning or critical}."
+  levels: JSON!
+}
 
-type PollerSample { at: DateTime! value: Float text: String }
+"One value of one metric of one target."
+type PollerSample {
+  "When it was taken (UTC)."
+  at: DateTime!
+  "The value (ms, percent, a rate per second or as read); null for string OIDs and failed reads."
+  value: Float
+  "A string OID's value; null for numbers."
+  text: String
+}
 
 "An account whose services run through a device that is down."
 type PollerAffected {
@@ -106,14 +179,51 @@ type PollerNoticePayload implements MutationPayload {
   notified: Int
 }
 
-input PollerOidInput { name: String! oid: String! type: String = "gauge" unit: String
-  warning: Float critical: Float hysteresis: Float }
+"An OID for a template to poll."
+input PollerOidInput {
+  "The metric's name (letters, digits, _ . -; unique; not icmp.* or if.*)."
+  name: String!
+  "The numeric OID (1.3.6.1.2.1.1.3.0)."
+  oid: String!
+  "gauge, counter (stored as a rate per second) or string."
+  type: String = "gauge"
+  "Free text for chart axes, at most 16 characters."
+  unit: String
+  "The value at or above which the metric is at warning."
+  warning: Float
+  "The value at or above which the metric is critical."
+  critical: Float
+  "How far below a threshold the value must fall before its level clears."
+  hysteresis: Float
+}
 
+"A template's settings; on update, what is left out is unchanged."
 input PollerTemplateInput {
-  name: String interval: Int
-  icmpEnabled: Boolean icmpCount: Int icmpInterval: Float icmpTimeout: Float
-  lossWarning: Float rttWarning: Float
-  snmpEnabled: Boolean snmpCommunity: String snmpPort: Int snmpTimeout: Float
+  "Unique name, 1-100 characters (required for a new template)."
+  name: String
+  "Seconds between polls (10-86400; default 60)."
+  interval: Int
+  "Ping targets (default true)."
+  icmpEnabled: Boolean
+  "Pings per poll (1-20; default 3)."
+  icmpCount: Int
+  "Seconds between pings (0.05-5; default 0.2)."
+  icmpInterval: Float
+  "Seconds to wait for each answer (0.1-10; default 1)."
+  icmpTimeout: Float
+  "Loss percent at or above which a target is at warning (0-100; default 20)."
+  lossWarning: Float
+  "Round-trip milliseconds at or above which a target is at warning (0-60000; default 200)."
+  rttWarning: Float
+  "Poll OIDs over SNMP (default false)."
+  snmpEnabled: Boolean
+  "SNMP v2c community, 1-64 characters (default public)."
+  snmpCommunity: String
+  "SNMP UDP port (1-65535; default 161)."
+  snmpPort: Int
+  "Seconds to wait for an SNMP answer (0.1-10; default 1)."
+  snmpTimeout: Float
+  "The OIDs to poll (replaces the list)."
   oids: [PollerOidInput!]
   "Walk ifXTable/ifTable: per-interface in/out bit/s (metrics if.<name>.in/out); left out: unchanged (off for a new template)."
   snmpInterfaces: Boolean
@@ -131,9 +241,31 @@ input PollerTemplateInput {
   v3PrivKey: String
 }
 
-type PollerTemplatePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! template: PollerTemplate }
-type PollerAppliedPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! applied: PollerApplied }
-type PollerDeletePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! }
+"The result of creating or updating a template."
+type PollerTemplatePayload implements MutationPayload {
+  "Whether it was saved."
+  ok: Boolean!
+  "Why not, per input field (oids.2.oid...); empty when ok."
+  errors: [FieldError!]!
+  "The template; null when not ok."
+  template: PollerTemplate
+}
+"The result of applying a template."
+type PollerAppliedPayload implements MutationPayload {
+  "Whether it was applied."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "Where it now applies; null when not ok."
+  applied: PollerApplied
+}
+"The result of deleting a template or removing where it applies."
+type PollerDeletePayload implements MutationPayload {
+  "Whether it was removed."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+}
 
 "Which poll templates to list."
 input PollerTemplateFilter {
@@ -218,11 +350,15 @@ extend type Mutation {
   pollerDiscover(subnet: String!): PollerDiscoverPayload! @requires(permission: "poller.manage")
   "Queue the outage notice (notifications plugin) to the accounts affected by a down target, once per outage."
   pollerSendOutageNotice(target: String!): PollerNoticePayload! @requires(permission: "poller.manage")
+  "Create a template (apply it with pollerApplyTemplate)."
   pollerCreateTemplate(input: PollerTemplateInput!): PollerTemplatePayload! @requires(permission: "poller.manage")
+  "Change a template; fields left out of the input are unchanged."
   pollerUpdateTemplate(id: ID!, input: PollerTemplateInput!): PollerTemplatePayload! @requires(permission: "poller.manage")
+  "Delete a template and where it applies (its targets' history is kept)."
   pollerDeleteTemplate(id: ID!): PollerDeletePayload! @requires(permission: "poller.manage")
   "Apply a template: kind role (value: the role), device (the device id), model (\\"Manufacturer Model\\") or subnet (a CIDR: its discovered hosts)."
   pollerApplyTemplate(templateId: ID!, kind: String!, value: String!): PollerAppliedPayload! @requires(permission: "poller.manage")
+  "Stop applying a template there (id: a PollerApplied id)."
   pollerUnapplyTemplate(id: ID!): PollerDeletePayload! @requires(permission: "poller.manage")
 }
 '''

@@ -22,35 +22,86 @@ from .models import LastAuth, NasSettings, Session
 SDL = '''
 "A RADIUS accounting session (ours or one FreeRADIUS recorded)."
 type RadiusSession {
+  "Database id."
   id: ID!
+  "The NAS (network device) that reported it."
   deviceId: ID!
+  "The NAS's Acct-Session-Id (unique per NAS)."
   acctSessionId: String!
+  "The login (User-Name) as sent."
   username: String!
+  "The data service the login belongs to; null: not a known login."
   subscriptionId: ID
+  "The service's account; null: not a known login."
   accountId: ID
+  "The address given to the subscriber (Framed-IP-Address); null: none reported."
   framedIp: String
+  "When the session started (UTC)."
   startedAt: DateTime!
+  "When the last accounting packet arrived (UTC)."
   updatedAt: DateTime!
+  "When it stopped (UTC); null while open."
   stoppedAt: DateTime
   "Bytes from the subscriber (64-bit)."
   inputOctets: Long!
   "Bytes to the subscriber (64-bit)."
   outputOctets: Long!
+  "Seconds the session has lasted (Acct-Session-Time)."
   sessionTime: Int!
+  "Acct-Terminate-Cause code (RFC 2866: 1 user request, 2 lost carrier, 5 session timeout...); null while open."
   terminateCause: Int
+  "radius (Backhaul's server) or freeradius (a row FreeRADIUS wrote)."
   source: String!
   "The last CoA or Disconnect sent for it: ack, nak, timeout."
   coaResult: String
 }
 
 "The last authentication of a login, with the reason for a reject."
-type RadiusLastAuth { username: String! subscriptionId: ID deviceId: ID at: DateTime! accepted: Boolean! reason: String! }
+type RadiusLastAuth {
+  "The login."
+  username: String!
+  "The data service of the login; null: unknown login."
+  subscriptionId: ID
+  "The NAS that asked; null: not a known device."
+  deviceId: ID
+  "When (UTC)."
+  at: DateTime!
+  "Whether it was accepted."
+  accepted: Boolean!
+  "Why it was rejected (empty when accepted)."
+  reason: String!
+}
 
 "A NAS's RADIUS options (the NAS is a network device with a shared secret)."
-type RadiusNasOptions { deviceId: ID! coaPort: Int! requireMessageAuthenticator: Boolean! dialect: String! }
+type RadiusNasOptions {
+  "The NAS (a network device)."
+  deviceId: ID!
+  "The UDP port CoA and Disconnect requests go to (1-65535; 3799 by default)."
+  coaPort: Int!
+  "Whether requests without Message-Authenticator are dropped (off only for old equipment: BlastRADIUS)."
+  requireMessageAuthenticator: Boolean!
+  "Which vendor attributes replies carry: mikrotik, juniper or standard."
+  dialect: String!
+}
 
-type RadiusNasOptionsPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! nas: RadiusNasOptions }
-type RadiusSessionPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! session: RadiusSession }
+"The result of changing a NAS's options."
+type RadiusNasOptionsPayload implements MutationPayload {
+  "Whether they were saved."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The options as saved; null when not ok."
+  nas: RadiusNasOptions
+}
+"The result of asking for a disconnect."
+type RadiusSessionPayload implements MutationPayload {
+  "Whether the Disconnect-Request was queued."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The session (its coaResult shows the answer once the job ran); null when not ok."
+  session: RadiusSession
+}
 
 "Which RADIUS sessions to list; every given condition must hold."
 input RadiusSessionFilter {
@@ -99,6 +150,7 @@ extend type Query {
 }
 
 extend type Mutation {
+  "Set a NAS's RADIUS options; arguments left out are unchanged (new rows: 3799, required, mikrotik)."
   radiusSetNasOptions(deviceId: ID!, coaPort: Int, requireMessageAuthenticator: Boolean,
                       dialect: String): RadiusNasOptionsPayload! @requires(permission: "radius.manage")
   "Send a Disconnect-Request for an open session (by a job; the result lands on the session)."

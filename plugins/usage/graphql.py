@@ -26,9 +26,11 @@ from .totals import chosen_sources, counted, month_of, set_source
 SDL = '''
 "Bytes one source saw for a service in one hour or day."
 type UsagePoint {
+  "The service (billing subscription)."
   subscriptionId: ID!
   "Start of the hour or day (UTC)."
   start: DateTime!
+  "Who measured it: radius (accounting) or netflow (flows)."
   source: String!
   "Bytes to the subscriber."
   bytesDown: Long!
@@ -40,17 +42,25 @@ type UsagePoint {
 
 "A service's counted usage in a calendar month against its allowance."
 type UsageSummary {
+  "The service (billing subscription)."
   subscriptionId: ID!
+  "The service's name in the catalogue."
   serviceName: String!
+  "The service's account; null when the service is gone."
   accountId: ID
   "The account's name and number (usageTop)."
   accountName: String
+  "The counted source: radius or netflow."
   source: String!
+  "The first day of the calendar month summed."
   periodStart: Date!
+  "Bytes to the subscriber in the month so far."
   bytesDown: Long!
+  "Bytes from the subscriber in the month so far."
   bytesUp: Long!
   "Null: unlimited."
   allowanceBytes: Long
+  "Down plus up as a percentage of the allowance (2 decimals); null: unlimited."
   percent: Float
   "The fair-usage rate (kbit/s both ways) the service is throttled to until the period ends or a top-up lifts it; null: not throttled."
   throttledKbps: Int
@@ -71,11 +81,34 @@ type UsageMonth {
 }
 
 "Traffic of addresses no service held, per exporter and hour."
-type UsageUnattributed { exporter: String! hour: DateTime! bytes: Long! flows: Long! }
+type UsageUnattributed {
+  "The exporter (the NetFlow/IPFIX sender's address)."
+  exporter: String!
+  "The start of the hour (UTC)."
+  hour: DateTime!
+  "Bytes in flows whose addresses no service held then."
+  bytes: Long!
+  "How many such flows."
+  flows: Long!
+}
 
-type UsageSourcePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! source: String }
+"The result of choosing a service's counted source."
+type UsageSourcePayload implements MutationPayload {
+  "Whether the choice was saved."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The source that counts now (radius or netflow); null when not ok."
+  source: String
+}
 
-enum UsageGrain { HOUR DAY }
+"The size of a usage rollup."
+enum UsageGrain {
+  "One row per clock hour (UTC)."
+  HOUR
+  "One row per day (UTC)."
+  DAY
+}
 
 "Which rollups of the service to list; every given condition must hold."
 input UsagePointFilter {
