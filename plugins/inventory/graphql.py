@@ -517,8 +517,9 @@ movement_type.set_field("quantity", lambda m, _i: _qty(m.quantity))
 threshold_type.set_field("model", lambda t, _i: load(ItemModel, t.model_id))
 threshold_type.set_field("location", lambda t, _i: load(Location, t.location_id))
 threshold_type.set_field("minimum", lambda t, _i: _qty(t.minimum))
-threshold_type.set_field("inStock", lambda t, _i: _qty(alerts.in_stock(t.model_id,
-                                                                        t.location_id)))
+threshold_type.set_field("inStock", lambda t, _i: _qty(
+    t._page_in_stock if hasattr(t, "_page_in_stock") else alerts.in_stock(t.model_id,
+                                                                          t.location_id)))
 
 
 def _get(model, value, field: str):
@@ -652,7 +653,33 @@ def resolve_thresholds(_obj, _info, filter=None, first=None, after=None,  # noqa
         "locationId": _id_filter(Threshold.location_id, "locationId"),
         "alerted": lambda stmt, on: stmt.where(Threshold.alerted_at.is_not(None) if on
                                                else Threshold.alerted_at.is_(None))})
-    return paginate(stmt, first, after, order_by=order_by)
+    page = paginate(stmt, first, after, order_by=order_by)
+    _page_in_stock(page.nodes)
+    return page
+
+
+def _page_in_stock(thresholds) -> None:
+    """Each threshold's in-stock quantity (its location and below) in two statements for the
+    page, as alerts.in_stock counts it one threshold at a time."""
+    if not thresholds:
+        return
+    children: dict[int | None, list[int]] = {}
+    for lid, parent in db.session.execute(sa.select(Location.id, Location.parent_id)):
+        children.setdefault(parent, []).append(lid)
+    stock_of = {(m, loc): q for m, loc, q in db.session.execute(
+        sa.select(Item.model_id, Item.location_id, sa.func.sum(Item.quantity)).where(
+            Item.status == "in_stock", Item.location_id.is_not(None),
+            Item.model_id.in_({t.model_id for t in thresholds}))
+        .group_by(Item.model_id, Item.location_id))}
+    for threshold in thresholds:
+        below, todo = set(), [threshold.location_id]
+        while todo:
+            current = todo.pop()
+            if current not in below:
+                below.add(current)
+                todo += children.get(current, [])
+        threshold._page_in_stock = sum((stock_of.get((threshold.model_id, loc), Decimal(0))
+                                        for loc in below), Decimal(0))
 
 
 @query.field("inventoryExportCsv")

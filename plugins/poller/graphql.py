@@ -13,6 +13,7 @@ from backhaul.sdk.graphql import (
     ObjectType,
     QueryType,
     apply_filters,
+    load_related,
     mutation_payload,
     paginate,
     parse_id,
@@ -511,12 +512,7 @@ def resolve_unit(obj, _i):
 
 @template_type.field("appliedTo")
 def resolve_applied_to(obj: Template, _i):
-    import sqlalchemy as sa
-
-    from backhaul.sdk import db
-
-    return db.session.scalars(sa.select(Applied).where(Applied.template_id == obj.id)
-                              .order_by(Applied.id)).all()
+    return load_related(Applied, "template_id", obj.id)  # batched over a page of templates
 
 
 def _values(data: dict) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from connection_checks import gql, refused_sort, walk
+from connection_checks import gql, refused_sort, statements, walk
 
 from backhaul.sdk import db, utcnow
 
@@ -102,3 +102,26 @@ def test_items_and_thresholds(app, seeded, staff_user, api_token):
     refused_sort(app, token, "inventoryThresholds", "id")
     bad = gql(app, token, '{ inventoryItems(filter: {modelId: "nope"}) { totalCount } }')
     assert bad.get("errors") and bad["data"] is None and "INTERNAL" not in str(bad), bad
+
+
+def test_a_page_of_thresholds_counts_stock_in_constant_sql(app, seeded, staff_user, api_token):
+    from backhaul.plugins.inventory.models import Item, Threshold
+
+    token = api_token(staff_user(["inventory.view"]), "full")
+    query = "{ inventoryThresholds(first: 50) { nodes { id minimum inStock location { code } } } }"
+    got = gql(app, token, query)["data"]["inventoryThresholds"]["nodes"]
+    # the router on the shelf below WH1 counts for WH1; the CPE in the van for VAN7
+    assert [(n["location"]["code"], n["minimum"], n["inStock"]) for n in got] == [
+        ("WH1", "5", "1"), ("VAN7", "2", "1")]
+    statements(app, token, query)  # the token's first use writes its own bookkeeping
+    few = statements(app, token, query)
+    first = db.session.get(Threshold, int(seeded["thresholds"][0]))
+    db.session.add_all([Item(model_id=first.model_id, status="in_stock", condition="new",
+                             quantity=Decimal(1), location_id=first.location_id)
+                        for _ in range(3)])
+    db.session.add_all([Threshold(model_id=first.model_id, location_id=int(loc),
+                                  minimum=Decimal(1)) for loc in (seeded["van"],)])
+    db.session.commit()
+    got = gql(app, token, query)["data"]["inventoryThresholds"]["nodes"]
+    assert [n["inStock"] for n in got] == ["4", "1", "0"]
+    assert statements(app, token, query) == few

@@ -57,3 +57,24 @@ def refused_sort(app, token, field: str, key: str, args: str = "") -> str:
     message = got["errors"][0]["message"]
     assert "Cannot sort by 'nope'" in message, message
     return message
+
+
+def statements(app, token, query) -> int:
+    """How many SQL statements answering ``query`` costs (the token's bookkeeping included:
+    compare two runs of the same query, never against a fixed number)."""
+    import sqlalchemy as sa
+
+    from backhaul.sdk import db
+
+    count = 0
+
+    def before(*_a):
+        nonlocal count
+        count += 1
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        got = gql(app, token, query)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)
+    assert not got.get("errors"), got
+    return count

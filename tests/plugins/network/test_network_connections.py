@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from connection_checks import gql, refused_sort, walk
+from connection_checks import gql, refused_sort, statements, walk
 
 from backhaul.sdk import db, utcnow
 
@@ -104,3 +104,19 @@ def test_reconciles_and_bad_filter_values(app, seeded, staff_user, api_token):
     denied = gql(app, api_token(staff_user(["accounts.account.view"]), "full"),
                  "{ networkSites { totalCount } }")
     assert denied.get("errors") and denied["data"] is None
+
+
+def test_a_page_of_subnets_costs_the_same_sql_for_3_or_9(app, seeded, staff_user, api_token):
+    from backhaul.plugins.network.models import Subnet
+
+    token = api_token(staff_user(["network.view"]), "full")
+    query = "{ networkSubnets(first: 50) { nodes { cidr used size } } }"
+    used = {n["cidr"]: (n["used"], n["size"])
+            for n in gql(app, token, query)["data"]["networkSubnets"]["nodes"]}
+    # two addresses of 10.0.0.0/24 are held now (two were released)
+    assert used == {"10.0.0.0/24": (2, 254), "10.0.1.0/24": (0, 254), "10.0.2.0/24": (0, 254)}
+    statements(app, token, query)  # the token's first use writes its own bookkeeping
+    few = statements(app, token, query)
+    db.session.add_all([Subnet(cidr=f"10.1.{n}.0/24", kind="static") for n in range(6)])
+    db.session.commit()
+    assert statements(app, token, query) == few

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from connection_checks import gql, refused_sort, walk
+import sqlalchemy as sa
+from connection_checks import gql, refused_sort, statements, walk
 
 from backhaul.sdk import db, utcnow
 
@@ -95,3 +96,28 @@ def test_found_by_the_fuzzer(app, seeded, staff_user, api_token):
     notice = gql(app, token, """mutation { pollerSendOutageNotice(target: "device:2\\u0000")
       { ok errors { field } } }""")["data"]["pollerSendOutageNotice"]
     assert notice == {"ok": False, "errors": [{"field": "target"}]}, notice
+
+
+def test_a_page_of_templates_loads_where_they_apply_in_constant_sql(app, seeded, staff_user,
+                                                                     api_token):
+    from backhaul.plugins.poller import service
+    from backhaul.plugins.poller.models import Template
+
+    token = api_token(staff_user(["poller.view"]), "full")
+    query = "{ pollerTemplates(first: 50) { nodes { name appliedTo { kind value } } } }"
+    ids = {t.name: t.id for t in db.session.scalars(sa.select(Template))}
+    service.apply_template(ids["ping-cpe"], "role", "cpe")
+    service.apply_template(ids["ping-cpe"], "device", "7")
+    db.session.commit()
+    got = gql(app, token, query)["data"]["pollerTemplates"]["nodes"]
+    assert got == [{"name": "ping-ap", "appliedTo": []},
+                   {"name": "ping-cpe", "appliedTo": [{"kind": "role", "value": "cpe"},
+                                                      {"kind": "device", "value": "7"}]},
+                   {"name": "snmp-core", "appliedTo": []}]
+    statements(app, token, query)  # the token's first use writes its own bookkeeping
+    few = statements(app, token, query)
+    for n in range(5):
+        made = service.save_template({"name": f"extra-{n}"})
+        service.apply_template(made.id, "role", "router")
+    db.session.commit()
+    assert statements(app, token, query) == few
