@@ -75,7 +75,7 @@ def listing(target: str | None = None, account_id: int | None = None,
 def send_notice(target: str) -> int:
     """Queue the outage notice to every affected account of ``target`` not yet told of
     this outage; returns how many accounts were notified now."""
-    state = db.session.get(TargetState, target[:40])
+    state = db.session.get(TargetState, target[:40]) if "\x00" not in target else None
     if state is None:
         raise FieldErrors({"target": [f"There is no polled target {target[:40]}."]})
     if state.state != "down":

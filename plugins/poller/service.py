@@ -64,7 +64,20 @@ def clean_oids(oids) -> list[dict]:
     return out
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def save_template(values: dict, template_id: int | None = None) -> Template:
+    nul = sorted(k for k, v in values.items() if _has_nul(v))
+    if nul:  # PostgreSQL cannot store text holding NUL
+        raise FieldErrors({k: ["must not contain NUL characters"] for k in nul})
     row = db.session.get(Template, template_id) if template_id else Template(**DEFAULTS)
     if row is None:
         raise FieldErrors({"id": [f"There is no template {template_id}."]})

@@ -10,8 +10,11 @@ from backhaul.sdk.graphql import (
     MutationType,
     ObjectType,
     QueryType,
+    apply_filters,
     mutation_payload,
+    paginate,
     parse_id,
+    sort_order,
 )
 
 from .models import LastAuth, NasSettings, Session
@@ -19,52 +22,169 @@ from .models import LastAuth, NasSettings, Session
 SDL = '''
 "A RADIUS accounting session (ours or one FreeRADIUS recorded)."
 type RadiusSession {
+  "Database id."
   id: ID!
+  "The NAS (network device) that reported it."
   deviceId: ID!
+  "The NAS's Acct-Session-Id (unique per NAS)."
   acctSessionId: String!
+  "The login (User-Name) as sent."
   username: String!
+  "The data service the login belongs to; null: not a known login."
   subscriptionId: ID
+  "The service's account; null: not a known login."
   accountId: ID
+  "The address given to the subscriber (Framed-IP-Address); null: none reported."
   framedIp: String
+  "When the session started (UTC)."
   startedAt: DateTime!
+  "When the last accounting packet arrived (UTC)."
   updatedAt: DateTime!
+  "When it stopped (UTC); null while open."
   stoppedAt: DateTime
   "Bytes from the subscriber (64-bit)."
   inputOctets: Long!
   "Bytes to the subscriber (64-bit)."
   outputOctets: Long!
+  "Seconds the session has lasted (Acct-Session-Time)."
   sessionTime: Int!
+  "Acct-Terminate-Cause code (RFC 2866: 1 user request, 2 lost carrier, 5 session timeout...); null while open."
   terminateCause: Int
+  "radius (Backhaul's server) or freeradius (a row FreeRADIUS wrote)."
   source: String!
   "The last CoA or Disconnect sent for it: ack, nak, timeout."
   coaResult: String
 }
 
 "The last authentication of a login, with the reason for a reject."
-type RadiusLastAuth { username: String! subscriptionId: ID deviceId: ID at: DateTime! accepted: Boolean! reason: String! }
+type RadiusLastAuth {
+  "The login."
+  username: String!
+  "The data service of the login; null: unknown login."
+  subscriptionId: ID
+  "The NAS that asked; null: not a known device."
+  deviceId: ID
+  "When (UTC)."
+  at: DateTime!
+  "Whether it was accepted."
+  accepted: Boolean!
+  "Why it was rejected (empty when accepted)."
+  reason: String!
+}
 
 "A NAS's RADIUS options (the NAS is a network device with a shared secret)."
-type RadiusNasOptions { deviceId: ID! coaPort: Int! requireMessageAuthenticator: Boolean! dialect: String! }
+type RadiusNasOptions {
+  "The NAS (a network device)."
+  deviceId: ID!
+  "The UDP port CoA and Disconnect requests go to (1-65535; 3799 by default)."
+  coaPort: Int!
+  "Whether requests without Message-Authenticator are dropped (off only for old equipment: BlastRADIUS)."
+  requireMessageAuthenticator: Boolean!
+  "Which vendor attributes replies carry: mikrotik, juniper or standard."
+  dialect: String!
+}
 
-type RadiusNasOptionsPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! nas: RadiusNasOptions }
-type RadiusSessionPayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! session: RadiusSession }
+"The result of changing a NAS's options."
+type RadiusNasOptionsPayload implements MutationPayload {
+  "Whether they were saved."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The options as saved; null when not ok."
+  nas: RadiusNasOptions
+}
+"The result of asking for a disconnect."
+type RadiusSessionPayload implements MutationPayload {
+  "Whether the Disconnect-Request was queued."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The session (its coaResult shows the answer once the job ran); null when not ok."
+  session: RadiusSession
+}
+
+"Which RADIUS sessions to list; every given condition must hold."
+input RadiusSessionFilter {
+  "Only this account's sessions."
+  accountId: ID
+  "Only this service's sessions."
+  subscriptionId: ID
+  "true: only open sessions (no stop yet); false: only ended ones."
+  open: Boolean
+  "Only sessions reported by this NAS (network device)."
+  deviceId: ID
+  "Only this login, exactly."
+  username: String
+  "Only sessions that were given this address."
+  framedIp: String
+  "Only sessions started at or after this time."
+  startedAfter: DateTime
+  "Only sessions started before this time."
+  startedBefore: DateTime
+  "Only sessions recorded by this source: radius (our server) or freeradius."
+  source: String
+}
+
+"Which NAS option sets to list; every given condition must hold."
+input RadiusNasOptionsFilter {
+  "Only this NAS's options."
+  deviceId: ID
+  "Only this dialect: mikrotik, juniper or standard."
+  dialect: String
+}
 
 extend type Query {
-  radiusSessions(accountId: ID, subscriptionId: ID, open: Boolean, limit: Int = 50): [RadiusSession!]!
+  "RADIUS accounting sessions, newest first."
+  radiusSessions(filter: RadiusSessionFilter, first: Int, after: String,
+                 "-id (newest first, the default), id, startedAt, -startedAt"
+                 sort: String): RadiusSessionConnection!
     @requires(permission: "radius.view")
+  "The last authentication of a login (null: never seen)."
   radiusLastAuth(username: String!): RadiusLastAuth @requires(permission: "radius.view")
-  radiusNasOptions: [RadiusNasOptions!]! @requires(permission: "radius.view")
+  "The RADIUS options of the NASes that have any set."
+  radiusNasOptions(filter: RadiusNasOptionsFilter, first: Int, after: String,
+                   "deviceId, -deviceId"
+                   sort: String): RadiusNasOptionsConnection! @requires(permission: "radius.view")
   "Each RADIUS process's packets by type, drops by reason and cache use, from its heartbeat."
   radiusHealth: JSON @requires(permission: "radius.view")
 }
 
 extend type Mutation {
+  "Set a NAS's RADIUS options; arguments left out are unchanged (new rows: 3799, required, mikrotik)."
   radiusSetNasOptions(deviceId: ID!, coaPort: Int, requireMessageAuthenticator: Boolean,
                       dialect: String): RadiusNasOptionsPayload! @requires(permission: "radius.manage")
   "Send a Disconnect-Request for an open session (by a job; the result lands on the session)."
   radiusDisconnectSession(sessionId: ID!): RadiusSessionPayload! @requires(permission: "radius.manage")
 }
 '''
+
+
+def connection_sdl(node: str, rows: str) -> str:
+    """The described ``<node>Edge``/``<node>Connection`` pair of a list field."""
+    return f'''
+"One of the {rows} of a page, with its cursor."
+type {node}Edge implements Edge {{
+  "Opaque; pass it as 'after' to get the {rows} after this one (same filter and sort)."
+  cursor: String!
+  "One of the {rows}."
+  node: {node}!
+}}
+"A page of {rows}, with how many match the filter in all."
+type {node}Connection implements Connection {{
+  "The page's {rows} with their cursors."
+  edges: [{node}Edge!]!
+  "The page's {rows}."
+  nodes: [{node}!]!
+  "Whether another page follows, and the cursor to ask for it."
+  pageInfo: PageInfo!
+  "How many {rows} match the filter, over all pages (counted only when asked for)."
+  totalCount: Int!
+}}
+'''
+
+
+SDL += "".join(connection_sdl(node, rows) for node, rows in (
+    ("RadiusSession", "sessions"), ("RadiusNasOptions", "NAS option sets")))
 
 DIALECTS = ("mikrotik", "juniper", "standard")
 query = QueryType()
@@ -98,21 +218,56 @@ def sessions(account_id=None, subscription_id=None, open_only=None, limit=50):
     return db.session.scalars(query_).all()
 
 
+SESSION_SORTS = {"-id": Session.id.desc(), "id": Session.id,
+                 "startedAt": Session.started_at, "-startedAt": Session.started_at.desc()}
+NAS_SORTS = {"deviceId": NasSettings.device_id, "-deviceId": NasSettings.device_id.desc()}
+
+
+def _text(value, field: str):
+    """Text holding NUL is refused (PostgreSQL cannot compare it): a field error, not a 500."""
+    if isinstance(value, str) and "\x00" in value:
+        raise FieldErrors({field: ["must not contain NUL characters"]})
+    return value
+
+
+def _filter(values: dict | None) -> dict | None:
+    for name, value in (values or {}).items():
+        _text(value, f"filter.{name}")
+    return values
+
+
+def _id_filter(column, name: str):
+    return lambda stmt, value: stmt.where(column == parse_id(value, name))
+
+
 @query.field("radiusSessions")
-def resolve_sessions(_o, _i, accountId=None, subscriptionId=None, open=None, limit=50):  # noqa: N803, A002
-    return sessions(parse_id(accountId, "accountId") if accountId else None,
-                    parse_id(subscriptionId, "subscriptionId") if subscriptionId else None,
-                    open, 50 if limit is None else limit)  # limit: null means the default
+def resolve_sessions(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, SESSION_SORTS, "-id")
+    stmt = apply_filters(sa.select(Session), _filter(filter), {
+        "accountId": _id_filter(Session.account_id, "accountId"),
+        "subscriptionId": _id_filter(Session.subscription_id, "subscriptionId"),
+        "deviceId": _id_filter(Session.device_id, "deviceId"),
+        "open": lambda stmt, on: stmt.where(Session.stopped_at.is_(None) if on
+                                            else Session.stopped_at.is_not(None)),
+        "username": lambda stmt, name: stmt.where(Session.username == name[:64]),
+        "framedIp": lambda stmt, ip: stmt.where(Session.framed_ip == ip.strip()[:64]),
+        "startedAfter": (Session.started_at, "gte"),
+        "startedBefore": (Session.started_at, "lt"), "source": Session.source})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("radiusLastAuth")
 def resolve_last_auth(_o, _i, username):
-    return db.session.get(LastAuth, username[:64])
+    return db.session.get(LastAuth, _text(username, "username")[:64])
 
 
 @query.field("radiusNasOptions")
-def resolve_nas_options(*_):
-    return db.session.scalars(sa.select(NasSettings).order_by(NasSettings.device_id)).all()
+def resolve_nas_options(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, NAS_SORTS, "deviceId")
+    stmt = apply_filters(sa.select(NasSettings), _filter(filter), {
+        "deviceId": _id_filter(NasSettings.device_id, "deviceId"),
+        "dialect": NasSettings.dialect})
+    return paginate(stmt, first, after, order_by=order_by)
 
 
 @query.field("radiusHealth")

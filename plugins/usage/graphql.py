@@ -8,7 +8,16 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 
 from backhaul.sdk import GraphQLContribution, db, utcnow
-from backhaul.sdk.graphql import FieldErrors, MutationType, QueryType, mutation_payload, parse_id
+from backhaul.sdk.graphql import (
+    FieldErrors,
+    MutationType,
+    QueryType,
+    apply_filters,
+    mutation_payload,
+    paginate,
+    parse_id,
+    sort_order,
+)
 
 from .fair_usage import throttled
 from .models import SOURCES, Daily, Hourly, Unattributed
@@ -17,9 +26,11 @@ from .totals import chosen_sources, counted, month_of, set_source
 SDL = '''
 "Bytes one source saw for a service in one hour or day."
 type UsagePoint {
+  "The service (billing subscription)."
   subscriptionId: ID!
   "Start of the hour or day (UTC)."
   start: DateTime!
+  "Who measured it: radius (accounting) or netflow (flows)."
   source: String!
   "Bytes to the subscriber."
   bytesDown: Long!
@@ -31,17 +42,25 @@ type UsagePoint {
 
 "A service's counted usage in a calendar month against its allowance."
 type UsageSummary {
+  "The service (billing subscription)."
   subscriptionId: ID!
+  "The service's name in the catalogue."
   serviceName: String!
+  "The service's account; null when the service is gone."
   accountId: ID
   "The account's name and number (usageTop)."
   accountName: String
+  "The counted source: radius or netflow."
   source: String!
+  "The first day of the calendar month summed."
   periodStart: Date!
+  "Bytes to the subscriber in the month so far."
   bytesDown: Long!
+  "Bytes from the subscriber in the month so far."
   bytesUp: Long!
   "Null: unlimited."
   allowanceBytes: Long
+  "Down plus up as a percentage of the allowance (2 decimals); null: unlimited."
   percent: Float
   "The fair-usage rate (kbit/s both ways) the service is throttled to until the period ends or a top-up lifts it; null: not throttled."
   throttledKbps: Int
@@ -62,15 +81,63 @@ type UsageMonth {
 }
 
 "Traffic of addresses no service held, per exporter and hour."
-type UsageUnattributed { exporter: String! hour: DateTime! bytes: Long! flows: Long! }
+type UsageUnattributed {
+  "The exporter (the NetFlow/IPFIX sender's address)."
+  exporter: String!
+  "The start of the hour (UTC)."
+  hour: DateTime!
+  "Bytes in flows whose addresses no service held then."
+  bytes: Long!
+  "How many such flows."
+  flows: Long!
+}
 
-type UsageSourcePayload implements MutationPayload { ok: Boolean! errors: [FieldError!]! source: String }
+"The result of choosing a service's counted source."
+type UsageSourcePayload implements MutationPayload {
+  "Whether the choice was saved."
+  ok: Boolean!
+  "Why not, per input field (empty when ok)."
+  errors: [FieldError!]!
+  "The source that counts now (radius or netflow); null when not ok."
+  source: String
+}
 
-enum UsageGrain { HOUR DAY }
+"The size of a usage rollup."
+enum UsageGrain {
+  "One row per clock hour (UTC)."
+  HOUR
+  "One row per day (UTC)."
+  DAY
+}
+
+"Which rollups of the service to list; every given condition must hold."
+input UsagePointFilter {
+  "Rollups starting at or after this time (for DAY, from that time's day)."
+  since: DateTime
+  "Rollups starting before this time."
+  until: DateTime
+  "Only this source: radius or netflow."
+  source: String
+  "true: only the counted source's rollups; false: only the other source's."
+  counted: Boolean
+}
+
+"Which unattributed hours to list; every given condition must hold."
+input UsageUnattributedFilter {
+  "Only this exporter (the NetFlow/IPFIX sender's address)."
+  exporter: String
+  "Hours starting at or after this time."
+  since: DateTime
+  "Hours starting before this time."
+  until: DateTime
+}
 
 extend type Query {
-  "Rollups of one service, newest first (at most 750 points)."
-  usage(subscriptionId: ID!, grain: UsageGrain = DAY, since: DateTime, first: Int = 100): [UsagePoint!]!
+  "Rollups of one service (both sources), newest first; pages of up to 750."
+  usage(subscriptionId: ID!, grain: UsageGrain = DAY, filter: UsagePointFilter,
+        first: Int, after: String,
+        "-start (newest first, the default), start"
+        sort: String): UsagePointConnection!
     @requires(permission: "usage.view")
   "Counted usage of an account's services in the month holding 'on' (default today)."
   usageSummary(accountId: ID!, on: Date): [UsageSummary!]! @requires(permission: "usage.view")
@@ -78,7 +145,11 @@ extend type Query {
   usageTop(on: Date, first: Int = 20): [UsageSummary!]! @requires(permission: "usage.view")
   "Counted usage of one service per calendar month, newest first (at most 36 months)."
   usageMonthly(subscriptionId: ID!, first: Int = 12): [UsageMonth!]! @requires(permission: "usage.view")
-  usageUnattributed(first: Int = 48): [UsageUnattributed!]! @requires(permission: "usage.view")
+  "Traffic no service could be found for, per exporter and hour; pages of up to 500."
+  usageUnattributed(filter: UsageUnattributedFilter, first: Int, after: String,
+                    "-hour (newest first, the default), hour, -bytes, bytes"
+                    sort: String): UsageUnattributedConnection!
+    @requires(permission: "usage.view")
   "Each collector process's packets, flows, loss, malformed datagrams, exporters."
   usageCollectorHealth: JSON @requires(permission: "usage.view")
 }
@@ -88,6 +159,34 @@ extend type Mutation {
   usageSetSource(subscriptionId: ID!, source: String): UsageSourcePayload! @requires(permission: "usage.manage")
 }
 '''
+
+
+def connection_sdl(node: str, rows: str) -> str:
+    """The described ``<node>Edge``/``<node>Connection`` pair of a list field."""
+    return f'''
+"One of the {rows} of a page, with its cursor."
+type {node}Edge implements Edge {{
+  "Opaque; pass it as 'after' to get the {rows} after this one (same filter and sort)."
+  cursor: String!
+  "One of the {rows}."
+  node: {node}!
+}}
+"A page of {rows}, with how many match the filter in all."
+type {node}Connection implements Connection {{
+  "The page's {rows} with their cursors."
+  edges: [{node}Edge!]!
+  "The page's {rows}."
+  nodes: [{node}!]!
+  "Whether another page follows, and the cursor to ask for it."
+  pageInfo: PageInfo!
+  "How many {rows} match the filter, over all pages (counted only when asked for)."
+  totalCount: Int!
+}}
+'''
+
+
+SDL += "".join(connection_sdl(node, rows) for node, rows in (
+    ("UsagePoint", "rollups"), ("UsageUnattributed", "unattributed hours")))
 
 query = QueryType()
 mutation = MutationType()
@@ -161,9 +260,36 @@ def resolve_monthly(_o, _i, subscriptionId, first=12):  # noqa: N803
     return monthly(parse_id(subscriptionId, "subscriptionId"), first)
 
 
+def _point(row, chosen: str) -> dict:
+    return {"subscriptionId": row.subscription_id,
+            "start": row.hour if isinstance(row, Hourly)
+            else datetime.combine(row.day, datetime.min.time(), UTC),
+            "source": row.source, "bytesDown": row.bytes_down, "bytesUp": row.bytes_up,
+            "counted": row.source == chosen}
+
+
 @query.field("usage")
-def resolve_usage(_o, _i, subscriptionId, grain="DAY", since=None, first=100):  # noqa: N803
-    return points(parse_id(subscriptionId, "subscriptionId"), grain, since, first)
+def resolve_usage(_o, _i, subscriptionId, grain="DAY", filter=None, first=None,  # noqa: N803, A002
+                  after=None, sort=None):
+    sub = parse_id(subscriptionId, "subscriptionId")
+    model, column = (Hourly, Hourly.hour) if grain == "HOUR" else (Daily, Daily.day)
+    order_by = sort_order(sort, {"-start": column.desc(), "start": column}, "-start")
+    chosen = chosen_sources([sub])[sub]
+
+    def day(at: datetime):
+        return at if grain == "HOUR" else at.date()
+
+    stmt = apply_filters(sa.select(model).where(model.subscription_id == sub), _filter(filter), {
+        "since": lambda stmt, at: stmt.where(column >= day(at)),
+        "until": lambda stmt, at: stmt.where(column < day(at)),
+        "source": model.source,
+        "counted": lambda stmt, on: stmt.where(model.source == chosen if on
+                                               else model.source != chosen)})
+    page = paginate(stmt, first, after, order_by=order_by, max_first=750)
+    page.nodes = [_point(r, chosen) for r in page.nodes]
+    page.edges = [{"cursor": e["cursor"], "node": n}
+                  for e, n in zip(page.edges, page.nodes, strict=True)]
+    return page
 
 
 @query.field("usageSummary")
@@ -220,9 +346,30 @@ def unattributed(first: int = 48) -> list[dict]:
             for r in rows]
 
 
+UNATTRIBUTED_SORTS = {"-hour": Unattributed.hour.desc(), "hour": Unattributed.hour,
+                      "-bytes": Unattributed.bytes.desc(), "bytes": Unattributed.bytes}
+
+
+def _text(value, field: str):
+    """Text holding NUL is refused (PostgreSQL cannot compare it): a field error, not a 500."""
+    if isinstance(value, str) and "\x00" in value:
+        raise FieldErrors({field: ["must not contain NUL characters"]})
+    return value
+
+
+def _filter(values: dict | None) -> dict | None:
+    for name, value in (values or {}).items():
+        _text(value, f"filter.{name}")
+    return values
+
+
 @query.field("usageUnattributed")
-def resolve_unattributed(_o, _i, first=48):
-    return unattributed(first)
+def resolve_unattributed(_o, _i, filter=None, first=None, after=None, sort=None):  # noqa: A002
+    order_by = sort_order(sort, UNATTRIBUTED_SORTS, "-hour")
+    stmt = apply_filters(sa.select(Unattributed), _filter(filter), {
+        "exporter": lambda stmt, name: stmt.where(Unattributed.exporter == name.strip()[:64]),
+        "since": (Unattributed.hour, "gte"), "until": (Unattributed.hour, "lt")})
+    return paginate(stmt, first, after, order_by=order_by, max_first=500)
 
 
 @query.field("usageCollectorHealth")

@@ -91,7 +91,7 @@ def test_iccid_check_digit_and_over_moving_bulk_are_field_errors(app, token):
     assert counts() == before
     part = gql(app, token, MOVE, {"item": reel_id, "loc": str(s.van.id), "qty": "20"})
     assert part["inventoryMoveItem"]["ok"] and part["inventoryMoveItem"]["item"]["quantity"] == "20"
-    van = gql(app, token, """query($l: ID!) { inventoryItems(locationId: $l) {
+    van = gql(app, token, """query($l: ID!) { inventoryItems(filter: {locationId: $l}) {
       totalCount edges { node { quantity model { unit } } } } }""", {"l": str(s.van.id)})
     assert van["inventoryItems"]["totalCount"] == 1
     assert van["inventoryItems"]["edges"][0]["node"] == {"quantity": "20", "model": {"unit": "m"}}

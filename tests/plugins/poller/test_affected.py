@@ -30,8 +30,8 @@ def _gql(app, token, query, variables=None):
     return response.get_json()
 
 
-AFFECTED = """query($t: String) { pollerAffected(target: $t) { accountId subscriptionIds
-  notifiedAt } }"""
+AFFECTED = """query($t: String) { pollerAffected(filter: {target: $t}) { nodes {
+  accountId subscriptionIds notifiedAt } } }"""
 NOTICE = """mutation($t: String!) { pollerSendOutageNotice(target: $t) { ok notified
   errors { field messages } } }"""
 
@@ -52,11 +52,11 @@ def test_down_device_marks_accounts_and_notice_goes_once(app, relay, email_chann
     early = _gql(app, manager, NOTICE, {"t": key})["data"]["pollerSendOutageNotice"]
     assert early["ok"] is False  # not polled yet: nothing to notify about
     poll_once()
-    rows = _gql(app, viewer, AFFECTED, {"t": key})["data"]["pollerAffected"]
+    rows = _gql(app, viewer, AFFECTED, {"t": key})["data"]["pollerAffected"]["nodes"]
     assert sorted((r["accountId"], r["subscriptionIds"], r["notifiedAt"]) for r in rows) == [
         (str(alice.id), ["101", "102"], None), (str(bob.id), ["103"], None)]
     assert _gql(app, viewer, AFFECTED, {"t": f"device:{live.id}"})["data"][
-        "pollerAffected"] == []
+        "pollerAffected"]["nodes"] == []
     denied = _gql(app, viewer, NOTICE, {"t": key})
     assert denied.get("errors")
     sent = _gql(app, manager, NOTICE, {"t": key})["data"]["pollerSendOutageNotice"]
@@ -70,6 +70,6 @@ def test_down_device_marks_accounts_and_notice_goes_once(app, relay, email_chann
     dead.host = "127.0.0.1"
     db.session.commit()
     poll_once()
-    assert _gql(app, viewer, AFFECTED, {"t": key})["data"]["pollerAffected"] == []
+    assert _gql(app, viewer, AFFECTED, {"t": key})["data"]["pollerAffected"]["nodes"] == []
     mails = relay.wait_for(4)  # plus the on-call "up": no further notice
     assert [m.rcpt_tos for m in mails].count([ONCALL]) == 2 and len(mails) == 4

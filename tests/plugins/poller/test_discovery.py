@@ -34,7 +34,7 @@ def test_discover_and_poll_the_subnet(app, staff_user, api_token):
                             ("2001:db8::/120", "IPv4 only")):
         bad = _gql(app, manager, DISCOVER, {"s": subnet})["data"]["pollerDiscover"]
         assert bad["ok"] is False and message in bad["errors"][0]["messages"][0], bad
-    listed = _gql(app, viewer, "{ pollerHosts { address } }")["data"]["pollerHosts"]
+    listed = _gql(app, viewer, "{ pollerHosts { nodes { address } } }")["data"]["pollerHosts"]["nodes"]
     assert len(listed) == 6
     tpl = service.save_template({"name": "ping", "icmp_count": 1, "icmp_timeout": 0.5})
     service.apply_template(tpl.id, "subnet", "127.0.0.1/29")  # normalised to the network

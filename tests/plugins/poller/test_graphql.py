@@ -34,12 +34,12 @@ def test_templates_states_history(app, staff_user, api_token):
                    {"id": tpl["id"], "v": str(device.id)})
     assert applied["data"]["pollerApplyTemplate"]["ok"]
     poll_once()
-    states = _gql(app, viewer, "{ pollerStates { target name state loss } }")
-    assert states["data"]["pollerStates"] == [
+    states = _gql(app, viewer, "{ pollerStates { nodes { target name state loss } } }")
+    assert states["data"]["pollerStates"]["nodes"] == [
         {"target": f"device:{device.id}", "name": "core-1", "state": "up", "loss": 0.0}]
     history = _gql(app, viewer, """query($t: String!) { pollerHistory(target: $t,
-        metric: "icmp.rtt") { at value } }""", {"t": f"device:{device.id}"})
-    assert len(history["data"]["pollerHistory"]) == 1
+        metric: "icmp.rtt") { nodes { at value } } }""", {"t": f"device:{device.id}"})
+    assert len(history["data"]["pollerHistory"]["nodes"]) == 1
 
 
 def test_v3_keys_are_write_only(app, staff_user, api_token):
@@ -60,7 +60,7 @@ def test_v3_keys_are_write_only(app, staff_user, api_token):
     assert made["template"] == {"id": made["template"]["id"], "snmpVersion": "3",
                                 "v3User": "noc", "v3Auth": "SHA-384", "v3Priv": "AES-192",
                                 "v3KeysSet": True, "snmpInterfaces": True}
-    listed = app.test_client().post("/graphql", json={"query": "{ pollerTemplates { name } }"},
+    listed = app.test_client().post("/graphql", json={"query": "{ pollerTemplates { nodes { name } } }"},
                                     headers={"Authorization": f"Bearer {manager}"})
     assert "auth-secret-1" not in listed.get_data(as_text=True)
     bad = _gql(app, manager, query, {"input": {"name": "x", "snmpVersion": "3", "v3User": "n",

@@ -33,12 +33,12 @@ def test_usage_graphql(app, staff_user, api_token):
     _usage(sub.id, 7, 0, "netflow")
     token = api_token(staff_user(["usage.view", "usage.manage"]), "full")
     got = _gql(app, token, """query($s: ID!, $a: ID!) {
-        usage(subscriptionId: $s, grain: HOUR) { source bytesDown bytesUp counted }
+        usage(subscriptionId: $s, grain: HOUR) { nodes { source bytesDown bytesUp counted } }
         usageSummary(accountId: $a) { subscriptionId source bytesDown bytesUp allowanceBytes percent
           throttledKbps }
-        usageUnattributed { bytes } usageCollectorHealth }""",
+        usageUnattributed { nodes { bytes } } usageCollectorHealth }""",
                {"s": str(sub.id), "a": str(account.id)})["data"]
-    assert sorted((p["source"], p["bytesDown"], p["counted"]) for p in got["usage"]) == [
+    assert sorted((p["source"], p["bytesDown"], p["counted"]) for p in got["usage"]["nodes"]) == [
         ("netflow", 7 * 10**9, False), ("radius", 40 * 10**9, True)]
     [summary] = got["usageSummary"]
     assert summary["source"] == "radius" and summary["allowanceBytes"] == 100 * 10**9
