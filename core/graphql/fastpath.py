@@ -26,6 +26,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from inspect import isawaitable
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
@@ -220,6 +221,30 @@ _PLAIN = frozenset({str, int, bool, float, type(None), list, dict, tuple})
 #: Leaf types whose ``serialize`` returns a value of this exact Python type unchanged.
 _IDENTITY = {GraphQLString: str, GraphQLBoolean: bool}
 
+#: Whether values of a type are read as mappings (``isinstance(x, Mapping)`` is an ABC check:
+#: slow enough to matter once per value).
+_MAPPING: dict[type, bool] = {}
+
+
+def _read(sources: list, attribute: str) -> list:
+    """``attribute`` of every source (a key of a mapping, else an attribute; ``None`` when
+    missing), as graphql-core's default resolver reads it."""
+    kinds = set(map(type, sources))
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        mapping = _MAPPING.get(kind)
+        if mapping is None:
+            mapping = _MAPPING[kind] = issubclass(kind, Mapping)
+        if mapping:
+            return [s.get(attribute) for s in sources]
+        try:
+            return list(map(attrgetter(attribute), sources))
+        except AttributeError:
+            pass  # some source lacks it: read one by one, None where missing
+    return [s.get(attribute) if isinstance(s, Mapping) else getattr(s, attribute, None)
+            for s in sources]
+
+
 def _default_resolve(source, info, **args):
     name = info.field_name
     value = source.get(name) if isinstance(source, Mapping) else getattr(source, name, None)
@@ -280,21 +305,14 @@ class _Run:
                 raise Fallback from None
             resolved.append(values)
         if pending:
-            results = await asyncio.gather(*(p[2] for p in pending), return_exceptions=True)
-            pending_done = list(pending)
-            pending.clear()  # all awaited now: nothing to close on a fallback
-            for (values, index, _), result in zip(pending_done, results, strict=True):
-                if isinstance(result, BaseException):
-                    raise Fallback from None
-                values[index] = result
+            await _settle(pending)
         return resolved
 
     @staticmethod
     def resolve(plan: FieldPlan, sources: list, info, args: dict, pending: list) -> list:
         attribute = plan.attribute
         if attribute is not None:  # a default resolver: read it here, call only callables
-            values = [s.get(attribute) if isinstance(s, Mapping) else getattr(s, attribute, None)
-                      for s in sources]
+            values = _read(sources, attribute)
             for i, value in enumerate(values):
                 if callable(value):
                     values[i] = value = value(info, **args)
@@ -365,6 +383,28 @@ class _Run:
         if result is None:
             raise Fallback
         return result
+
+
+async def _settle(pending: list[tuple[list, int, Any]]) -> None:
+    """Await every awaitable of a level, writing each result into its slot; raise
+    :class:`Fallback` (after all have finished) if any failed.
+
+    Coroutines become tasks first, so that they all run (and queue their batched loads)
+    together. The rest are mostly the loader's futures, settled together by one batch: they
+    are awaited one by one, which costs no event-loop callback per value (``gather`` would
+    add one to every future).
+    """
+    items = [(values, index, a if isinstance(a, asyncio.Future) else asyncio.ensure_future(a))
+             for values, index, a in pending]
+    pending.clear()  # all scheduled now: nothing to close on a fallback
+    failed = False
+    for values, index, awaitable in items:
+        try:
+            values[index] = await awaitable
+        except (Exception, asyncio.CancelledError):
+            failed = True
+    if failed:
+        raise Fallback
 
 
 async def execute_plan(schema: GraphQLSchema, plan: Plan, context, variables) -> dict:

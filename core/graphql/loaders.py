@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Iterable
 from typing import Any
@@ -140,6 +141,7 @@ class Loader:
                 future.set_result(list(found.get(key, ())) if many else found.get(key))
 
 
+@functools.cache
 def _pk(model) -> str:
     mapper = sa.inspect(model)
     if len(mapper.primary_key) != 1:
