@@ -400,18 +400,37 @@ def servers() -> tuple[str, ...]:
 
 
 def measure_load(bench: GraphQLBench, requests: dict) -> dict:
-    """``{server: {(path, concurrency): result}}`` for every server of :func:`servers`."""
-    return {name: measure_load_on(bench, requests, name) for name in servers()}
+    """``{server: {(path, concurrency): result}}`` for every server of :func:`servers`.
 
-
-def measure_load_on(bench: GraphQLBench, requests: dict, server_name: str) -> dict:
-    """Each path from ``concurrency`` client threads of this process against the server."""
+    All servers run at once (idle but for the one measured) and each path is measured on
+    one server right after the other, so a noisy moment of a shared machine hits them alike.
+    """
     from . import graphql_load as gl
 
-    server = gl.Server(bench.url, server_name)
     engine = gl.sql_engine(bench.url)
-    port, headers = server.port, bench.headers
-    makers = {
+    running: dict = {}
+    out: dict = {}
+    try:
+        for name in servers():
+            running[name] = gl.Server(bench.url, name)
+        makers = {name: _makers(gl, engine, server.port, bench.headers)
+                  for name, server in running.items()}
+        for concurrency in CONCURRENCY:
+            for path in LOAD_PATHS:
+                for name in running:
+                    r = gl.load(makers[name][path], concurrency, requests[path])
+                    out.setdefault(name, {})[path, concurrency] = r
+                    print(f"[graphql load {name} c={concurrency}] {path}: {r['rate']:.0f}/s "
+                          f"p50 {r['p50']:.1f} ms p99 {r['p99']:.1f} ms", flush=True)
+    finally:
+        engine.dispose()
+        for server in running.values():
+            server.close()
+    return out
+
+
+def _makers(gl, engine, port: int, headers: dict) -> dict:
+    return {
         "raw": gl.sql_request(engine, RAW_SQL, {"limit": 51}),
         "floor": gl.http_request(port, headers, "GET", "/bench/floor?first=50"),
         "real": gl.http_request(port, headers, "POST", "/graphql",
@@ -424,18 +443,6 @@ def measure_load_on(bench: GraphQLBench, requests: dict, server_name: str) -> di
         "list": gl.http_request(port, headers, "POST", "/graphql",
                                 {"query": LIST_QUERY, "variables": {"first": 100}}),
     }
-    out = {}
-    try:
-        for concurrency in CONCURRENCY:
-            for path in LOAD_PATHS:
-                out[path, concurrency] = gl.load(makers[path], concurrency, requests[path])
-                r = out[path, concurrency]
-                print(f"[graphql load {server_name} c={concurrency}] {path}: {r['rate']:.0f}/s "
-                      f"p50 {r['p50']:.1f} ms p99 {r['p99']:.1f} ms", flush=True)
-    finally:
-        engine.dispose()
-        server.close()
-    return out
 
 
 # ------------------------------------------------------------------------------ run + report
@@ -544,7 +551,8 @@ def load_report(result: dict) -> list[str]:
              "requests from another process over keep-alive connections, from 1 and from 4 "
              "client threads (`bench/graphql_load.py`). Measured behind "
              + " and behind ".join(SERVER_LABELS[name] for name in load)
-             + ", one after the other. Requests per path: "
+             + " (both running, each path measured on one right after the other). "
+             "Requests per path: "
              + ", ".join(f"{k} {v}" for k, v in result["load_requests"].items())
              + "; latency percentiles over all requests. "
              "\"vs floor\" divides the requests/s by the raw SQL statement's requests/s "
@@ -615,19 +623,23 @@ def interpretation(result: dict) -> str:
     )
 
 
-#: Where a page of 50 spends its CPU, from cProfile (self time by package, 100 requests
-#: through the Flask test client) after the 2026-12-04 work on issue 21's target. Written
-#: here by hand: re-profile before trusting it for another version.
+#: Where a page of 50 spends its time, from two profiles of 100+ requests through the Flask
+#: test client after the 2026-12-04 work on issue 21's target (cProfile for CPU self time
+#: by package, py-spy for wall-clock samples). Written here by hand: re-profile before
+#: trusting it for another version.
 PROFILE = (
-    "A profile of the page of 50 (self time by package; the token check is one statement, "
-    "the response compact JSON) puts about 40% in the database client — SQLAlchemy 31% "
-    "(building and then, at the request's rollback, expiring some 265 ORM objects for the "
-    "8 statements) and psycopg 9% — 10% in asyncio (a task per `async` resolver call: "
-    "`contacts` and `groups` for each account), 13% in the fast executor and the loaders, "
-    "4% in JSON, and the rest spread over Flask, Werkzeug, the accounts' resolvers and "
-    "pagination. No single piece is large enough that removing it meets the target: that "
-    "needs the batched loaders of hot types to return plain rows instead of ORM objects "
-    "and synchronous resolvers where they now await one batch."
+    "Profiled (the token check now one statement, the response compact JSON): by CPU self "
+    "time, SQLAlchemy 31% (building some 265 ORM objects for the 8 statements and expiring "
+    "them at the request's rollback), psycopg 9%, asyncio 10% (a task per `async` resolver "
+    "call: `contacts` and `groups` for each account), the fast executor and the loaders 13%, "
+    "JSON 4%, the rest spread over Flask, Werkzeug, the resolvers and pagination. By "
+    "wall-clock samples, about a quarter of a request is waiting for PostgreSQL: 11 round "
+    "trips (the pool's pre-ping, BEGIN, 8 statements, ROLLBACK), each a context switch on "
+    "a busy machine; the batched loaders' `_fetch` (round trips plus ORM) is 44% of the "
+    "samples, token authentication 12%, pagination 9%, the executor's own work 9%. No "
+    "single piece is large enough that removing it meets the target: that needs the batched "
+    "loaders of hot types to return plain rows instead of ORM objects, synchronous "
+    "resolvers where they now await one batch, and fewer round trips per request."
 )
 
 

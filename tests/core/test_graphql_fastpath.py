@@ -179,3 +179,24 @@ def test_generated_queries_answer_the_same(demo, queries):
         assert fast == reference, query
 
     check()
+
+
+def test_default_resolved_values_are_read_as_graphql_core_reads_them():
+    """The fast path reads a level's default-resolved field in one go; its answer must be
+    graphql-core's default resolver's for every source (mapping key, attribute, missing)."""
+    from types import SimpleNamespace
+
+    from graphql import default_field_resolver
+
+    from backhaul.core.graphql.fastpath import _read
+
+    info = SimpleNamespace(field_name="name")
+    cases = [
+        [SimpleNamespace(name="a"), SimpleNamespace(name="b")],   # one type, attributes
+        [{"name": "a"}, {"other": 1}],                              # mappings, one missing
+        [SimpleNamespace(name="a"), SimpleNamespace()],             # one attribute missing
+        [{"name": "a"}, SimpleNamespace(name="b"), object()],      # mixed types
+        [],
+    ]
+    for sources in cases:
+        assert _read(sources, "name") == [default_field_resolver(s, info) for s in sources]
