@@ -23,9 +23,10 @@ It only answers when the answer is certain to be the one graphql-core would give
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from inspect import isawaitable
+from inspect import isawaitable, iscoroutine
 from operator import attrgetter
 from typing import Any
 
@@ -387,24 +388,87 @@ class _Run:
 
 async def _settle(pending: list[tuple[list, int, Any]]) -> None:
     """Await every awaitable of a level, writing each result into its slot; raise
-    :class:`Fallback` (after all have finished) if any failed.
+    :class:`Fallback` if any failed.
 
-    Coroutines become tasks first, so that they all run (and queue their batched loads)
-    together. The rest are mostly the loader's futures, settled together by one batch: they
-    are awaited one by one, which costs no event-loop callback per value (``gather`` would
-    add one to every future).
+    The loader's futures of a level are all settled by one batch: they are awaited one by
+    one, which costs no event-loop callback per value (``gather`` would add one to each).
+    Coroutines (``async def`` resolvers) are stepped here rather than wrapped in tasks
+    (:class:`_Stepper`): each runs until it awaits a future, all of them before any is
+    awaited, so their loads still share one batch per round.
     """
-    items = [(values, index, a if isinstance(a, asyncio.Future) else asyncio.ensure_future(a))
-             for values, index, a in pending]
-    pending.clear()  # all scheduled now: nothing to close on a fallback
+    futures, steppers = [], []
+    for values, index, awaitable in pending:
+        if isinstance(awaitable, asyncio.Future):
+            futures.append((values, index, awaitable))
+        elif iscoroutine(awaitable):
+            steppers.append(_Stepper(values, index, awaitable))
+        else:
+            futures.append((values, index, asyncio.ensure_future(awaitable)))
+    pending.clear()  # each is now owned here: nothing for the caller to close
     failed = False
-    for values, index, awaitable in items:
-        try:
-            values[index] = await awaitable
-        except (Exception, asyncio.CancelledError):
-            failed = True
-    if failed:
+    try:
+        waiting = [s for s in steppers if s.step()]
+        for values, index, future in futures:
+            try:
+                values[index] = await future
+            except Exception:
+                failed = True
+        while waiting:
+            for stepper in waiting:
+                await stepper.ready()
+            waiting = [s for s in waiting if s.step()]
+    finally:
+        for stepper in steppers:
+            stepper.close()
+    if failed or any(s.failed for s in steppers):
         raise Fallback
+
+
+class _Stepper:
+    """Runs one coroutine step by step (what a task would do, minus the event-loop round
+    trips): :meth:`step` resumes it until it awaits an asyncio future (``True``: call
+    :meth:`ready`, then step again) or finishes (``False``: its value is in its slot, or
+    :attr:`failed` is set). Anything else it awaits is refused (``failed``): the caller
+    then falls back to graphql-core, which runs it as a task."""
+
+    __slots__ = ("values", "index", "coroutine", "context", "future", "failed", "done")
+
+    def __init__(self, values: list, index: int, coroutine):
+        self.values, self.index, self.coroutine = values, index, coroutine
+        self.context = contextvars.copy_context()  # as a task would run it
+        self.future = None
+        self.failed = self.done = False
+
+    def step(self) -> bool:
+        try:
+            awaited = self.context.run(self.coroutine.send, None)
+        except StopIteration as stop:
+            self.values[self.index], self.done = stop.value, True
+            return False
+        except BaseException:  # noqa: BLE001 - a failed resolver: graphql-core reports it
+            self.failed = self.done = True
+            return False
+        if not isinstance(awaited, asyncio.Future) or \
+                not getattr(awaited, "_asyncio_future_blocking", False):
+            self.failed = True
+            return False
+        awaited._asyncio_future_blocking = False
+        self.future = awaited
+        return True
+
+    async def ready(self) -> None:
+        """Wait until the awaited future is done (its result or error is delivered to the
+        coroutine by the next :meth:`step`)."""
+        if not self.future.done():
+            try:
+                await self.future
+            except Exception:  # noqa: BLE001 - the coroutine receives it at its next step
+                pass
+
+    def close(self) -> None:
+        if not self.done:
+            self.coroutine.close()
+            self.done = True
 
 
 async def execute_plan(schema: GraphQLSchema, plan: Plan, context, variables) -> dict:
