@@ -628,18 +628,18 @@ def interpretation(result: dict) -> str:
 #: by package, py-spy for wall-clock samples). Written here by hand: re-profile before
 #: trusting it for another version.
 PROFILE = (
-    "Profiled (the token check now one statement, the response compact JSON): by CPU self "
-    "time, SQLAlchemy 31% (building some 265 ORM objects for the 8 statements and expiring "
-    "them at the request's rollback), psycopg 9%, asyncio 10% (a task per `async` resolver "
-    "call: `contacts` and `groups` for each account), the fast executor and the loaders 13%, "
-    "JSON 4%, the rest spread over Flask, Werkzeug, the resolvers and pagination. By "
-    "wall-clock samples, about a quarter of a request is waiting for PostgreSQL: 11 round "
-    "trips (the pool's pre-ping, BEGIN, 8 statements, ROLLBACK), each a context switch on "
-    "a busy machine; the batched loaders' `_fetch` (round trips plus ORM) is 44% of the "
-    "samples, token authentication 12%, pagination 9%, the executor's own work 9%. No "
-    "single piece is large enough that removing it meets the target: that needs the batched "
-    "loaders of hot types to return plain rows instead of ORM objects, synchronous "
-    "resolvers where they now await one batch, and fewer round trips per request."
+    "Profiled after the changes of 2026-12-04 (token check in one statement, compact JSON, "
+    "async resolvers stepped without tasks): by CPU self time (cProfile), SQLAlchemy 33% "
+    "(building some 265 ORM objects for the 8 statements, and expiring them at the "
+    "request's rollback), psycopg 9%, the fast executor and the loaders 16%, JSON 4%, "
+    "asyncio 3% (10% before), the rest spread over Werkzeug, Flask, the resolvers and "
+    "pagination. By wall-clock samples (py-spy), the batched loaders' `_fetch` is half of a "
+    "request (its SQL round trips plus the ORM objects), and psycopg executing statements — "
+    "11 round trips a request: the pool's pre-ping, BEGIN, 8 statements, ROLLBACK, each a "
+    "context switch to PostgreSQL on a busy machine — 31%; token authentication 12%, "
+    "pagination 9%. No single piece is large enough that removing it meets the target: "
+    "that needs the batched loaders of hot types to return plain rows instead of ORM "
+    "objects, and fewer round trips per request."
 )
 
 
