@@ -582,7 +582,8 @@ def load_report(result: dict) -> list[str]:
             f"client (p50 {real['p50']:.1f} ms), "
             f"{measured['real', many]['rate'] / measured['raw', many]['rate']:.3f}x with "
             f"{many} — " + ("**met**." if met else "**not met**."))
-    return lines
+        lines.append("")
+    return lines[:-1]
 
 
 def _ms_per_row(rates: dict, path: str) -> float:
