@@ -445,7 +445,7 @@ class _Stepper:
         except StopIteration as stop:
             self.values[self.index], self.done = stop.value, True
             return False
-        except BaseException:  # noqa: BLE001 - a failed resolver: graphql-core reports it
+        except (Exception, asyncio.CancelledError):  # a failed resolver: graphql-core reports it
             self.failed = self.done = True
             return False
         if not isinstance(awaited, asyncio.Future) or \
