@@ -1,9 +1,10 @@
 """GraphQL under load from a second process: a real HTTP server, latency percentiles.
 
 Used by :mod:`bench.graphql_list`. The app runs in a process of its own (spawned, so it shares
-nothing with the measuring process) behind Werkzeug's threaded HTTP/1.1 server, as one
-worker process would in production; this process sends the requests over keep-alive
-connections from ``concurrency`` client threads and records each request's latency.
+nothing with the measuring process) behind an HTTP/1.1 server with one worker process:
+Werkzeug's threaded development server, or gunicorn (the production server; see
+:data:`SERVERS`). This process sends the requests over keep-alive connections from
+``concurrency`` client threads and records each request's latency.
 
 The floors are measured the same way: **raw SQL** is the one hand-written statement sent
 from this process's threads straight to PostgreSQL (no HTTP, no auth, no GraphQL), and
@@ -29,12 +30,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _serve(database_url: str, port: int, ready) -> None:
-    """The server process: the bench app plus the HTTP floor route, until terminated."""
-    import logging
-
+def _bench_app(database_url: str):
+    """The bench app plus the HTTP floor route."""
     from flask import jsonify, request
-    from werkzeug.serving import make_server
 
     from backhaul.core.db import db
 
@@ -52,11 +50,50 @@ def _serve(database_url: str, port: int, ready) -> None:
         return jsonify(rows=[list(r) for r in rows])
 
     app.add_url_rule("/bench/floor", "bench_floor", floor)
+    return app
+
+
+#: The HTTP servers the load can be measured behind: Werkzeug's threaded development server,
+#: and gunicorn (the production server, ``pip install 'backhaul[production]'``) with one
+#: worker process of ``THREADS`` threads (the ``gthread`` worker: keep-alive connections).
+SERVERS = ("werkzeug", "gunicorn")
+THREADS = 4
+
+
+def _serve(database_url: str, port: int, ready, server_name: str = "werkzeug") -> None:
+    """The server process: the bench app behind ``server_name``, until terminated."""
+    import logging
+
+    if server_name == "gunicorn":
+        _serve_gunicorn(database_url, port, ready)
+        return
+    from werkzeug.serving import make_server
+
+    app = _bench_app(database_url)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = make_server("127.0.0.1", port, app, threaded=True)
     server.timeout = 1
     ready.set()
     server.serve_forever()
+
+
+def _serve_gunicorn(database_url: str, port: int, ready) -> None:
+    """gunicorn in this process (the arbiter), one gthread worker forked from it; the app is
+    built in the worker (no connections shared across the fork)."""
+    from gunicorn.app.base import BaseApplication
+
+    class Bench(BaseApplication):
+        def load_config(self):
+            for key, value in {"bind": f"127.0.0.1:{port}", "workers": 1,
+                               "worker_class": "gthread", "threads": THREADS,
+                               "keepalive": 30, "loglevel": "warning", "accesslog": None,
+                               "post_worker_init": lambda _worker: ready.set()}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return _bench_app(database_url)
+
+    Bench().run()
 
 
 def _list_sql():
@@ -68,11 +105,12 @@ def _list_sql():
 class Server:
     """The app in a spawned process, listening on a free port."""
 
-    def __init__(self, database_url: str):
+    def __init__(self, database_url: str, server_name: str = "werkzeug"):
         context = multiprocessing.get_context("spawn")
         ready = context.Event()
         self.port = free_port()
-        self.process = context.Process(target=_serve, args=(database_url, self.port, ready),
+        self.process = context.Process(target=_serve,
+                                       args=(database_url, self.port, ready, server_name),
                                        daemon=True)
         self.process.start()
         if not ready.wait(120):

@@ -76,9 +76,9 @@ def principal_for_user(user, session_row=None) -> Principal:
                      session=session_row, is_superuser=user.is_active and user.is_superuser)
 
 
-def principal_for_token(token) -> Principal:
+def principal_for_token(token, grants: tokens.Grants | None = None) -> Principal:
     return Principal(user=token.user, token=token,
-                     permissions=tokens.token_permissions(token, known_permissions()),
+                     permissions=tokens.token_permissions(token, known_permissions(), grants),
                      is_superuser=False)
 
 
@@ -101,11 +101,12 @@ def authenticate_request() -> tuple[Principal, tokens.Rejection | None]:
     """Resolve who makes the current request (commits bookkeeping writes)."""
     presented = bearer_token()
     if presented is not None:
-        token, rejection = tokens.authenticate(presented, request.remote_addr)
+        token, rejection, grants = tokens.authenticate_with_grants(presented,
+                                                                   request.remote_addr)
         _commit_if_changed()
         if rejection is not None:
             return ANONYMOUS, rejection
-        return principal_for_token(token), None
+        return principal_for_token(token, grants), None
     sid = session.get(SESSION_KEY)
     if not sid:
         return ANONYMOUS, None

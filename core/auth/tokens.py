@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from ..db import db, utcnow
-from .models import ApiToken, User
+from .models import ApiToken, Role, RolePermission, User, user_roles
 from .roles import is_read_permission, unknown_permissions, user_permissions
 
 log = logging.getLogger("backhaul.security")
@@ -96,9 +96,30 @@ def create(user: User, name: str, scope: str = "read", permissions: Iterable[str
     return plaintext, row
 
 
-def token_permissions(token: ApiToken, known: Iterable[str]) -> frozenset[str]:
-    """What ``token`` may do now: its scope narrowed by its user's current permissions."""
-    held = user_permissions(token.user, known)
+@dataclass(frozen=True)
+class Grants:
+    """What a token's user holds, read with the token in one statement (see
+    :func:`authenticate`): whether a role is a superuser role, and every permission name its
+    roles grant (known or not: narrowed to the known ones by :func:`token_permissions`)."""
+
+    superuser: bool
+    names: frozenset[str]
+
+
+def token_permissions(token: ApiToken, known: Iterable[str],
+                      grants: Grants | None = None) -> frozenset[str]:
+    """What ``token`` may do now: its scope narrowed by its user's current permissions.
+
+    ``grants``: the user's roles as read by :func:`authenticate` in the same statement as the
+    token (without them, the user's roles are loaded).
+    """
+    if grants is None:
+        held = user_permissions(token.user, known)
+    elif not token.user.is_active:
+        held = frozenset()
+    else:
+        known = frozenset(known)
+        held = known if grants.superuser else grants.names & known
     if token.scope == "full":
         return held
     if token.scope == "read":
@@ -118,39 +139,82 @@ def _network_allows(token: ApiToken, ip: str | None) -> bool:
     return any(address in ipaddress.ip_network(net, strict=False) for net in token.networks)
 
 
-def authenticate(plaintext: str, ip: str | None,
-                 now: datetime | None = None) -> tuple[ApiToken | None, Rejection | None]:
+#: Separates permission names in the aggregate of :func:`_lookup` (names are dotted words).
+_SEPARATOR = "\n"
+
+
+def _lookup(token_hash: str) -> tuple[ApiToken, Grants] | None:
+    """The token with its user and the user's grants, in one SQL statement.
+
+    Nothing is cached between requests: a revoked token, a deactivated user or a changed role
+    takes effect at the next request. The user's ``roles`` are not loaded (they load on first
+    access, should anything else need them).
+    """
+    of_user = user_roles.c.user_id == ApiToken.user_id
+    superuser = sa.exists().where(of_user, user_roles.c.role_id == Role.id,
+                                  Role.is_superuser.is_(True))
+    names = (sa.select(sa.func.aggregate_strings(RolePermission.permission, _SEPARATOR))
+             .where(RolePermission.role_id.in_(sa.select(user_roles.c.role_id).where(of_user)))
+             .scalar_subquery())
+    row = db.session.execute(
+        sa.select(ApiToken, superuser.label("superuser"), names.label("names"))
+        .options(sa.orm.joinedload(ApiToken.user).lazyload(User.roles))
+        .where(ApiToken.token_hash == token_hash)).first()
+    if row is None:
+        return None
+    token, is_super, joined = row
+    return token, Grants(bool(is_super), frozenset(joined.split(_SEPARATOR) if joined else ()))
+
+
+def authenticate(plaintext: str, ip: str | None, now: datetime | None = None,
+                 ) -> tuple[ApiToken | None, Rejection | None]:
     """Look up a presented token; ``(token, None)`` when it may be used, else a rejection.
 
     Updates ``last_used_at`` (the caller commits). Never logs the token itself.
     """
+    token, rejection, _ = authenticate_with_grants(plaintext, ip, now)
+    return token, rejection
+
+
+def authenticate_with_grants(plaintext: str, ip: str | None, now: datetime | None = None,
+                             ) -> tuple[ApiToken | None, Rejection | None, Grants | None]:
+    """:func:`authenticate`, plus the user's grants for :func:`token_permissions`: the token,
+    its user and the permissions of the user's roles come from one SQL statement."""
     now = now or utcnow()
+    invalid = Rejection("invalid_token", "The API token is not valid. Check that the whole "
+                        "token is sent as 'Authorization: Bearer bh_...'.")
     if not plaintext.startswith(PREFIX) or len(plaintext) > 200:
-        return None, Rejection("invalid_token", "The API token is not valid. Check that the "
-                               "whole token is sent as 'Authorization: Bearer bh_...'.")
-    token = db.session.scalar(sa.select(ApiToken).where(
-        ApiToken.token_hash == hash_token(plaintext)))
-    if token is None:
-        return None, Rejection("invalid_token", "The API token is not valid. Check that the "
-                               "whole token is sent as 'Authorization: Bearer bh_...'.")
-    if token.revoked_at is not None:
-        return None, Rejection("token_revoked", "This API token was revoked. Create a new "
-                               "token on your profile page.", token.id)
-    if token.expires_at is not None and token.expires_at <= now:
-        return None, Rejection("token_expired", "This API token expired on "
-                               f"{token.expires_at:%Y-%m-%d %H:%M} UTC. Create a new token "
-                               "on your profile page.", token.id)
-    if not token.user.is_active:
-        return None, Rejection("user_inactive", "The user who owns this API token is "
-                               "deactivated.", token.id)
-    if not _network_allows(token, ip):
-        return None, Rejection("network_not_allowed", f"This API token may not be used from "
-                               f"{ip}: it is limited to {', '.join(token.networks)}.", token.id)
+        return None, invalid, None
+    found = _lookup(hash_token(plaintext))
+    if found is None:
+        return None, invalid, None
+    token, grants = found
+    rejection = _refusal(token, ip, now)
+    if rejection is not None:
+        return None, rejection, None
     if token.last_used_at is None or now - token.last_used_at >= TOUCH or \
             token.last_used_ip != (ip or "")[:45]:
         token.last_used_at = now
         token.last_used_ip = (ip or "")[:45] or None
-    return token, None
+    return token, None, grants
+
+
+def _refusal(token: ApiToken, ip: str | None, now: datetime) -> Rejection | None:
+    """Why an existing token may not be used now (``None``: it may)."""
+    if token.revoked_at is not None:
+        return Rejection("token_revoked", "This API token was revoked. Create a new token on "
+                         "your profile page.", token.id)
+    if token.expires_at is not None and token.expires_at <= now:
+        return Rejection("token_expired", "This API token expired on "
+                         f"{token.expires_at:%Y-%m-%d %H:%M} UTC. Create a new token on your "
+                         "profile page.", token.id)
+    if not token.user.is_active:
+        return Rejection("user_inactive", "The user who owns this API token is deactivated.",
+                         token.id)
+    if not _network_allows(token, ip):
+        return Rejection("network_not_allowed", f"This API token may not be used from {ip}: "
+                         f"it is limited to {', '.join(token.networks)}.", token.id)
+    return None
 
 
 def revoke(token: ApiToken, now: datetime | None = None) -> None:

@@ -23,9 +23,11 @@ It only answers when the answer is certain to be the one graphql-core would give
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from inspect import isawaitable
+from inspect import isawaitable, iscoroutine
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
@@ -220,6 +222,30 @@ _PLAIN = frozenset({str, int, bool, float, type(None), list, dict, tuple})
 #: Leaf types whose ``serialize`` returns a value of this exact Python type unchanged.
 _IDENTITY = {GraphQLString: str, GraphQLBoolean: bool}
 
+#: Whether values of a type are read as mappings (``isinstance(x, Mapping)`` is an ABC check:
+#: slow enough to matter once per value).
+_MAPPING: dict[type, bool] = {}
+
+
+def _read(sources: list, attribute: str) -> list:
+    """``attribute`` of every source (a key of a mapping, else an attribute; ``None`` when
+    missing), as graphql-core's default resolver reads it."""
+    kinds = set(map(type, sources))
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        mapping = _MAPPING.get(kind)
+        if mapping is None:
+            mapping = _MAPPING[kind] = issubclass(kind, Mapping)
+        if mapping:
+            return [s.get(attribute) for s in sources]
+        try:
+            return list(map(attrgetter(attribute), sources))
+        except AttributeError:
+            pass  # some source lacks it: read one by one, None where missing
+    return [s.get(attribute) if isinstance(s, Mapping) else getattr(s, attribute, None)
+            for s in sources]
+
+
 def _default_resolve(source, info, **args):
     name = info.field_name
     value = source.get(name) if isinstance(source, Mapping) else getattr(source, name, None)
@@ -280,21 +306,14 @@ class _Run:
                 raise Fallback from None
             resolved.append(values)
         if pending:
-            results = await asyncio.gather(*(p[2] for p in pending), return_exceptions=True)
-            pending_done = list(pending)
-            pending.clear()  # all awaited now: nothing to close on a fallback
-            for (values, index, _), result in zip(pending_done, results, strict=True):
-                if isinstance(result, BaseException):
-                    raise Fallback from None
-                values[index] = result
+            await _settle(pending)
         return resolved
 
     @staticmethod
     def resolve(plan: FieldPlan, sources: list, info, args: dict, pending: list) -> list:
         attribute = plan.attribute
         if attribute is not None:  # a default resolver: read it here, call only callables
-            values = [s.get(attribute) if isinstance(s, Mapping) else getattr(s, attribute, None)
-                      for s in sources]
+            values = _read(sources, attribute)
             for i, value in enumerate(values):
                 if callable(value):
                     values[i] = value = value(info, **args)
@@ -365,6 +384,91 @@ class _Run:
         if result is None:
             raise Fallback
         return result
+
+
+async def _settle(pending: list[tuple[list, int, Any]]) -> None:
+    """Await every awaitable of a level, writing each result into its slot; raise
+    :class:`Fallback` if any failed.
+
+    The loader's futures of a level are all settled by one batch: they are awaited one by
+    one, which costs no event-loop callback per value (``gather`` would add one to each).
+    Coroutines (``async def`` resolvers) are stepped here rather than wrapped in tasks
+    (:class:`_Stepper`): each runs until it awaits a future, all of them before any is
+    awaited, so their loads still share one batch per round.
+    """
+    futures, steppers = [], []
+    for values, index, awaitable in pending:
+        if isinstance(awaitable, asyncio.Future):
+            futures.append((values, index, awaitable))
+        elif iscoroutine(awaitable):
+            steppers.append(_Stepper(values, index, awaitable))
+        else:
+            futures.append((values, index, asyncio.ensure_future(awaitable)))
+    pending.clear()  # each is now owned here: nothing for the caller to close
+    failed = False
+    try:
+        waiting = [s for s in steppers if s.step()]
+        for values, index, future in futures:
+            try:
+                values[index] = await future
+            except Exception:
+                failed = True
+        while waiting:
+            for stepper in waiting:
+                await stepper.ready()
+            waiting = [s for s in waiting if s.step()]
+    finally:
+        for stepper in steppers:
+            stepper.close()
+    if failed or any(s.failed for s in steppers):
+        raise Fallback
+
+
+class _Stepper:
+    """Runs one coroutine step by step (what a task would do, minus the event-loop round
+    trips): :meth:`step` resumes it until it awaits an asyncio future (``True``: call
+    :meth:`ready`, then step again) or finishes (``False``: its value is in its slot, or
+    :attr:`failed` is set). Anything else it awaits is refused (``failed``): the caller
+    then falls back to graphql-core, which runs it as a task."""
+
+    __slots__ = ("values", "index", "coroutine", "context", "future", "failed", "done")
+
+    def __init__(self, values: list, index: int, coroutine):
+        self.values, self.index, self.coroutine = values, index, coroutine
+        self.context = contextvars.copy_context()  # as a task would run it
+        self.future = None
+        self.failed = self.done = False
+
+    def step(self) -> bool:
+        try:
+            awaited = self.context.run(self.coroutine.send, None)
+        except StopIteration as stop:
+            self.values[self.index], self.done = stop.value, True
+            return False
+        except (Exception, asyncio.CancelledError):  # a failed resolver: graphql-core reports it
+            self.failed = self.done = True
+            return False
+        if not isinstance(awaited, asyncio.Future) or \
+                not getattr(awaited, "_asyncio_future_blocking", False):
+            self.failed = True
+            return False
+        awaited._asyncio_future_blocking = False
+        self.future = awaited
+        return True
+
+    async def ready(self) -> None:
+        """Wait until the awaited future is done (its result or error is delivered to the
+        coroutine by the next :meth:`step`)."""
+        if not self.future.done():
+            try:
+                await self.future
+            except Exception:  # noqa: BLE001 - the coroutine receives it at its next step
+                pass
+
+    def close(self) -> None:
+        if not self.done:
+            self.coroutine.close()
+            self.done = True
 
 
 async def execute_plan(schema: GraphQLSchema, plan: Plan, context, variables) -> dict:

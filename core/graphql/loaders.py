@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 #: Keys per ``IN (...)`` query; a larger batch runs in several queries.
 CHUNK = 500
@@ -42,6 +44,7 @@ class Loader:
         self._queued: dict[tuple, dict[Any, asyncio.Future]] = defaultdict(dict)
         self._scheduled = False
         self._closed = False
+        self._postgresql: bool | None = None
         self.batches = 0  # queries run, for tests and diagnostics
 
     def close(self) -> None:
@@ -120,12 +123,20 @@ class Loader:
                     if not future.done():
                         future.set_exception(exc)
 
+    def _among(self, attr, keys: list):
+        """``attr IN keys``, as an array parameter on PostgreSQL for plain key types."""
+        if self._postgresql is None:
+            self._postgresql = self.session.get_bind().dialect.name == "postgresql"
+        if self._postgresql and isinstance(attr.type, sa.Integer | sa.String):
+            return _any_of(attr, keys)
+        return attr.in_(keys)
+
     def _fetch(self, model, column: str, many: bool, futures: dict) -> None:
         attr = getattr(model, column)
         keys = list(futures)
         found: dict[Any, Any] = defaultdict(list) if many else {}
         for start in range(0, len(keys), CHUNK):
-            stmt = sa.select(model).where(attr.in_(keys[start:start + CHUNK]))
+            stmt = sa.select(model).where(self._among(attr, keys[start:start + CHUNK]))
             if many:
                 stmt = stmt.order_by(*sa.inspect(model).primary_key)
             self.batches += 1
@@ -140,6 +151,13 @@ class Loader:
                 future.set_result(list(found.get(key, ())) if many else found.get(key))
 
 
+def _any_of(attr, keys: list):
+    """``attr = ANY(:keys)``: one array parameter, so the SQL text is the same for any number
+    of keys (compiled once, prepared by the driver) where ``IN`` renders a parameter per key."""
+    return attr == sa.any_(sa.bindparam(None, keys, type_=ARRAY(attr.type)))
+
+
+@functools.cache
 def _pk(model) -> str:
     mapper = sa.inspect(model)
     if len(mapper.primary_key) != 1:

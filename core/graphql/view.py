@@ -53,7 +53,7 @@ def create_blueprint() -> Blueprint:
         context = Context(principal=principal, request=request)
         status, response, operation = run(state.schema, body, context, state.limits)
         _finish_transaction(operation, response)
-        return jsonify(response), status, decision.headers() if decision else {}
+        return _json(response, status, decision.headers() if decision else {})
 
     @bp.get("/graphql")
     @permission_required("core.graphql.explore")
@@ -69,6 +69,16 @@ def create_blueprint() -> Blueprint:
         return render_template("graphql/reference.html", types=build_reference(schema))
 
     return bp
+
+
+def _json(body: dict, status: int, headers: dict):
+    """The GraphQL response as compact JSON, its keys in the order of the query (as the
+    GraphQL spec asks; Flask's ``jsonify`` would sort them, which costs time on a large
+    page). Resolved values are JSON types already: leaves went through their scalar's
+    ``serialize``."""
+    return current_app.response_class(
+        json.dumps(body, separators=(",", ":"), default=current_app.json.default) + "\n",
+        status=status, headers=headers, mimetype="application/json")
 
 
 def _rate_decision(state, principal):

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from auth_probe import EDITS, probe_plugin
 
-from backhaul.core.auth.models import ApiToken, Role, User
+from backhaul.core.auth.models import ApiToken, Role, RolePermission, User
 from backhaul.core.db import db, utcnow
 
 
@@ -179,3 +179,42 @@ def test_token_form_validation(app, client, staff_user, login, csrf_token):
                                data={**data, "csrf_token": csrf_token(client)})
         assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == 0
+
+
+def test_a_bearer_request_authenticates_in_one_statement(app, staff_user, api_token):
+    """Token, user and the permissions of all the user's roles come from one SQL statement
+    (nothing cached across requests: the next test shows changes apply at once)."""
+    from graphql_helpers import count_statements
+
+    user = staff_user(["probe.thing.view", "probe.thing.edit"])
+    token = api_token(user, "full")
+    bearer(app, token, url="/probe/whoami")  # the first use records last_used_at (a write)
+    with count_statements(db.engine) as statements:
+        body = bearer(app, token, url="/probe/whoami").get_json()
+    assert body["permissions"] == ["probe.thing.edit", "probe.thing.view"]
+    assert len(statements) == 1, statements
+
+
+def test_role_changes_reach_a_token_at_its_next_request(app, staff_user, api_token):
+    user = staff_user(["probe.thing.view"])
+    token = api_token(user, "full")
+    whoami = lambda: bearer(app, token, url="/probe/whoami").get_json()["permissions"]  # noqa: E731
+    assert whoami() == ["probe.thing.view"]
+    # a second role of the user grants one more permission, and one no plugin declares
+    second = Role(name="second role", description="")
+    second.grants = [RolePermission(permission="probe.thing.edit"),
+                     RolePermission(permission="gone.plugin.view")]
+    db.session.get(User, user.id).roles.append(second)
+    db.session.commit()
+    assert whoami() == ["probe.thing.edit", "probe.thing.view"]
+    # made an Administrator: every known permission
+    from backhaul.core.auth.identity import known_permissions
+    from backhaul.core.auth.roles import ensure_builtin_roles
+
+    db.session.get(User, user.id).roles.append(ensure_builtin_roles())
+    db.session.commit()
+    assert whoami() == sorted(known_permissions(app))
+    # and no role at all: nothing
+    db.session.get(User, user.id).roles = []
+    db.session.commit()
+    assert bearer(app, token, url="/probe/whoami").get_json()["permissions"] == []

@@ -179,3 +179,77 @@ def test_generated_queries_answer_the_same(demo, queries):
         assert fast == reference, query
 
     check()
+
+
+def test_default_resolved_values_are_read_as_graphql_core_reads_them():
+    """The fast path reads a level's default-resolved field in one go; its answer must be
+    graphql-core's default resolver's for every source (mapping key, attribute, missing)."""
+    from types import SimpleNamespace
+
+    from graphql import default_field_resolver
+
+    from backhaul.core.graphql.fastpath import _read
+
+    info = SimpleNamespace(field_name="name")
+    cases = [
+        [SimpleNamespace(name="a"), SimpleNamespace(name="b")],   # one type, attributes
+        [{"name": "a"}, {"other": 1}],                              # mappings, one missing
+        [SimpleNamespace(name="a"), SimpleNamespace()],             # one attribute missing
+        [{"name": "a"}, SimpleNamespace(name="b"), object()],      # mixed types
+        [],
+    ]
+    for sources in cases:
+        assert _read(sources, "name") == [default_field_resolver(s, info) for s in sources]
+
+
+def test_async_resolvers_are_stepped_together_and_refused_when_unusual():
+    """``_settle`` runs ``async def`` resolvers without tasks: every coroutine of a level
+    reaches its first await before any future is awaited (so one batch answers them all),
+    each round likewise; a coroutine that raises, or awaits anything but an asyncio future,
+    makes the level fall back to graphql-core."""
+    import asyncio
+
+    from backhaul.core.graphql.fastpath import Fallback, _settle
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        batches: list[list[int]] = []
+        queued: list[tuple[int, asyncio.Future]] = []
+
+        def load(key):  # a tiny batched loader: answers everything queued in one callback
+            future = loop.create_future()
+            if not queued:
+                loop.call_soon(flush)
+            queued.append((key, future))
+            return future
+
+        def flush():
+            batch, queued[:] = list(queued), []
+            batches.append([k for k, _ in batch])
+            for key, future in batch:
+                future.set_result(key * 10)
+
+        async def twice(key):
+            first = await load(key)
+            return first + await load(key + 1)
+
+        values = [None, None, None]
+        plain = load(7)
+        await _settle([(values, 0, twice(1)), (values, 1, twice(2)), (values, 2, plain)])
+        assert values == [10 + 20, 20 + 30, 70]
+        assert batches == [[7, 1, 2], [2, 3]]  # two rounds, one batch each
+
+        async def boom():
+            await load(1)
+            raise ValueError("resolver failed")
+
+        async def sleeps():
+            await asyncio.sleep(0)
+            return 1
+
+        for bad in (boom, sleeps):
+            slots = [None, None]
+            with pytest.raises(Fallback):
+                await _settle([(slots, 0, twice(1)), (slots, 1, bad())])
+
+    asyncio.run(scenario())
