@@ -134,6 +134,11 @@ input PluginInfoFilter {
   search: String
 }
 
+"""
+Everything that can be read. Each field names the permission it needs (the schema reference
+shows it); list fields are connections (first/after, filter, sort, totalCount) of at most
+GRAPHQL_MAX_PAGE_SIZE rows a page. Plugins add their fields, prefixed with their name.
+"""
 type Query {
   "Who is asking."
   viewer: Viewer! @public
@@ -144,7 +149,13 @@ type Query {
 }
 '''
 
-MUTATION_SDL = "type Mutation\n"
+MUTATION_SDL = '''"""
+Everything that can be changed: the same actions as the staff pages, behind the same
+permissions. Each answers a payload with ok and field-level errors; nothing is half-written
+when ok is false. Read-only API tokens cannot run mutations.
+"""
+type Mutation
+'''
 
 
 @lru_cache(maxsize=512)
