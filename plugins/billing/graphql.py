@@ -182,6 +182,7 @@ async def resolve_account_subscriptions(account, _info):
 
 @account_type.field("billingInvoices")
 async def resolve_account_invoices(account, _info, limit=20):
+    limit = 20 if limit is None else limit  # an explicit null: the default (it crashed)
     if not 1 <= limit <= 100:
         raise FieldErrors({"limit": ["must be between 1 and 100"]})
     rows = await load_related(Invoice, "account_id", account.id)

@@ -91,3 +91,12 @@ def test_invoice_limit_is_checked(app, db, hundred):
         "query": "{ accounts(first: 1) { nodes { billingInvoices(limit: 0) { id } } } }"})
     errors = response.get_json()["errors"]
     assert "limit: must be between 1 and 100" in errors[0]["message"]
+
+
+def test_an_explicit_null_limit_means_the_default(app, db, hundred):
+    """Found by the fuzzer (``billingInvoices(limit: null)`` answered INTERNAL_ERROR)."""
+    response = app.test_client().post("/graphql", headers=hundred, json={
+        "query": "{ accounts(first: 1) { nodes { billingInvoices(limit: null) { id } } } }"})
+    body = response.get_json()
+    assert "errors" not in body, body
+    assert len(body["data"]["accounts"]["nodes"][0]["billingInvoices"]) == 2
