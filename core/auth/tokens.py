@@ -153,8 +153,13 @@ def _lookup(token_hash: str) -> tuple[ApiToken, Grants] | None:
     of_user = user_roles.c.user_id == ApiToken.user_id
     superuser = sa.exists().where(of_user, user_roles.c.role_id == Role.id,
                                   Role.is_superuser.is_(True))
+    # the join keeps ApiToken in the subquery's WHERE, so it correlates with the outer
+    # statement (an IN (SELECT ... WHERE user_id = api_token.user_id) one level deeper did
+    # not: it read the roles of every user who has a token)
     names = (sa.select(sa.func.aggregate_strings(RolePermission.permission, _SEPARATOR))
-             .where(RolePermission.role_id.in_(sa.select(user_roles.c.role_id).where(of_user)))
+             .join(user_roles, user_roles.c.role_id == RolePermission.role_id)
+             .where(of_user)
+             .correlate(ApiToken)
              .scalar_subquery())
     row = db.session.execute(
         sa.select(ApiToken, superuser.label("superuser"), names.label("names"))

@@ -218,3 +218,19 @@ def test_role_changes_reach_a_token_at_its_next_request(app, staff_user, api_tok
     db.session.get(User, user.id).roles = []
     db.session.commit()
     assert bearer(app, token, url="/probe/whoami").get_json()["permissions"] == []
+
+
+def test_a_token_has_only_its_own_users_permissions(app, staff_user, api_token):
+    """With several users holding tokens, each token carries its own user's roles only (the
+    one-statement lookup once read the roles of every user who had a token: a viewer's token
+    could edit)."""
+    viewer = api_token(staff_user(["probe.thing.view"]), "full")
+    api_token(staff_user(["probe.thing.view", "probe.thing.edit"]), "full")
+    admin_user = staff_user([])
+    from backhaul.core.auth.roles import ensure_builtin_roles
+
+    db.session.get(User, admin_user.id).roles.append(ensure_builtin_roles())
+    db.session.commit()
+    api_token(admin_user, "full")
+    assert bearer(app, viewer, url="/probe/whoami").get_json()["permissions"] == [
+        "probe.thing.view"]
