@@ -90,7 +90,9 @@ def test_the_v2c_community_is_sealed_write_only_and_kept(app, staff_user, api_to
                    {"id": tpl["id"], "input": {"name": "agents-2", "snmpCommunity": ""}})
     assert updated["data"]["pollerUpdateTemplate"]["template"] == {
         "name": "agents-2", "snmpCommunitySet": True}
-    listed = _gql(app, manager, "{ pollerTemplates { name snmpCommunitySet } }")
+    listed = _gql(app, manager, "{ pollerTemplates { nodes { name snmpCommunitySet } } }")
+    assert listed["data"]["pollerTemplates"]["nodes"] == [
+        {"name": "agents-2", "snmpCommunitySet": True}]
     assert community not in str(listed)
     too_long = _gql(app, manager, """mutation($id: ID!, $input: PollerTemplateInput!) {
       pollerUpdateTemplate(id: $id, input: $input) { ok errors { field } } }""",
