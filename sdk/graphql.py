@@ -52,6 +52,7 @@ from backhaul.core.graphql.names import camel, parse_id, set_aliases, snake
 from backhaul.core.graphql.pagination import (
     Connection,
     apply_filters,
+    connection_sdl,
     paginate,
     paginate_list,
     sort_order,
@@ -78,6 +79,7 @@ __all__ = [
     "apply_filters",
     "camel",
     "check_query",
+    "connection_sdl",
     "current_user_id",
     "current_loader",
     "date_scalar",

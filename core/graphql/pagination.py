@@ -226,6 +226,32 @@ def paginate_list(items: Sequence, first: int | None = None, after: str | None =
     return Connection(page, cursors, start + first < len(rows), start > 0, lambda: len(rows))
 
 
+def connection_sdl(node: str, rows: str) -> str:
+    """The described ``<node>Edge``/``<node>Connection`` SDL pair for a list field of
+    ``node`` (``rows``: the plural an integrator reads, e.g. "devices"). Append it to the
+    plugin's SDL; the field returns :func:`paginate` / :func:`paginate_list`'s Connection."""
+    return f'''
+"One of the {rows} of a page, with its cursor."
+type {node}Edge implements Edge {{
+  "Opaque; pass it as 'after' to get the {rows} after this one (same filter and sort)."
+  cursor: String!
+  "One of the {rows}."
+  node: {node}!
+}}
+"A page of {rows}, with how many match the filter in all."
+type {node}Connection implements Connection {{
+  "The page's {rows} with their cursors."
+  edges: [{node}Edge!]!
+  "The page's {rows}."
+  nodes: [{node}!]!
+  "Whether another page follows, and the cursor to ask for it."
+  pageInfo: PageInfo!
+  "How many {rows} match the filter, over all pages (counted only when asked for)."
+  totalCount: Int!
+}}
+'''
+
+
 # ------------------------------------------------------------------------------ filters
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "eq": lambda c, v: c == v, "ne": lambda c, v: c != v,

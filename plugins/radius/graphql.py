@@ -11,6 +11,7 @@ from backhaul.sdk.graphql import (
     ObjectType,
     QueryType,
     apply_filters,
+    connection_sdl,
     mutation_payload,
     paginate,
     parse_id,
@@ -158,29 +159,6 @@ extend type Mutation {
 }
 '''
 
-
-def connection_sdl(node: str, rows: str) -> str:
-    """The described ``<node>Edge``/``<node>Connection`` pair of a list field."""
-    return f'''
-"One of the {rows} of a page, with its cursor."
-type {node}Edge implements Edge {{
-  "Opaque; pass it as 'after' to get the {rows} after this one (same filter and sort)."
-  cursor: String!
-  "One of the {rows}."
-  node: {node}!
-}}
-"A page of {rows}, with how many match the filter in all."
-type {node}Connection implements Connection {{
-  "The page's {rows} with their cursors."
-  edges: [{node}Edge!]!
-  "The page's {rows}."
-  nodes: [{node}!]!
-  "Whether another page follows, and the cursor to ask for it."
-  pageInfo: PageInfo!
-  "How many {rows} match the filter, over all pages (counted only when asked for)."
-  totalCount: Int!
-}}
-'''
 
 
 SDL += "".join(connection_sdl(node, rows) for node, rows in (
